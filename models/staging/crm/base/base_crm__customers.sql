@@ -1,0 +1,111 @@
+{{ config(materialized="table") }}
+
+{#- Every raw customer row (exact duplicates collapsed), parsed and judged. One row per
+    distinct raw row; rejection_reason is null for accepted rows. -#}
+{%- set raw_columns = [
+    'customer_id', 'email', 'first_name', 'last_name', 'birth_date', 'country_code', 'city',
+    'signup_at', 'acquisition_channel', 'referred_by_customer_id', 'loyalty_joined_at',
+    'marketing_consent', 'consent_updated_at',
+] -%}
+
+with
+
+raw_customers as (
+    select * from {{ raw_table('crm', 'customers') }}
+),
+
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('customer_id') }} as customer_id,
+        lower({{ clean_text('email') }}) as email,
+        {{ clean_text('first_name') }} as first_name,
+        {{ clean_text('last_name') }} as last_name,
+        {{ try_cast_text(clean_text('birth_date'), 'date') }} as birth_date,
+        upper({{ clean_text('country_code') }}) as country_code,
+        {{ clean_text('city') }} as city,
+        {{ parse_timestamp_utc(clean_text('signup_at')) }} as signup_at,
+        lower({{ clean_text('acquisition_channel') }}) as acquisition_channel,
+        {{ clean_text('referred_by_customer_id') }} as referred_by_customer_id,
+        {{ parse_timestamp_utc(clean_text('loyalty_joined_at')) }} as loyalty_joined_at,
+        {{ parse_boolean('marketing_consent') }} as has_marketing_consent,
+        {{ parse_timestamp_utc(clean_text('consent_updated_at')) }} as consent_updated_at,
+        {{ clean_text('birth_date') }} as birth_date_text,
+        {{ clean_text('signup_at') }} as signup_at_text,
+        {{ clean_text('loyalty_joined_at') }} as loyalty_joined_at_text,
+        {{ clean_text('marketing_consent') }} as marketing_consent_text,
+        {{ clean_text('consent_updated_at') }} as consent_updated_at_text,
+        {{ raw_values_json(raw_columns) }} as raw_values,
+        _source_file
+    from raw_customers
+),
+
+row_checked as (
+    select
+        *,
+        {{ first_failed_check([
+            ["customer_id is null", "missing_key", "customer_id"],
+            ["signup_at_text is null", "missing_value", "signup_at"],
+            ["signup_at is null", "unparseable_value", "signup_at"],
+            ["acquisition_channel is null", "missing_value", "acquisition_channel"],
+            ["acquisition_channel not in ('organic_search', 'paid_search', 'social', 'email', 'referral', 'affiliate', 'direct')", "invalid_enum", "acquisition_channel"],
+            ["marketing_consent_text is null", "missing_value", "marketing_consent"],
+            ["has_marketing_consent is null", "unparseable_value", "marketing_consent"],
+            ["birth_date_text is not null and birth_date is null", "unparseable_value", "birth_date"],
+            ["birth_date < cast('1900-01-01' as date) or birth_date > cast(signup_at as date)", "out_of_range", "birth_date"],
+            ["loyalty_joined_at_text is not null and loyalty_joined_at is null", "unparseable_value", "loyalty_joined_at"],
+            ["consent_updated_at_text is not null and consent_updated_at is null", "unparseable_value", "consent_updated_at"],
+            ["country_code is not null and length(country_code) != 2", "invalid_value", "country_code"],
+        ]) }}
+    from parsed
+),
+
+collapsed as (
+    {{ collapse_exact_duplicates('row_checked', [
+        'customer_id', 'email', 'first_name', 'last_name', 'birth_date', 'country_code', 'city',
+        'signup_at', 'acquisition_channel', 'referred_by_customer_id', 'loyalty_joined_at',
+        'has_marketing_consent', 'consent_updated_at', 'rejection_reason', 'rejection_column',
+        'raw_values', '_source_file',
+    ]) }}
+),
+
+cross_checked as (
+    select
+        collapsed.*,
+        count(*) over (partition by collapsed.customer_id) > 1 as has_conflicting_duplicate,
+        {{ future_timestamp_limit() }} as future_limit
+    from collapsed
+    cross join reference_dates
+),
+
+final as (
+    select
+        customer_id,
+        email,
+        first_name,
+        last_name,
+        birth_date,
+        country_code,
+        city,
+        signup_at,
+        acquisition_channel,
+        referred_by_customer_id,
+        loyalty_joined_at,
+        has_marketing_consent,
+        consent_updated_at,
+        {{ validation_outcome([
+            ["customer_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "customer_id"],
+            ["signup_at >= future_limit", "future_timestamp", "signup_at"],
+            ["loyalty_joined_at >= future_limit", "future_timestamp", "loyalty_joined_at"],
+            ["consent_updated_at >= future_limit", "future_timestamp", "consent_updated_at"],
+        ]) }},
+        source_row_count,
+        raw_values,
+        _source_file
+    from cross_checked
+)
+
+select * from final

@@ -1,0 +1,85 @@
+{{ config(materialized="table") }}
+
+{#- Every raw email event row (exact duplicates collapsed), parsed and judged. One row per
+    distinct raw row; rejection_reason is null for accepted rows. -#}
+{%- set raw_columns = ['event_id', 'customer_id', 'campaign_id', 'event_type', 'occurred_at'] -%}
+
+with
+
+raw_email_events as (
+    select * from {{ raw_table('email', 'email_events') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_crm__customers') }}
+),
+
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('event_id') }} as event_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('campaign_id') }} as campaign_id,
+        lower({{ clean_text('event_type') }}) as event_type,
+        {{ parse_timestamp_utc(clean_text('occurred_at')) }} as occurred_at,
+        {{ clean_text('occurred_at') }} as occurred_at_text,
+        {{ raw_values_json(raw_columns) }} as raw_values,
+        _source_file
+    from raw_email_events
+),
+
+row_checked as (
+    select
+        *,
+        {{ first_failed_check([
+            ["event_id is null", "missing_key", "event_id"],
+            ["customer_id is null", "missing_value", "customer_id"],
+            ["campaign_id is null", "missing_value", "campaign_id"],
+            ["event_type is null", "missing_value", "event_type"],
+            ["event_type not in ('sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed')", "invalid_enum", "event_type"],
+            ["occurred_at_text is null", "missing_value", "occurred_at"],
+            ["occurred_at is null", "unparseable_value", "occurred_at"],
+        ]) }}
+    from parsed
+),
+
+collapsed as (
+    {{ collapse_exact_duplicates('row_checked', [
+        'event_id', 'customer_id', 'campaign_id', 'event_type', 'occurred_at',
+        'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
+    ]) }}
+),
+
+cross_checked as (
+    select
+        collapsed.*,
+        count(*) over (partition by collapsed.event_id) > 1 as has_conflicting_duplicate,
+        customers.customer_id is null as is_unknown_customer,
+        {{ future_timestamp_limit() }} as future_limit
+    from collapsed
+    cross join reference_dates
+    left join customers on collapsed.customer_id = customers.customer_id
+),
+
+final as (
+    select
+        event_id,
+        customer_id,
+        campaign_id,
+        event_type,
+        occurred_at,
+        {{ validation_outcome([
+            ["event_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "event_id"],
+            ["occurred_at >= future_limit", "future_timestamp", "occurred_at"],
+            ["is_unknown_customer", "unknown_customer", "customer_id"],
+        ]) }},
+        source_row_count,
+        raw_values,
+        _source_file
+    from cross_checked
+)
+
+select * from final

@@ -1,0 +1,101 @@
+{{ config(materialized="table") }}
+
+{#- Every raw survey response row (exact duplicates collapsed), parsed and judged. One row
+    per distinct raw row; rejection_reason is null for accepted rows. -#}
+{%- set raw_columns = [
+    'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment',
+    'survey_channel',
+] -%}
+
+with
+
+raw_survey_responses as (
+    select * from {{ raw_table('nps', 'survey_responses') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_crm__customers') }}
+),
+
+orders as (
+    select order_id from {{ ref('stg_shop__orders') }}
+),
+
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('response_id') }} as response_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('order_id') }} as order_id,
+        {{ parse_timestamp_utc(clean_text('submitted_at')) }} as submitted_at,
+        {{ try_cast_text(clean_text('score'), dbt.type_bigint()) }} as score,
+        {{ clean_text('comment') }} as comment,
+        lower({{ clean_text('survey_channel') }}) as survey_channel,
+        {{ clean_text('submitted_at') }} as submitted_at_text,
+        {{ clean_text('score') }} as score_text,
+        {{ raw_values_json(raw_columns) }} as raw_values,
+        _source_file
+    from raw_survey_responses
+),
+
+row_checked as (
+    select
+        *,
+        {{ first_failed_check([
+            ["response_id is null", "missing_key", "response_id"],
+            ["submitted_at_text is null", "missing_value", "submitted_at"],
+            ["submitted_at is null", "unparseable_value", "submitted_at"],
+            ["score_text is null", "missing_value", "score"],
+            ["score is null", "unparseable_value", "score"],
+            ["score < 0 or score > 10", "out_of_range", "score"],
+            ["survey_channel is null", "missing_value", "survey_channel"],
+            ["survey_channel not in ('email', 'web', 'app')", "invalid_enum", "survey_channel"],
+        ]) }}
+    from parsed
+),
+
+collapsed as (
+    {{ collapse_exact_duplicates('row_checked', [
+        'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment',
+        'survey_channel', 'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
+    ]) }}
+),
+
+cross_checked as (
+    select
+        collapsed.*,
+        count(*) over (partition by collapsed.response_id) > 1 as has_conflicting_duplicate,
+        collapsed.customer_id is not null and customers.customer_id is null as is_unknown_customer,
+        collapsed.order_id is not null and orders.order_id is null as is_unknown_order,
+        {{ future_timestamp_limit() }} as future_limit
+    from collapsed
+    cross join reference_dates
+    left join customers on collapsed.customer_id = customers.customer_id
+    left join orders on collapsed.order_id = orders.order_id
+),
+
+final as (
+    select
+        response_id,
+        customer_id,
+        order_id,
+        submitted_at,
+        score,
+        comment,
+        survey_channel,
+        {{ validation_outcome([
+            ["response_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "response_id"],
+            ["submitted_at >= future_limit", "future_timestamp", "submitted_at"],
+            ["is_unknown_customer", "unknown_customer", "customer_id"],
+            ["is_unknown_order", "unknown_order", "order_id"],
+        ]) }},
+        source_row_count,
+        raw_values,
+        _source_file
+    from cross_checked
+)
+
+select * from final

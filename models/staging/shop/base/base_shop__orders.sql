@@ -1,0 +1,134 @@
+{{ config(materialized="table") }}
+
+{#- Every raw order row (exact duplicates collapsed), parsed, converted to EUR and judged.
+    One row per distinct raw row; rejection_reason is null for accepted rows. -#}
+{%- set raw_columns = [
+    'order_id', 'customer_id', 'ordered_at', 'status', 'sales_channel', 'currency',
+    'gross_amount', 'discount_amount', 'shipping_amount', 'item_count',
+] -%}
+
+with
+
+raw_orders as (
+    select * from {{ raw_table('shop', 'orders') }}
+),
+
+fx_rates as (
+    select currency, eur_per_unit from {{ ref('fx_rates') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_crm__customers') }}
+),
+
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ parse_timestamp_utc(clean_text('ordered_at')) }} as ordered_at,
+        lower({{ clean_text('status') }}) as status,
+        lower({{ clean_text('sales_channel') }}) as sales_channel,
+        upper({{ clean_text('currency') }}) as currency,
+        {{ try_cast_text(clean_text('gross_amount'), 'decimal(18, 2)') }} as gross_amount,
+        {{ try_cast_text(clean_text('discount_amount'), 'decimal(18, 2)') }} as discount_amount,
+        {{ try_cast_text(clean_text('shipping_amount'), 'decimal(18, 2)') }} as shipping_amount,
+        {{ try_cast_text(clean_text('item_count'), dbt.type_bigint()) }} as item_count,
+        {{ clean_text('ordered_at') }} as ordered_at_text,
+        {{ clean_text('gross_amount') }} as gross_amount_text,
+        {{ clean_text('discount_amount') }} as discount_amount_text,
+        {{ clean_text('shipping_amount') }} as shipping_amount_text,
+        {{ clean_text('item_count') }} as item_count_text,
+        {{ raw_values_json(raw_columns) }} as raw_values,
+        _source_file
+    from raw_orders
+),
+
+converted as (
+    select
+        parsed.*,
+        fx_rates.eur_per_unit
+    from parsed
+    left join fx_rates on parsed.currency = fx_rates.currency
+),
+
+row_checked as (
+    select
+        *,
+        {{ first_failed_check([
+            ["order_id is null", "missing_key", "order_id"],
+            ["customer_id is null", "missing_value", "customer_id"],
+            ["ordered_at_text is null", "missing_value", "ordered_at"],
+            ["ordered_at is null", "unparseable_value", "ordered_at"],
+            ["status is null", "missing_value", "status"],
+            ["status not in ('completed', 'returned', 'cancelled')", "invalid_enum", "status"],
+            ["sales_channel is null", "missing_value", "sales_channel"],
+            ["sales_channel not in ('web', 'app', 'store')", "invalid_enum", "sales_channel"],
+            ["currency is null", "missing_value", "currency"],
+            ["eur_per_unit is null", "invalid_enum", "currency"],
+            ["gross_amount_text is null", "missing_value", "gross_amount"],
+            ["gross_amount is null", "unparseable_value", "gross_amount"],
+            ["discount_amount_text is null", "missing_value", "discount_amount"],
+            ["discount_amount is null", "unparseable_value", "discount_amount"],
+            ["shipping_amount_text is null", "missing_value", "shipping_amount"],
+            ["shipping_amount is null", "unparseable_value", "shipping_amount"],
+            ["item_count_text is null", "missing_value", "item_count"],
+            ["item_count is null", "unparseable_value", "item_count"],
+            ["gross_amount < 0", "negative_amount", "gross_amount"],
+            ["discount_amount < 0", "negative_amount", "discount_amount"],
+            ["shipping_amount < 0", "negative_amount", "shipping_amount"],
+            ["discount_amount > gross_amount", "out_of_range", "discount_amount"],
+            ["item_count < 1", "out_of_range", "item_count"],
+        ]) }}
+    from converted
+),
+
+collapsed as (
+    {{ collapse_exact_duplicates('row_checked', [
+        'order_id', 'customer_id', 'ordered_at', 'status', 'sales_channel', 'currency',
+        'gross_amount', 'discount_amount', 'shipping_amount', 'item_count', 'eur_per_unit',
+        'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
+    ]) }}
+),
+
+cross_checked as (
+    select
+        collapsed.*,
+        count(*) over (partition by collapsed.order_id) > 1 as has_conflicting_duplicate,
+        customers.customer_id is null as is_unknown_customer,
+        {{ future_timestamp_limit() }} as future_limit
+    from collapsed
+    cross join reference_dates
+    left join customers on collapsed.customer_id = customers.customer_id
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        status,
+        sales_channel,
+        currency,
+        gross_amount,
+        discount_amount,
+        shipping_amount,
+        round(gross_amount * eur_per_unit, 2) as gross_amount_eur,
+        round(discount_amount * eur_per_unit, 2) as discount_amount_eur,
+        round(shipping_amount * eur_per_unit, 2) as shipping_amount_eur,
+        item_count,
+        {{ validation_outcome([
+            ["order_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "order_id"],
+            ["ordered_at >= future_limit", "future_timestamp", "ordered_at"],
+            ["is_unknown_customer", "unknown_customer", "customer_id"],
+        ]) }},
+        source_row_count,
+        raw_values,
+        _source_file
+    from cross_checked
+)
+
+select * from final

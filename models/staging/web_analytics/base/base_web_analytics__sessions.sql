@@ -1,0 +1,115 @@
+{{ config(materialized="table") }}
+
+{#- Every raw session row (exact duplicates collapsed), parsed and judged. One row per
+    distinct raw row; rejection_reason is null for accepted rows. -#}
+{%- set raw_columns = [
+    'session_id', 'anonymous_id', 'customer_id', 'started_at', 'duration_seconds', 'pageviews',
+    'traffic_source', 'device', 'landing_page', 'order_id',
+] -%}
+
+with
+
+raw_sessions as (
+    select * from {{ raw_table('web_analytics', 'sessions') }}
+),
+
+customers as (
+    select customer_id from {{ ref('stg_crm__customers') }}
+),
+
+orders as (
+    select order_id from {{ ref('stg_shop__orders') }}
+),
+
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
+parsed as (
+    select
+        {{ clean_text('session_id') }} as session_id,
+        {{ clean_text('anonymous_id') }} as anonymous_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ parse_timestamp_utc(clean_text('started_at')) }} as started_at,
+        {{ try_cast_text(clean_text('duration_seconds'), dbt.type_bigint()) }} as duration_seconds,
+        {{ try_cast_text(clean_text('pageviews'), dbt.type_bigint()) }} as pageviews,
+        lower({{ clean_text('traffic_source') }}) as traffic_source,
+        lower({{ clean_text('device') }}) as device,
+        {{ clean_text('landing_page') }} as landing_page,
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('started_at') }} as started_at_text,
+        {{ clean_text('duration_seconds') }} as duration_seconds_text,
+        {{ clean_text('pageviews') }} as pageviews_text,
+        {{ raw_values_json(raw_columns) }} as raw_values,
+        _source_file
+    from raw_sessions
+),
+
+row_checked as (
+    select
+        *,
+        {{ first_failed_check([
+            ["session_id is null", "missing_key", "session_id"],
+            ["anonymous_id is null", "missing_value", "anonymous_id"],
+            ["started_at_text is null", "missing_value", "started_at"],
+            ["started_at is null", "unparseable_value", "started_at"],
+            ["duration_seconds_text is null", "missing_value", "duration_seconds"],
+            ["duration_seconds is null", "unparseable_value", "duration_seconds"],
+            ["pageviews_text is null", "missing_value", "pageviews"],
+            ["pageviews is null", "unparseable_value", "pageviews"],
+            ["traffic_source is null", "missing_value", "traffic_source"],
+            ["traffic_source not in ('organic_search', 'paid_search', 'social', 'email', 'referral', 'affiliate', 'direct')", "invalid_enum", "traffic_source"],
+            ["device is null", "missing_value", "device"],
+            ["device not in ('desktop', 'mobile', 'tablet')", "invalid_enum", "device"],
+            ["duration_seconds < 0", "out_of_range", "duration_seconds"],
+            ["pageviews < 1", "out_of_range", "pageviews"],
+        ]) }}
+    from parsed
+),
+
+collapsed as (
+    {{ collapse_exact_duplicates('row_checked', [
+        'session_id', 'anonymous_id', 'customer_id', 'started_at', 'duration_seconds',
+        'pageviews', 'traffic_source', 'device', 'landing_page', 'order_id',
+        'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
+    ]) }}
+),
+
+cross_checked as (
+    select
+        collapsed.*,
+        count(*) over (partition by collapsed.session_id) > 1 as has_conflicting_duplicate,
+        collapsed.customer_id is not null and customers.customer_id is null as is_unknown_customer,
+        collapsed.order_id is not null and orders.order_id is null as is_unknown_order,
+        {{ future_timestamp_limit() }} as future_limit
+    from collapsed
+    cross join reference_dates
+    left join customers on collapsed.customer_id = customers.customer_id
+    left join orders on collapsed.order_id = orders.order_id
+),
+
+final as (
+    select
+        session_id,
+        anonymous_id,
+        customer_id,
+        started_at,
+        duration_seconds,
+        pageviews,
+        traffic_source,
+        device,
+        landing_page,
+        order_id,
+        {{ validation_outcome([
+            ["session_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "session_id"],
+            ["started_at >= future_limit", "future_timestamp", "started_at"],
+            ["is_unknown_customer", "unknown_customer", "customer_id"],
+            ["is_unknown_order", "unknown_order", "order_id"],
+        ]) }},
+        source_row_count,
+        raw_values,
+        _source_file
+    from cross_checked
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""customer-analytics: the Python side of the project (CLI, data generator, Dagster definitions)."""

@@ -1,0 +1,1 @@
+"""Pure helpers: no Dagster, no dbt imports; unit-tested in tests/."""
