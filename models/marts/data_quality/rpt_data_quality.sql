@@ -1,11 +1,7 @@
 {#- One row per raw table: rows read, accepted, quarantined (in total and by reason) and
     exact duplicates collapsed. rows_read is counted from the raw data itself, so the balance
     rows_read = rows_accepted + rows_quarantined + rows_collapsed_duplicates is a real check. -#}
-{%- set reasons = [
-    'missing_key', 'missing_value', 'unparseable_value', 'invalid_enum', 'invalid_value',
-    'out_of_range', 'negative_amount', 'future_timestamp', 'duplicate_conflicting',
-    'unknown_customer', 'unknown_order',
-] -%}
+{%- set reasons = rejection_reasons() -%}
 {%- set raw_tables = [
     ('crm', 'customers', 'base_crm__customers', 'stg_crm__customers'),
     ('shop', 'orders', 'base_shop__orders', 'stg_shop__orders'),

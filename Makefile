@@ -1,0 +1,68 @@
+# customer-analytics: every command a user needs. `make help` lists them.
+# The two Quickstart commands are `make build` and `make test`; both set everything up first
+# and are safe to run again.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export CUSTOMER_ANALYTICS_DB ?= $(CURDIR)/warehouse/customer_analytics.duckdb
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+# dbt build of the tests writes its own file so it never touches your warehouse.
+TEST_DB := $(CURDIR)/warehouse/test_build.duckdb
+
+.PHONY: help setup build test lint format seeds docs clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
+		{ echo "customer-analytics needs Python 3.11: '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11"; exit 1; }
+	@echo "==> creating $(VENV) and installing pinned dependencies (requirements/constraints.txt)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements/constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv with the pinned dependencies
+
+build: setup ## build everything on the shipped seeds (dbt build) and say where the DuckDB file is
+	@mkdir -p $(dir $(CUSTOMER_ANALYTICS_DB))
+	$(BIN)/dbt build
+	@echo ""
+	@echo "==> Built $(CUSTOMER_ANALYTICS_DB)"
+	@echo "    Query it, for example:"
+	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_DB)', read_only=True).sql('select * from marts.rpt_data_quality'))\""
+
+lint: setup ## ruff (check + format) and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros data-tests --processes 2
+
+format: setup ## apply ruff format and sqlfluff fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix models data-tests --processes 2
+
+test: setup lint ## lint, dbt build with all dbt tests on a scratch file, then pytest
+	@mkdir -p $(dir $(TEST_DB)) && rm -f $(TEST_DB) $(TEST_DB).wal
+	CUSTOMER_ANALYTICS_DB=$(TEST_DB) $(BIN)/dbt build
+	$(BIN)/pytest
+
+seeds: setup ## regenerate the shipped seeds in seeds/raw (the documented command)
+	$(BIN)/customer-analytics generate --customers 2000 --seed 42 --start 2023-01-01 --end 2025-12-31 --format csv --out seeds/raw
+
+docs: setup ## dbt docs as one offline HTML file: target/static_index.html
+	$(BIN)/dbt docs generate --static
+
+clean: ## remove build output (keeps .venv)
+	rm -rf target logs warehouse .pytest_cache

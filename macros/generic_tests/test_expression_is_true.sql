@@ -1,0 +1,7 @@
+{#- Generic test: every row satisfies a boolean SQL expression. Fails with the rows that
+    do not (null counts as a failure). Use for invariants such as balances and ranges. -#}
+{% test expression_is_true(model, expression) -%}
+    select *
+    from {{ model }}
+    where not coalesce({{ expression }}, false)
+{%- endtest %}

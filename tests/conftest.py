@@ -1,0 +1,93 @@
+"""Shared pytest fixtures: run the real dbt CLI against throw-away DuckDB files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class DbtResult:
+    """What one dbt invocation did: exit code, combined output and the DuckDB file it built."""
+
+    returncode: int
+    output: str
+    database: Path
+
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of a query against the built file, opened read-only."""
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def table(self, relation: str, order_by: str) -> list[tuple]:
+        """Every row of a relation in a total order."""
+        return self.query(f"select * from {relation} order by {order_by}")
+
+
+def run_dbt(
+    args: list[str],
+    database: Path,
+    vars_: dict | None = None,
+    work_dir: Path | None = None,
+) -> DbtResult:
+    """Run `dbt <args>` in a subprocess on `database`, exactly as a user would from the repo."""
+    work_dir = work_dir or database.parent
+    env = {
+        **os.environ,
+        "CUSTOMER_ANALYTICS_DB": str(database),
+        "DBT_PROFILES_DIR": str(REPO),
+        "DBT_PROJECT_DIR": str(REPO),
+        "DBT_TARGET_PATH": str(work_dir / "target"),
+        "DBT_LOG_PATH": str(work_dir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_USE_COLORS": "false",
+        "DBT_PARTIAL_PARSE": "false",
+    }
+    command = [str(BIN / "dbt"), *args]
+    if vars_:
+        import json
+
+        command += ["--vars", json.dumps(vars_)]
+    completed = subprocess.run(
+        command,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+
+
+@pytest.fixture
+def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
+    """`dbt build` on a fresh DuckDB file in tmp_path; vars as keyword arguments."""
+
+    def build(name: str = "warehouse", select: list[str] | None = None, **vars_) -> DbtResult:
+        work_dir = tmp_path / name
+        work_dir.mkdir(exist_ok=True)
+        args = ["build"] + (["--select", *select] if select else [])
+        return run_dbt(args, work_dir / f"{name}.duckdb", vars_ or None, work_dir)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def seed_build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
+    """One full `dbt build` of the shipped seeds, shared by the tests that only read it."""
+    work_dir = tmp_path_factory.mktemp("seed_build")
+    result = run_dbt(["build"], work_dir / "warehouse.duckdb", None, work_dir)
+    assert result.returncode == 0, result.output[-5000:]
+    return result

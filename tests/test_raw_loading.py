@@ -1,0 +1,167 @@
+"""Bring-your-own-data loading: file discovery, contract errors, encodings, CSV vs Parquet."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, FIXTURES
+
+AS_OF = "2024-06-30"
+STAGING_TABLES = {
+    "staging.stg_crm__customers": "customer_id",
+    "staging.stg_shop__orders": "order_id",
+    "staging.stg_web_analytics__sessions": "session_id",
+    "staging.stg_nps__survey_responses": "response_id",
+    "staging.stg_email__email_events": "event_id",
+}
+
+
+def copy_tables(target: Path, tables: list[str]) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for table in tables:
+        shutil.copy(FIXTURES / "defects" / f"{table}.csv", target / f"{table}.csv")
+    return target
+
+
+def test_optional_tables_absent_build_passes_with_warning(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["customers", "orders"])
+    result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
+    assert result.returncode == 0, result.output[-4000:]
+    for table in ("sessions", "survey_responses", "email_events"):
+        assert f"Optional raw file missing: no {table}.csv" in result.output
+    assert result.query("select count(*) from staging.stg_web_analytics__sessions") == [(0,)]
+    assert result.query("select count(*) from staging.stg_email__email_events") == [(0,)]
+    assert result.query("select count(*) from staging.stg_shop__orders") == [(5,)]
+    assert result.query(
+        "select rows_read from marts.rpt_data_quality where source_table = 'nps.survey_responses'"
+    ) == [(0,)]
+
+
+def test_missing_required_column_stops_with_a_clear_error(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["orders"])
+    lines = (FIXTURES / "defects" / "customers.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("signup_at")
+    with (raw / "customers.csv").open("w") as out:
+        for line in lines:
+            fields = line.split(",")
+            out.write(",".join(fields[:drop] + fields[drop + 1 :]) + "\n")
+    result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
+    assert result.returncode != 0
+    assert (
+        f"Raw file {raw}/customers.csv has no column 'signup_at', which the raw data contract"
+        " requires (models/staging/crm/_crm__sources.yml)"
+    ) in result.output
+
+
+def test_missing_required_file_stops_with_a_clear_error(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["customers"])
+    result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
+    assert result.returncode != 0
+    assert (
+        f"Required raw file missing: neither {raw}/orders.csv nor {raw}/orders.parquet exists"
+    ) in result.output
+
+
+def test_extra_columns_are_reported_and_ignored(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["customers"])
+    lines = (FIXTURES / "defects" / "orders.csv").read_text().splitlines()
+    (raw / "orders.csv").write_text(
+        "\n".join(
+            [lines[0] + ",coupon_code"] + [f'{line},"SAVE,10"' for line in lines[1:]]
+        )
+        + "\n"
+    )
+    result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
+    assert result.returncode == 0, result.output[-4000:]
+    assert "outside the raw data contract, ignored: coupon_code" in result.output
+    assert result.query("select count(*) from staging.stg_shop__orders") == [(5,)]
+
+
+def test_bom_crlf_and_latin1_files_load_like_plain_utf8(tmp_path: Path, dbt_build) -> None:
+    tables = ["customers", "orders"]
+    plain = dbt_build("plain", raw_data_path=str(copy_tables(tmp_path / "plain", tables)))
+    assert plain.returncode == 0, plain.output[-4000:]
+
+    bom_crlf = tmp_path / "bom_crlf"
+    bom_crlf.mkdir()
+    latin1 = tmp_path / "latin1"
+    latin1.mkdir()
+    for table in tables:
+        text = (FIXTURES / "defects" / f"{table}.csv").read_text(encoding="utf-8")
+        (bom_crlf / f"{table}.csv").write_bytes(
+            b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8")
+        )
+        # '€' has no Latin-1 code; it only occurs in a quarantined amount
+        latin1_text = text.replace("€", " EUR")
+        (latin1 / f"{table}.csv").write_bytes(latin1_text.encode("latin-1", errors="strict"))
+    assert "ü".encode("latin-1") in (latin1 / "customers.csv").read_bytes()
+
+    from_bom = dbt_build("bom", raw_data_path=str(bom_crlf))
+    from_latin1 = dbt_build("latin1", raw_data_path=str(latin1), raw_csv_encoding="latin-1")
+    for result in (from_bom, from_latin1):
+        assert result.returncode == 0, result.output[-4000:]
+        for relation in ("staging.stg_crm__customers", "staging.stg_shop__orders"):
+            key = STAGING_TABLES[relation]
+            assert result.table(relation, key) == plain.table(relation, key), relation
+    assert ("Müller",) in from_latin1.query("select last_name from staging.stg_crm__customers")
+
+
+def test_unknown_encoding_is_refused(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["customers", "orders"])
+    result = dbt_build(raw_data_path=str(raw), raw_csv_encoding="utf-16")
+    assert result.returncode != 0
+    assert "var raw_csv_encoding is 'utf-16': use 'utf-8' or 'latin-1'." in result.output
+
+
+def test_bad_as_of_date_is_refused(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["customers", "orders"])
+    result = dbt_build(raw_data_path=str(raw), as_of_date="30.06.2024")
+    assert result.returncode != 0
+    assert "var as_of_date is '30.06.2024': give a date as YYYY-MM-DD" in result.output
+
+
+def generate(out: Path, file_format: str) -> Path:
+    subprocess.run(
+        [
+            str(BIN / "customer-analytics"),
+            "generate",
+            "--customers",
+            "300",
+            "--seed",
+            "7",
+            "--defects",
+            "0.03",
+            "--format",
+            file_format,
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="posix paths")
+def test_csv_and_parquet_of_the_same_data_give_identical_staging(
+    tmp_path: Path, dbt_build
+) -> None:
+    from_csv = dbt_build("csv", raw_data_path=str(generate(tmp_path / "csv", "csv")))
+    from_parquet = dbt_build(
+        "parquet", raw_data_path=str(generate(tmp_path / "parquet", "parquet"))
+    )
+    assert from_csv.returncode == 0, from_csv.output[-4000:]
+    assert from_parquet.returncode == 0, from_parquet.output[-4000:]
+    for relation, key in STAGING_TABLES.items():
+        rows = from_csv.table(relation, key)
+        assert rows, relation
+        assert rows == from_parquet.table(relation, key), relation
+    report = "select * exclude (source_table) from marts.rpt_data_quality order by rows_read"
+    assert from_csv.query(report) == from_parquet.query(report)
+    assert from_csv.query("select sum(rows_quarantined) from marts.rpt_data_quality")[0][0] > 0
