@@ -46,7 +46,7 @@ build: setup ## build everything on the shipped seeds (dbt build) and say where 
 lint: setup ## ruff (check + format) and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models macros data-tests --processes 2
+	$(BIN)/sqlfluff lint models data-tests --processes 2
 
 format: setup ## apply ruff format and sqlfluff fix
 	$(BIN)/ruff format .

@@ -191,7 +191,7 @@ def test_text_survives_intact(defects_build: DbtResult) -> None:
     )
     assert customers == {"1": "Müller", "2": "Weiß"}
     comments = dict(
-        defects_build.query("select response_id, comment from staging.stg_nps__survey_responses")
+        defects_build.query("select response_id, comment_text from staging.stg_nps__survey_responses")
     )
     assert comments["300"] == "Schnelle Lieferung, tolle Qualität – „sehr gut“"
     assert comments["301"] == 'Line one\nline two, with "quotes"'

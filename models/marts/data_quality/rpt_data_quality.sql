@@ -46,17 +46,17 @@ quarantine as (
 quarantined_by_reason as (
     select
         source_table,
-        count(*) as rows_quarantined,
-        {%- for reason in reasons %}
+        {% for reason in reasons -%}
         cast(sum(case when rejection_reason = '{{ reason }}' then 1 else 0 end) as {{ dbt.type_bigint() }})
-            as quarantined_{{ reason }}{{ ',' if not loop.last }}
-        {%- endfor %}
+            as quarantined_{{ reason }},
+        {% endfor -%}
+        count(*) as rows_quarantined
     from quarantine
     group by source_table
 ),
 
 table_counts as (
-{%- for source_name, table_name, base_model, staging_model in raw_tables %}
+    {% for source_name, table_name, base_model, staging_model in raw_tables -%}
     select
         read_{{ table_name }}.source_table,
         read_{{ table_name }}.rows_read,
@@ -67,10 +67,10 @@ table_counts as (
         on read_{{ table_name }}.source_table = accepted_{{ table_name }}.source_table
     inner join collapsed_{{ table_name }}
         on read_{{ table_name }}.source_table = collapsed_{{ table_name }}.source_table
-    {%- if not loop.last %}
+    {% if not loop.last -%}
     union all
-    {%- endif %}
-{%- endfor %}
+    {% endif -%}
+    {% endfor -%}
 ),
 
 final as (
@@ -79,11 +79,10 @@ final as (
         table_counts.rows_read,
         table_counts.rows_accepted,
         coalesce(quarantined_by_reason.rows_quarantined, 0) as rows_quarantined,
-        table_counts.rows_collapsed_duplicates,
-        {%- for reason in reasons %}
-        coalesce(quarantined_by_reason.quarantined_{{ reason }}, 0)
-            as quarantined_{{ reason }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for reason in reasons -%}
+        coalesce(quarantined_by_reason.quarantined_{{ reason }}, 0) as quarantined_{{ reason }},
+        {% endfor -%}
+        table_counts.rows_collapsed_duplicates
     from table_counts
     left join quarantined_by_reason
         on table_counts.source_table = quarantined_by_reason.source_table

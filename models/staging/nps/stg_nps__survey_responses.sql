@@ -12,7 +12,7 @@ final as (
         order_id,
         submitted_at,
         score,
-        comment,
+        comment_text,
         survey_channel
     from base_survey_responses
     where rejection_reason is null

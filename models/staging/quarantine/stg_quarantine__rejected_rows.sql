@@ -28,12 +28,12 @@ with
 {% endfor -%}
 
 unioned as (
-{%- for source_table, model, key in raw_tables %}
+    {% for source_table, model, key in raw_tables -%}
     select * from {{ model }}
-    {%- if not loop.last %}
+    {% if not loop.last -%}
     union all
-    {%- endif %}
-{%- endfor %}
+    {% endif -%}
+    {% endfor -%}
 ),
 
 final as (

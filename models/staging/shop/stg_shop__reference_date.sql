@@ -11,6 +11,8 @@
         "var as_of_date is '" ~ as_of_date ~ "': give a date as YYYY-MM-DD, or leave it empty "
         ~ "to use the latest order date.") }}
 {%- endif -%}
+{%- set reference_date = "cast('" ~ as_of_date ~ "' as date)" if as_of_date else 'latest_order_date' -%}
+{%- set reference_date_source = 'var as_of_date' if as_of_date else 'latest order date' %}
 
 with
 
@@ -25,15 +27,13 @@ order_dates as (
 ),
 
 robust_order_end as (
-    select
-        percentile_disc(0.99) within group (order by order_date) as p99_order_date
+    select percentile_disc(0.99) within group (order by order_date) as p99_order_date
     from order_dates
     where order_date is not null
 ),
 
 latest_order as (
-    select
-        max(order_dates.order_date) as latest_order_date
+    select max(order_dates.order_date) as latest_order_date
     from order_dates
     cross join robust_order_end
     where
@@ -43,13 +43,8 @@ latest_order as (
 
 final as (
     select
-        {% if as_of_date -%}
-        cast('{{ as_of_date }}' as date) as reference_date,
-        'var as_of_date' as reference_date_source,
-        {%- else -%}
-        latest_order_date as reference_date,
-        'latest order date' as reference_date_source,
-        {%- endif %}
+        {{ reference_date }} as reference_date,
+        '{{ reference_date_source }}' as reference_date_source,
         latest_order_date
     from latest_order
 )

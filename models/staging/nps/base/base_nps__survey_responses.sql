@@ -32,7 +32,7 @@ parsed as (
         {{ clean_text('order_id') }} as order_id,
         {{ parse_timestamp_utc(clean_text('submitted_at')) }} as submitted_at,
         {{ try_cast_text(clean_text('score'), dbt.type_bigint()) }} as score,
-        {{ clean_text('comment') }} as comment,
+        {{ clean_text('comment') }} as comment_text,
         lower({{ clean_text('survey_channel') }}) as survey_channel,
         {{ clean_text('submitted_at') }} as submitted_at_text,
         {{ clean_text('score') }} as score_text,
@@ -59,7 +59,7 @@ row_checked as (
 
 collapsed as (
     {{ collapse_exact_duplicates('row_checked', [
-        'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment',
+        'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment_text',
         'survey_channel', 'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
     ]) }}
 ),
@@ -84,7 +84,7 @@ final as (
         order_id,
         submitted_at,
         score,
-        comment,
+        comment_text,
         survey_channel,
         {{ validation_outcome([
             ["response_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "response_id"],

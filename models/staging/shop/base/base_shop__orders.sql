@@ -14,7 +14,10 @@ raw_orders as (
 ),
 
 fx_rates as (
-    select currency, eur_per_unit from {{ ref('fx_rates') }}
+    select
+        currency,
+        eur_per_unit
+    from {{ ref('fx_rates') }}
 ),
 
 customers as (
