@@ -65,10 +65,22 @@
     {%- if file.endswith('.csv') -%}
         {%- set dialect = "header = true, delim = ',', quote = '\"', escape = '\"', encoding = "
             ~ sql_string(encoding) -%}
-        {%- set header = run_query(
-            "select column_name from (describe select * from read_csv(" ~ sql_string(file)
-            ~ ", " ~ dialect ~ ", all_varchar = true))"
+        {#- the header is read as one line of text, not sniffed, so that a malformed data
+            line cannot hide it (the data read below then reports that line) -#}
+        {%- set first_line = run_query(
+            "select line from read_csv(" ~ sql_string(file) ~ ", header = false, "
+            ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
+            ~ "escape = '', encoding = " ~ sql_string(encoding) ~ ") limit 1"
         ).columns[0].values() -%}
+        {%- if first_line | length == 0 or not first_line[0] -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ " is empty: it needs at least the header row (columns: see "
+                ~ contract.yaml ~ "). Remove the file if the table is optional.") }}
+        {%- endif -%}
+        {%- set header = [] -%}
+        {%- for name in first_line[0].split(',') -%}
+            {%- do header.append(name | trim | replace('"', '')) -%}
+        {%- endfor -%}
     {%- else -%}
         {%- set header = run_query(
             "select column_name from (describe select * from read_parquet("

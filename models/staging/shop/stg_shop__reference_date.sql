@@ -1,3 +1,5 @@
+{{ config(materialized="table") }}
+
 {#-
     One row: the reference date ("today") for everything time-relative in the project.
     var as_of_date (YYYY-MM-DD) when set; otherwise the data's own latest order date. To keep
