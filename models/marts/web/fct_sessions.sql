@@ -1,0 +1,30 @@
+{#- One row per accepted web or app session, attributed to a customer by identity
+    stitching (int_sessions_stitched). -#}
+with
+
+sessions as (
+    select * from {{ ref('int_sessions_stitched') }}
+),
+
+final as (
+    select
+        session_id,
+        anonymous_id,
+        customer_id,
+        stitched_customer_id,
+        is_stitched,
+        started_at,
+        session_date,
+        session_month,
+        duration_seconds,
+        pageviews,
+        traffic_source,
+        device,
+        landing_page,
+        order_id,
+        order_id is not null as has_order,
+        is_engaged
+    from sessions
+)
+
+select * from final
