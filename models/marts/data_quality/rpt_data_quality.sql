@@ -30,7 +30,7 @@ accepted_{{ table_name }} as (
 collapsed_{{ table_name }} as (
     select
         '{{ source_name }}.{{ table_name }}' as source_table,
-        coalesce(sum(source_row_count - 1), 0) as rows_collapsed_duplicates
+        cast(coalesce(sum(source_row_count - 1), 0) as {{ dbt.type_bigint() }}) as rows_collapsed_duplicates
     from {{ ref(base_model) }}
 ),
 
