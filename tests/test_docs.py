@@ -72,7 +72,9 @@ def test_no_personal_data_in_marts(seed_build: DbtResult) -> None:
     for table, column, data_type in columns:
         if data_type != "VARCHAR":
             continue
-        values = {row[0] for row in seed_build.query(f"select distinct {column} from marts.{table}")}
+        values = {
+            row[0] for row in seed_build.query(f"select distinct {column} from marts.{table}")
+        }
         assert not values & emails, f"{table}.{column} holds email addresses"
         assert not values & surnames, f"{table}.{column} holds last names"
         assert not any(isinstance(v, str) and "@" in v for v in values), f"{table}.{column}"

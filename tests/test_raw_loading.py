@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import BIN, FIXTURES
 
 AS_OF = "2024-06-30"
@@ -72,10 +71,7 @@ def test_extra_columns_are_reported_and_ignored(tmp_path: Path, dbt_build) -> No
     raw = copy_tables(tmp_path / "raw", ["customers"])
     lines = (FIXTURES / "defects" / "orders.csv").read_text().splitlines()
     (raw / "orders.csv").write_text(
-        "\n".join(
-            [lines[0] + ",coupon_code"] + [f'{line},"SAVE,10"' for line in lines[1:]]
-        )
-        + "\n"
+        "\n".join([lines[0] + ",coupon_code"] + [f'{line},"SAVE,10"' for line in lines[1:]]) + "\n"
     )
     result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
     assert result.returncode == 0, result.output[-4000:]
@@ -149,9 +145,7 @@ def generate(out: Path, file_format: str) -> Path:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="posix paths")
-def test_csv_and_parquet_of_the_same_data_give_identical_staging(
-    tmp_path: Path, dbt_build
-) -> None:
+def test_csv_and_parquet_of_the_same_data_give_identical_staging(tmp_path: Path, dbt_build) -> None:
     from_csv = dbt_build("csv", raw_data_path=str(generate(tmp_path / "csv", "csv")))
     from_parquet = dbt_build(
         "parquet", raw_data_path=str(generate(tmp_path / "parquet", "parquet"))

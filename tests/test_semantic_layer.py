@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from conftest import BIN, REPO, DbtResult
 
 

@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
 from conftest import FIXTURES, DbtResult
 
 AS_OF = "2024-06-30"
@@ -191,7 +190,9 @@ def test_text_survives_intact(defects_build: DbtResult) -> None:
     )
     assert customers == {"1": "Müller", "2": "Weiß"}
     comments = dict(
-        defects_build.query("select response_id, comment_text from staging.stg_nps__survey_responses")
+        defects_build.query(
+            "select response_id, comment_text from staging.stg_nps__survey_responses"
+        )
     )
     assert comments["300"] == "Schnelle Lieferung, tolle Qualität – „sehr gut“"
     assert comments["301"] == 'Line one\nline two, with "quotes"'

@@ -70,7 +70,7 @@
         {%- set first_line = run_query(
             "select line from read_csv(" ~ sql_string(file) ~ ", header = false, "
             ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
-            ~ "escape = '', encoding = " ~ sql_string(encoding) ~ ") limit 1"
+            ~ "escape = '', parallel = false, encoding = " ~ sql_string(encoding) ~ ") limit 1"
         ).columns[0].values() -%}
         {%- if first_line | length == 0 or not first_line[0] -%}
             {{ exceptions.raise_compiler_error(
