@@ -127,7 +127,7 @@ _DE_LAST = _words(
     "Friedrich Keller Günther Frank Berger Winkler Roth Beck Lorenz Baumann Franke Albrecht "
     "Schuster Simon Ludwig Böhm Winter Kraus Schumacher Krämer Vogt Stein Jäger Otto Sommer Groß "
     "Seidel Heinrich Brandt Haas Schreiber Graf Schulte Dietrich Ziegler Kuhn Kühn Pohl Engel "
-    "Horn Busch Bergmann Voigt Sauer Arnold Wolff Pfeiffer Özdemir Yılmaz Kaya Demir Şahin Çelik "  # noqa: RUF001
+    "Horn Busch Bergmann Voigt Sauer Arnold Wolff Pfeiffer Özdemir Yılmaz Kaya Demir Şahin Çelik "
     "Nowak Kowalski Gößling Strauß Rößler Fußmann"
 )
 _EN_FIRST = _words(
@@ -176,7 +176,7 @@ _TRANSLIT = str.maketrans(
         "ö": "oe",
         "ü": "ue",
         "ß": "ss",
-        "ı": "i",  # noqa: RUF001
+        "ı": "i",
         "'": "",
         " ": "",
     }
