@@ -18,6 +18,10 @@ reference_dates as (
     select reference_date from {{ ref('stg_shop__reference_date') }}
 ),
 
+country_codes as (
+    select country_code from {{ ref('country_codes') }}
+),
+
 parsed as (
     select
         {{ clean_text('customer_id') }} as customer_id,
@@ -43,6 +47,14 @@ parsed as (
     from raw_customers
 ),
 
+with_country as (
+    select
+        parsed.*,
+        country_codes.country_code as known_country_code
+    from parsed
+    left join country_codes on parsed.country_code = country_codes.country_code
+),
+
 row_checked as (
     select
         *,
@@ -58,9 +70,10 @@ row_checked as (
             ["birth_date < cast('1900-01-01' as date) or birth_date > cast(signup_at as date)", "out_of_range", "birth_date"],
             ["loyalty_joined_at_text is not null and loyalty_joined_at is null", "unparseable_value", "loyalty_joined_at"],
             ["consent_updated_at_text is not null and consent_updated_at is null", "unparseable_value", "consent_updated_at"],
-            ["country_code is not null and length(country_code) != 2", "invalid_value", "country_code"],
+            ["email is not null and email not like '%_@_%'", "invalid_value", "email"],
+            ["country_code is not null and known_country_code is null", "invalid_enum", "country_code"],
         ]) }}
-    from parsed
+    from with_country
 ),
 
 collapsed as (
