@@ -37,13 +37,15 @@ final as (
         count(case when is_clicked then 1 end) as emails_clicked,
         case
             when count(case when is_delivered then 1 end) > 0
-                then count(case when is_opened then 1 end) * 1.0
-                / count(case when is_delivered then 1 end)
+                then
+                    count(case when is_opened then 1 end) * 1.0
+                    / count(case when is_delivered then 1 end)
         end as email_open_rate,
         case
             when count(case when is_delivered then 1 end) > 0
-                then count(case when is_clicked then 1 end) * 1.0
-                / count(case when is_delivered then 1 end)
+                then
+                    count(case when is_clicked then 1 end) * 1.0
+                    / count(case when is_delivered then 1 end)
         end as email_click_rate,
         max(case when unsubscribed_at is not null then 1 else 0 end) = 1 as has_unsubscribed,
         count(

@@ -32,34 +32,41 @@ aggregated as (
     group by customer_id
 ),
 
+spans as (
+    select
+        *,
+        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as first_to_last_order_days
+    from aggregated
+),
+
 final as (
     select
-        aggregated.customer_id,
-        aggregated.first_order_date,
-        aggregated.last_order_date,
-        aggregated.orders,
-        aggregated.completed_orders,
-        aggregated.returned_orders,
-        aggregated.cancelled_orders,
+        spans.customer_id,
+        spans.first_order_date,
+        spans.last_order_date,
+        spans.orders,
+        spans.completed_orders,
+        spans.returned_orders,
+        spans.cancelled_orders,
         case
-            when aggregated.completed_orders + aggregated.returned_orders > 0
-                then aggregated.returned_orders * 1.0
-                / (aggregated.completed_orders + aggregated.returned_orders)
+            when spans.completed_orders + spans.returned_orders > 0
+                then
+                    spans.returned_orders * 1.0
+                    / (spans.completed_orders + spans.returned_orders)
         end as return_rate,
-        aggregated.gross_lifetime_revenue,
-        aggregated.net_lifetime_revenue,
+        spans.gross_lifetime_revenue,
+        spans.net_lifetime_revenue,
         case
-            when aggregated.completed_orders > 0
-                then aggregated.net_lifetime_revenue * 1.0 / aggregated.completed_orders
+            when spans.completed_orders > 0
+                then spans.net_lifetime_revenue * 1.0 / spans.completed_orders
         end as average_order_value,
         case
-            when aggregated.completed_orders > 1
-                then {{ dbt.datediff('aggregated.first_order_date', 'aggregated.last_order_date', 'day') }}
-                * 1.0 / (aggregated.completed_orders - 1)
+            when spans.completed_orders > 1
+                then spans.first_to_last_order_days * 1.0 / (spans.completed_orders - 1)
         end as average_days_between_orders,
-        {{ dbt.datediff('aggregated.last_order_date', 'reference_dates.reference_date', 'day') }}
+        {{ dbt.datediff('spans.last_order_date', 'reference_dates.reference_date', 'day') }}
             as days_since_last_order
-    from aggregated
+    from spans
     cross join reference_dates
 )
 

@@ -29,7 +29,8 @@ final as (
         max(sessions.started_at) as last_session_at,
         count(
             case
-                when sessions.session_date > {{ dbt.dateadd('day', -var('engagement_window_days'), 'reference_dates.reference_date') }}
+                when
+                    sessions.session_date > {{ dbt.dateadd('day', -var('engagement_window_days'), 'reference_dates.reference_date') }}
                     and sessions.session_date <= reference_dates.reference_date
                     then 1
             end

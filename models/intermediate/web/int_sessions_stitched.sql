@@ -35,7 +35,7 @@ ranked_cookie_owners as (
         anonymous_id,
         customer_id,
         row_number() over (
-            partition by anonymous_id order by identified_sessions desc, customer_id
+            partition by anonymous_id order by identified_sessions desc, customer_id asc
         ) as owner_rank
     from identified_cookies
 ),
