@@ -46,12 +46,14 @@ build: setup ## build everything on the shipped seeds (dbt build) and say where 
 lint: setup ## ruff (check + format) and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models data-tests --processes 2
+	@mkdir -p $(CURDIR)/warehouse
+	CUSTOMER_ANALYTICS_DB=$(CURDIR)/warehouse/lint.duckdb $(BIN)/sqlfluff lint models data-tests --processes 2
 
 format: setup ## apply ruff format and sqlfluff fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
-	$(BIN)/sqlfluff fix models data-tests --processes 2
+	@mkdir -p $(CURDIR)/warehouse
+	CUSTOMER_ANALYTICS_DB=$(CURDIR)/warehouse/lint.duckdb $(BIN)/sqlfluff fix models data-tests --processes 2
 
 test: setup lint ## lint, dbt build with all dbt tests on a scratch file, then pytest
 	@mkdir -p $(dir $(TEST_DB)) && rm -f $(TEST_DB) $(TEST_DB).wal

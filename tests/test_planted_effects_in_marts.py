@@ -1,18 +1,14 @@
 """The generator's planted effects are visible in the marts.
 
-The generator (orchestration/lib/generator, docstring "Planted effects") plants behaviour whose
-size is known in advance. If the marts count orders, convert money, attribute customers or flag
-loyalty/referral wrongly, these effects shrink, grow or vanish, so finding them in
-`marts.dim_customers` and `marts.fct_orders` checks the marts against an independent truth.
+The generator (docs/generator.md, "Planted effects") plants behaviour whose size is known in
+advance. If the marts count orders, convert money, attribute customers or flag loyalty/referral
+wrongly, these effects shrink, grow or vanish, so finding them in `marts.dim_customers` and
+`marts.fct_orders` checks the marts against an independent truth.
 
 One shop of `CUSTOMERS` customers is generated and built once for the module. Tolerances are
-about four standard deviations of each measure at this size, measured over eight generator seeds
-(e.g. loyalty AOV ratio 1.108-1.155, referred value ratio 1.09-1.20, repeat ladder ratio
-1.88-1.96, top-20 % share 0.806-0.818), so the test is stable yet fails if an effect is lost.
-
-The shop is written as Parquet: with CSV files this size the dbt build currently fails now and
-then with "Raw file …/sessions.csv has no column 'session_id' … columns found: <a data row>" (the
-raw loader sometimes takes a data row for the header when DuckDB reads with several threads).
+about four standard deviations of each measure at this size, measured over ten generator seeds
+(loyalty AOV ratio 1.108-1.155, referred value ratio 1.09-1.20, repeat ladder ratio 1.88-1.96,
+top-20 % revenue share 0.806-0.818), so the test is stable yet fails if an effect is lost.
 """
 
 from __future__ import annotations
@@ -40,7 +36,6 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
         seed=SEED,
         start=dt.date(2023, 1, 1),
         end=dt.date(2025, 12, 31),
-        fmt="parquet",
     )
     generate(config, Path(raw))
     result = run_dbt(["build"], work / "warehouse.duckdb", {"raw_data_path": str(raw)}, work)
