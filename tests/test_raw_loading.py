@@ -156,6 +156,11 @@ def test_csv_and_parquet_of_the_same_data_give_identical_staging(tmp_path: Path,
         rows = from_csv.table(relation, key)
         assert rows, relation
         assert rows == from_parquet.table(relation, key), relation
-    report = "select * exclude (source_table) from marts.rpt_data_quality order by rows_read"
+    # A typed Parquet column cannot hold unparseable text (the generator writes null there), so
+    # CSV reports unparseable_value where Parquet reports missing_value: the totals agree.
+    report = (
+        "select source_table, rows_read, rows_accepted, rows_quarantined,"
+        " rows_collapsed_duplicates from marts.rpt_data_quality order by source_table"
+    )
     assert from_csv.query(report) == from_parquet.query(report)
     assert from_csv.query("select sum(rows_quarantined) from marts.rpt_data_quality")[0][0] > 0

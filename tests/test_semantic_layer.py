@@ -12,19 +12,48 @@ import pytest
 from conftest import BIN, REPO, DbtResult
 
 
-def run_mf(args: list[str], build: DbtResult) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def mf_project(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder for `mf`, parsed against the seed build.
+
+    mf always reads <cwd>/target/semantic_manifest.json, so it gets a folder of its own whose
+    project files are links to the repository's and whose target/ is its own.
+    """
+    project = tmp_path_factory.mktemp("mf_project")
+    for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"):
+        (project / name).symlink_to(REPO / name)
+    parsed = subprocess.run(
+        [str(BIN / "dbt"), "parse"],
+        cwd=project,
+        env=mf_env(seed_build, project),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert parsed.returncode == 0, parsed.stdout[-3000:]
+    return project
+
+
+def mf_env(build: DbtResult, project: Path) -> dict[str, str]:
     env = {
-        **os.environ,
-        "CUSTOMER_ANALYTICS_DB": str(build.database),
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_TARGET_PATH": str(build.database.parent / "target"),
-        "DBT_LOG_PATH": str(build.database.parent / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DBT_TARGET_PATH", "DBT_PROJECT_DIR", "DBT_LOG_PATH")
     }
+    env.update(
+        CUSTOMER_ANALYTICS_DB=str(build.database),
+        DBT_PROFILES_DIR=str(project),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    return env
+
+
+def run_mf(args: list[str], build: DbtResult, project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / "mf"), *args],
-        cwd=REPO,
-        env=env,
+        cwd=project,
+        env=mf_env(build, project),
         capture_output=True,
         text=True,
         timeout=600,
@@ -32,14 +61,16 @@ def run_mf(args: list[str], build: DbtResult) -> subprocess.CompletedProcess:
     )
 
 
-def test_mf_validate_configs_passes(seed_build: DbtResult) -> None:
-    result = run_mf(["validate-configs"], seed_build)
+def test_mf_validate_configs_passes(seed_build: DbtResult, mf_project: Path) -> None:
+    result = run_mf(["validate-configs"], seed_build, mf_project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "ERRORS: 0" in result.stdout
     assert "Breaking issues" not in result.stdout
 
 
-def test_mf_query_equals_the_monthly_kpi_mart(seed_build: DbtResult, tmp_path: Path) -> None:
+def test_mf_query_equals_the_monthly_kpi_mart(
+    seed_build: DbtResult, mf_project: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "kpis.csv"
     result = run_mf(
         [
@@ -54,6 +85,7 @@ def test_mf_query_equals_the_monthly_kpi_mart(seed_build: DbtResult, tmp_path: P
             str(out),
         ],
         seed_build,
+        mf_project,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with out.open() as handle:
