@@ -5,10 +5,20 @@
 
     - var raw_data_path empty (default): the shipped seed behind source(source_name, table_name).
     - var raw_data_path set: <raw_data_path>/<table_name>.csv or .parquet (see read_raw_file).
+    - var raw_landed true (set by the Dagster definitions): the table the orchestrator landed
+      in the raw schema with land_raw_tables; no seed is involved.
 -#}
 {% macro raw_table(source_name, table_name) -%}
     {%- set path = var('raw_data_path', '') | string | trim -%}
-    {%- if path == '' -%}
+    {%- set landed = var('raw_landed', false) -%}
+    {%- if landed and path != '' -%}
+        {{ exceptions.raise_compiler_error(
+            "vars raw_landed and raw_data_path exclude each other: the orchestrator lands the "
+            ~ "files itself, so leave raw_data_path empty.") }}
+    {%- endif -%}
+    {%- if landed -%}
+        {%- do source(source_name, table_name) -%}
+    {%- elif path == '' -%}
         {#- register the dependency on the seed that backs this source -#}
         {%- do ref(table_name) -%}
         {%- do source(source_name, table_name) -%}
@@ -17,7 +27,16 @@
         {{ return('(select 1)') }}
     {%- endif -%}
     {%- set contract = raw_contract(source_name, table_name) -%}
-    {%- if path == '' -%}
+    {%- if landed -%}
+        (
+            select
+            {%- for column in contract.columns %}
+                {{ adapter.quote(column.name) }},
+            {%- endfor %}
+                _source_file
+            from {{ source(source_name, table_name) }}
+        )
+    {%- elif path == '' -%}
         (
             select
             {%- for column in contract.columns %}

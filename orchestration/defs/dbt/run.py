@@ -1,0 +1,131 @@
+"""What the dbt asset does when it runs: `dbt build`, then metadata the UI can show."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.dbt_project import DBT_VARS
+from orchestration.lib.headlines import markdown_table
+from orchestration.lib.settings import RAW_TABLES
+
+LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
+
+HEADLINE_QUERIES: dict[str, tuple[str, list[str]]] = {
+    "rpt_kpis_monthly": (
+        "select strftime(month, '%Y-%m'), net_revenue, orders, average_order_value, nps,"
+        " churn_rate * 100 from marts.rpt_kpis_monthly order by month desc limit 12",
+        ["month", "net revenue (EUR)", "orders", "AOV (EUR)", "NPS", "churn rate (%)"],
+    ),
+    "rpt_rfm_segments": (
+        "select rfm_segment, customers, share_of_customers * 100, net_revenue,"
+        " share_of_net_revenue * 100, nps from marts.rpt_rfm_segments order by customers desc",
+        ["segment", "customers", "share (%)", "net revenue (EUR)", "revenue share (%)", "NPS"],
+    ),
+    "rpt_nps_monthly": (
+        "select strftime(month, '%Y-%m'), responses, nps, nps_margin_of_error_95"
+        " from marts.rpt_nps_monthly order by month desc limit 12",
+        ["month", "responses", "NPS", "± 95 %"],
+    ),
+    "rpt_data_quality": (
+        "select source_table, rows_read, rows_accepted, rows_quarantined,"
+        " rows_collapsed_duplicates from marts.rpt_data_quality order by source_table",
+        ["raw table", "read", "accepted", "quarantined", "duplicates collapsed"],
+    ),
+}
+
+
+def _failures(run_results: dict[str, Any]) -> list[str]:
+    return [
+        f"{result['unique_id']}: {result.get('status')}: {(result.get('message') or '').strip()}"
+        for result in run_results.get("results", [])
+        if result.get("status") in ("error", "fail")
+    ]
+
+
+def run_dbt_build(
+    context: dg.AssetExecutionContext, dbt: Any, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """Run `dbt build` for the selected assets; yield its events once dbt has released the
+    DuckDB file, enriched with row counts and headline tables; then the quarantine counts as
+    observations of the raw assets. A failed build fails the step with the failing nodes."""
+    import duckdb
+
+    os.environ["CUSTOMER_ANALYTICS_DB"] = warehouse.database
+    invocation = dbt.cli(
+        ["build", "--vars", json.dumps(DBT_VARS)], context=context, raise_on_error=False
+    )
+    events = list(invocation.stream())
+    manifest = invocation.manifest
+    succeeded = invocation.is_successful()
+
+    relations: dict[str, str] = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] in ("model", "seed"):
+            relations[node["unique_id"]] = f'"{node["schema"]}"."{node["alias"]}"'
+
+    with duckdb.connect(warehouse.database, read_only=True) as con:
+        existing = {
+            f'"{schema}"."{name}"'
+            for schema, name in con.execute(
+                "select schema_name, table_name from duckdb_tables()"
+                " union all select schema_name, view_name from duckdb_views()"
+            ).fetchall()
+        }
+        for event in events:
+            if isinstance(event, dg.Output):
+                unique_id = (event.metadata.get("unique_id") or dg.MetadataValue.text("")).value
+                relation = relations.get(unique_id)
+                extra: dict[str, Any] = {}
+                if relation in existing:
+                    (rows,) = con.execute(f"select count(*) from {relation}").fetchone()
+                    extra["dagster/row_count"] = rows
+                model_name = unique_id.rsplit(".", 1)[-1]
+                if model_name in HEADLINE_QUERIES and relation in existing:
+                    query, header = HEADLINE_QUERIES[model_name]
+                    extra["headline"] = dg.MetadataValue.md(
+                        markdown_table(header, con.execute(query).fetchall())
+                    )
+                yield event.with_metadata({**event.metadata, **extra})
+            else:
+                yield event
+
+        if '"marts"."rpt_data_quality"' in existing and succeeded:
+            columns = [
+                row[0]
+                for row in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = 'marts'"
+                    " and table_name = 'rpt_data_quality' order by column_index"
+                ).fetchall()
+            ]
+            for row in con.execute("select * from marts.rpt_data_quality").fetchall():
+                values = dict(zip(columns, row, strict=True))
+                table = values.pop("source_table").split(".", 1)[1]
+                if table in RAW_TABLES:
+                    context.log_event(
+                        dg.AssetObservation(
+                            asset_key=dg.AssetKey(["raw", table]),
+                            metadata={name: int(value) for name, value in values.items()},
+                        )
+                    )
+
+    if not succeeded:
+        try:
+            failures = _failures(invocation.get_artifact("run_results.json"))
+        except Exception:  # dbt stopped before writing run results
+            failures = []
+        error_text = f"{invocation.get_error()} {' '.join(failures)}"
+        if LOCK_ERROR.search(error_text):
+            raise dg.RetryRequested(max_retries=3, seconds_to_wait=15)
+        raise dg.Failure(
+            description="dbt build failed: " + ("; ".join(failures[:5]) or "see the dbt logs"),
+            metadata={
+                "failing dbt nodes": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures))
+            },
+        )

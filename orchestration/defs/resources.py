@@ -1,0 +1,29 @@
+"""Resources shared by the assets."""
+
+import dagster as dg
+
+from orchestration.lib.settings import Settings
+
+WAREHOUSE_POOL = "duckdb_warehouse"
+"""Concurrency pool of everything that writes the DuckDB file: DuckDB has one writer, so
+runs wait for each other (dagster.yaml gives the pool one slot) instead of failing on the lock."""
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file dbt builds and the landing directory raw files are read from."""
+
+    database: str
+    landing_dir: str
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Resources from the environment (README "Dagster")."""
+    settings = Settings.from_env()
+    return dg.Definitions(
+        resources={
+            "warehouse": WarehouseResource(
+                database=str(settings.database), landing_dir=str(settings.landing_dir)
+            ),
+        }
+    )

@@ -1,0 +1,80 @@
+"""The dbt project as the orchestration sees it: paths, the vars it always passes, and a
+manifest that is parsed offline when the project changed. No Dagster imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.lib.settings import REPO_ROOT
+
+DBT_PROJECT_DIR = REPO_ROOT
+DBT_TARGET_PATH = REPO_ROOT / "target" / "dagster"
+DBT_VARS: dict[str, object] = {"raw_landed": True}
+"""Vars of every dbt call the orchestration makes: the raw tables are landed by Dagster."""
+
+_PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
+
+
+def dbt_executable() -> str:
+    """The dbt command of this environment."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
+def dbt_env(database: Path | str | None = None) -> dict[str, str]:
+    """The environment for dbt subprocesses: the repo's profile, the DuckDB file to build (if
+    given), no usage statistics."""
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if database is not None:
+        env["CUSTOMER_ANALYTICS_DB"] = str(database)
+    return env
+
+
+def _newest_input_mtime() -> float:
+    newest = 0.0
+    for name in _PROJECT_INPUTS:
+        path = DBT_PROJECT_DIR / name
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for child in path.rglob("*"):
+                if child.is_file():
+                    newest = max(newest, child.stat().st_mtime)
+    return newest
+
+
+def prepared_manifest_path() -> Path:
+    """Path of a manifest.json that matches the project, running `dbt parse` when it is
+    missing or older than any project file. Parsing needs no network (no packages.yml)."""
+    manifest = DBT_TARGET_PATH / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
+        return manifest
+    completed = subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--target-path",
+            str(DBT_TARGET_PATH),
+            "--vars",
+            json.dumps(DBT_VARS),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=dbt_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0 or not manifest.exists():
+        raise RuntimeError(
+            "dbt parse failed, so the Dagster definitions cannot be built; run "
+            f"`dbt parse` in {DBT_PROJECT_DIR} to see why:\n{completed.stdout[-2000:]}"
+        )
+    return manifest

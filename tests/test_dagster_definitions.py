@@ -1,0 +1,202 @@
+"""The Dagster definitions: the asset graph against the dbt manifest, a real in-process
+materialisation on a throw-away DuckDB file, the schedule and the landing sensor."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    from orchestration.definitions import defs as load
+
+    return load()
+
+
+@pytest.fixture(scope="module")
+def manifest(defs: dg.Definitions) -> dict:
+    from orchestration.lib.dbt_project import DBT_TARGET_PATH
+
+    return json.loads((DBT_TARGET_PATH / "manifest.json").read_text())
+
+
+def test_definitions_validate(defs: dg.Definitions) -> None:
+    dg.Definitions.validate_loadable(defs)
+    assert {job.name for job in defs.jobs} == {"daily_refresh"}
+    assert {schedule.name for schedule in defs.schedules} == {"daily_refresh_schedule"}
+    assert {sensor.name for sensor in defs.sensors} == {
+        "landing_directory_sensor",
+        "run_failure_summary",
+    }
+
+
+def test_asset_graph_holds_every_dbt_node_and_the_raw_tables(
+    defs: dg.Definitions, manifest: dict
+) -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    dbt_nodes = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    ]
+    assert len(dbt_nodes) >= 30
+    for node in dbt_nodes:
+        assert f"{node['schema']}/{node['name']}" in keys, node["unique_id"]
+    for table in ("customers", "orders", "sessions", "survey_responses", "email_events"):
+        assert f"raw/{table}" in keys
+    # every dbt source is the raw landing asset of the same name
+    for source in manifest["sources"].values():
+        assert f"raw/{source['name']}" in keys
+    # every dbt data test is an asset check
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    check_names = {check.name for check in graph.asset_check_keys}
+    assert len(tests) > 200
+    assert len(list(graph.asset_check_keys)) == len(tests)
+    assert {test["name"] for test in tests} == check_names
+
+
+def test_assets_carry_groups_owners_and_descriptions(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    node = graph.get(dg.AssetKey(["marts", "dim_customers"]))
+    assert node.group_name == "marts_customers"
+    assert node.owners == ["team:analytics-engineering"]
+    assert node.description.startswith("The customer 360.")
+    assert graph.get(dg.AssetKey(["raw", "orders"])).group_name == "raw"
+    columns = node.metadata["dagster/column_schema"].columns
+    assert "customer_id" in {column.name for column in columns}
+
+
+def test_schedule_requests_the_daily_refresh_at_six_in_berlin(defs: dg.Definitions) -> None:
+    schedule = defs.get_schedule_def("daily_refresh_schedule")
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+    tick = datetime(2026, 3, 30, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        result = schedule.evaluate_tick(context)
+    assert len(result.run_requests) == 1
+    assert result.run_requests[0].job_name in (None, "daily_refresh")
+
+
+def test_schedule_cron_and_timezone_come_from_the_environment() -> None:
+    from orchestration.lib.settings import Settings
+
+    settings = Settings.from_env(
+        {
+            "CUSTOMER_ANALYTICS_SCHEDULE_CRON": "30 2 * * 1",
+            "CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE": "UTC",
+        }
+    )
+    assert (settings.schedule_cron, settings.schedule_timezone) == ("30 2 * * 1", "UTC")
+
+
+def test_landing_sensor_runs_once_per_new_or_changed_file(
+    defs: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_LANDING_DIR", str(landing))
+    sensor = defs.get_sensor_def("landing_directory_sensor")
+
+    def evaluate(cursor: str | None):
+        with dg.build_sensor_context(cursor=cursor, instance=dg.DagsterInstance.ephemeral()) as ctx:
+            result = sensor.evaluate_tick(ctx)
+        return result.run_requests, result.cursor
+
+    requests, cursor = evaluate(None)
+    assert requests == []  # empty landing directory
+    shutil.copy(REPO / "seeds" / "raw" / "customers.csv", landing / "customers.csv")
+    requests, cursor = evaluate(cursor)
+    assert len(requests) == 1  # a new file
+    first_key = requests[0].run_key
+    requests, cursor = evaluate(cursor)
+    assert requests == []  # the same file again
+    (landing / "customers.csv").touch()
+    requests, cursor = evaluate(cursor)
+    assert requests == []  # touched, same content
+    with (landing / "customers.csv").open("a") as handle:
+        handle.write(
+            "99999,new@example.com,Neu,Kunde,,DE,Berlin,2025-12-30T10:00:00+01:00,direct,,,true,\n"
+        )
+    requests, cursor = evaluate(cursor)
+    assert len(requests) == 1  # a modified file
+    assert requests[0].run_key != first_key
+
+
+def _materialize(defs: dg.Definitions, database: Path, landing: Path) -> dg.ExecuteInProcessResult:
+    from orchestration.defs.resources import WarehouseResource
+
+    resources = dict(defs.resources)
+    resources["warehouse"] = WarehouseResource(database=str(database), landing_dir=str(landing))
+    assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    return dg.materialize(
+        assets,
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def test_materialising_everything_builds_every_mart(defs: dg.Definitions, tmp_path: Path) -> None:
+    database = tmp_path / "dagster.duckdb"
+    result = _materialize(defs, database, REPO / "seeds" / "raw")
+    assert result.success
+    materialized = {
+        m.event_specific_data.materialization.asset_key.to_user_string()
+        for m in result.get_asset_materialization_events()
+    }
+    for mart in ("dim_customers", "fct_orders", "rpt_kpis_monthly", "rpt_retention_cohorts"):
+        assert f"marts/{mart}" in materialized
+    evaluations = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    assert len(evaluations) > 200 and all(e.passed for e in evaluations)
+    with duckdb.connect(str(database), read_only=True) as con:
+        (customers,) = con.execute("select count(*) from marts.dim_customers").fetchone()
+        (raw_customers,) = con.execute("select count(*) from raw.customers").fetchone()
+    assert customers == raw_customers == 2000
+    kpis = next(
+        m.event_specific_data.materialization
+        for m in result.get_asset_materialization_events()
+        if m.event_specific_data.materialization.asset_key
+        == dg.AssetKey(["marts", "rpt_kpis_monthly"])
+    )
+    assert kpis.metadata["dagster/row_count"].value >= 36
+    assert "| month | net revenue (EUR) |" in kpis.metadata["headline"].value
+
+
+def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
+    defs: dg.Definitions, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    shutil.copy(REPO / "seeds" / "raw" / "customers.csv", landing)
+    # orders with a header only: no order date, so the reference date cannot be set
+    header = (REPO / "seeds" / "raw" / "orders.csv").read_text().splitlines()[0]
+    (landing / "orders.csv").write_text(header + "\n")
+    result = _materialize(defs, tmp_path / "failing.duckdb", landing)
+    assert not result.success
+    evaluations = {
+        e.event_specific_data.check_name: e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert evaluations["assert_reference_date_is_set"].passed is False
+    materialized = {
+        m.event_specific_data.materialization.asset_key.to_user_string()
+        for m in result.get_asset_materialization_events()
+    }
+    assert "staging/stg_shop__reference_date" in materialized
+    assert "marts/dim_customers" not in materialized
+    assert "staging/base_shop__orders" not in materialized
