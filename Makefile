@@ -19,7 +19,7 @@ export DO_NOT_TRACK := 1
 # dbt build of the tests writes its own file so it never touches your warehouse.
 TEST_DB := $(CURDIR)/warehouse/test_build.duckdb
 
-.PHONY: help setup build test lint format seeds docs clean
+.PHONY: help setup build test lint format seeds docs dev clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -63,8 +63,15 @@ test: setup lint ## lint, dbt build with all dbt tests on a scratch file, then p
 seeds: setup ## regenerate the shipped seeds in seeds/raw (the documented command)
 	$(BIN)/customer-analytics generate --customers 2000 --seed 42 --start 2023-01-01 --end 2025-12-31 --format csv --out seeds/raw
 
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+DAGSTER_PORT ?= 3000
+
+dev: setup ## Dagster UI and daemon on http://127.0.0.1:3000 (schedule, sensors, runs)
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+
 docs: setup ## dbt docs as one offline HTML file: target/static_index.html
 	$(BIN)/dbt docs generate --static
 
-clean: ## remove build output (keeps .venv)
+clean: ## remove build output (keeps .venv and Dagster's run history)
 	rm -rf target logs warehouse .pytest_cache

@@ -132,7 +132,12 @@ def test_landing_sensor_runs_once_per_new_or_changed_file(
     assert requests[0].run_key != first_key
 
 
-def _materialize(defs: dg.Definitions, database: Path, landing: Path) -> dg.ExecuteInProcessResult:
+def _materialize(
+    defs: dg.Definitions,
+    database: Path,
+    landing: Path,
+    instance: dg.DagsterInstance | None = None,
+) -> dg.ExecuteInProcessResult:
     from orchestration.defs.resources import WarehouseResource
 
     resources = dict(defs.resources)
@@ -141,7 +146,7 @@ def _materialize(defs: dg.Definitions, database: Path, landing: Path) -> dg.Exec
     return dg.materialize(
         assets,
         resources=resources,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
 
@@ -185,7 +190,8 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     # orders with a header only: no order date, so the reference date cannot be set
     header = (REPO / "seeds" / "raw" / "orders.csv").read_text().splitlines()[0]
     (landing / "orders.csv").write_text(header + "\n")
-    result = _materialize(defs, tmp_path / "failing.duckdb", landing)
+    instance = dg.DagsterInstance.ephemeral()
+    result = _materialize(defs, tmp_path / "failing.duckdb", landing, instance)
     assert not result.success
     evaluations = {
         e.event_specific_data.check_name: e.event_specific_data
@@ -200,3 +206,15 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     assert "staging/stg_shop__reference_date" in materialized
     assert "marts/dim_customers" not in materialized
     assert "staging/base_shop__orders" not in materialized
+
+    # the run-failure sensor's summary names the failed step, the failed check and why
+    from orchestration.defs.automation.sensors import failure_summary
+
+    summary = failure_summary(instance.get_run_by_id(result.run_id), instance)
+    assert [step["step"] for step in summary["failed_steps"]] == ["customer_analytics_dbt"]
+    assert "assert_reference_date_is_set" in summary["failed_steps"][0]["error"]
+    assert {
+        "asset": "staging/stg_shop__reference_date",
+        "check": "assert_reference_date_is_set",
+        "severity": "ERROR",
+    } in summary["failed_checks"]

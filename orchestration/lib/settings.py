@@ -30,6 +30,7 @@ class Settings:
     schedule_cron: str
     schedule_timezone: str
     dagster_home: Path
+    automation_on: bool
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -48,4 +49,5 @@ class Settings:
             schedule_cron=env.get("CUSTOMER_ANALYTICS_SCHEDULE_CRON", "0 6 * * *"),
             schedule_timezone=env.get("CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE", "Europe/Berlin"),
             dagster_home=Path(env.get("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))).resolve(),
+            automation_on=env.get("CUSTOMER_ANALYTICS_AUTOMATION", "on").lower() != "off",
         )

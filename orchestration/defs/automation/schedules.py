@@ -12,7 +12,11 @@ daily_refresh_schedule = dg.ScheduleDefinition(
     job=daily_refresh,
     cron_schedule=_settings.schedule_cron,
     execution_timezone=_settings.schedule_timezone,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
+    default_status=(
+        dg.DefaultScheduleStatus.RUNNING
+        if _settings.automation_on
+        else dg.DefaultScheduleStatus.STOPPED
+    ),
     description=(
         "Refreshes everything every day; CUSTOMER_ANALYTICS_SCHEDULE_CRON (default '0 6 * * *') "
         "and CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE (default Europe/Berlin) change when."

@@ -9,12 +9,18 @@ from orchestration.defs.automation.jobs import daily_refresh
 from orchestration.lib.landing import content_key, fingerprint
 from orchestration.lib.settings import Settings
 
+_DEFAULT_STATUS = (
+    dg.DefaultSensorStatus.RUNNING
+    if Settings.from_env().automation_on
+    else dg.DefaultSensorStatus.STOPPED
+)
+
 
 @dg.sensor(
     name="landing_directory_sensor",
     job=daily_refresh,
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=_DEFAULT_STATUS,
     description=(
         "Watches the landing directory (CUSTOMER_ANALYTICS_LANDING_DIR, default seeds/raw): a new "
         "or changed raw file triggers exactly one refresh; unchanged files never re-trigger."
