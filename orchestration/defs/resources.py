@@ -9,6 +9,16 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 runs wait for each other (dagster.yaml gives the pool one slot) instead of failing on the lock."""
 
 
+TRANSIENT_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.LINEAR)
+"""Retries for transient failures (e.g. another process briefly holding the DuckDB file).
+Failures caused by the data (a contract violation, a failing dbt test) raise
+dg.Failure(allow_retries=False) and are not retried: they would fail again."""
+
+
+class TransientWarehouseError(RuntimeError):
+    """The warehouse file was busy (DuckDB lock): worth retrying."""
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file dbt builds and the landing directory raw files are read from."""
 

@@ -5,7 +5,11 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.resources import (
+    TRANSIENT_RETRY_POLICY,
+    WAREHOUSE_POOL,
+    WarehouseResource,
+)
 
 
 @cache
@@ -57,6 +61,7 @@ def build_dbt_definitions() -> dg.Definitions:
         manifest=manifest,
         dagster_dbt_translator=translator,
         pool=WAREHOUSE_POOL,
+        retry_policy=TRANSIENT_RETRY_POLICY,
         name="customer_analytics_dbt",
     )
     def customer_analytics_dbt(

@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.resources import TransientWarehouseError, WarehouseResource
 from orchestration.lib.dbt_project import DBT_VARS
 from orchestration.lib.headlines import markdown_table
 from orchestration.lib.settings import RAW_TABLES
@@ -122,10 +122,11 @@ def run_dbt_build(
             failures = []
         error_text = f"{invocation.get_error()} {' '.join(failures)}"
         if LOCK_ERROR.search(error_text):
-            raise dg.RetryRequested(max_retries=3, seconds_to_wait=15)
+            raise TransientWarehouseError(f"The warehouse file is busy: {error_text[:500]}")
         raise dg.Failure(
             description="dbt build failed: " + ("; ".join(failures[:5]) or "see the dbt logs"),
             metadata={
                 "failing dbt nodes": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures))
             },
+            allow_retries=False,
         )

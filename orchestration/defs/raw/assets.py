@@ -7,7 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.defs.resources import (
+    TRANSIENT_RETRY_POLICY,
+    WAREHOUSE_POOL,
+    TransientWarehouseError,
+    WarehouseResource,
+)
 from orchestration.lib.dbt_project import (
     DBT_PROJECT_DIR,
     DBT_TARGET_PATH,
@@ -57,6 +62,7 @@ def _dbt_error(output: str) -> str:
         for table in RAW_TABLES
     ],
     pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY_POLICY,
 )
 def land_raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Land the landing directory's raw files (the shipped seeds by default) in schema raw,
@@ -88,14 +94,13 @@ def land_raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             context.log.info(line.strip())
     if completed.returncode != 0:
         if LOCK_ERROR.search(output):
-            raise dg.RetryRequested(max_retries=3, seconds_to_wait=15) from RuntimeError(
-                output[-500:]
-            )
+            raise TransientWarehouseError(f"The warehouse file is busy: {_dbt_error(output)}")
         raise dg.Failure(
             description=(
                 f"Landing the raw files of {warehouse.landing_dir} failed: {_dbt_error(output)}"
             ),
             metadata={"dbt output": dg.MetadataValue.text(output[-4000:])},
+            allow_retries=False,
         )
 
     files = {path.stem: path for path in raw_files(Path(warehouse.landing_dir))}
