@@ -19,6 +19,7 @@ def build_dbt_definitions() -> dg.Definitions:
         DagsterDbtTranslator,
         DagsterDbtTranslatorSettings,
         DbtCliResource,
+        DbtProject,
         dbt_assets,
     )
 
@@ -55,10 +56,16 @@ def build_dbt_definitions() -> dg.Definitions:
             return [owner] if owner else ["team:analytics-engineering"]
 
     manifest = prepared_manifest_path()
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        target_path=DBT_TARGET_PATH,
+        profiles_dir=DBT_PROJECT_DIR,
+    )
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
     @dbt_assets(
         manifest=manifest,
+        project=project,
         dagster_dbt_translator=translator,
         pool=WAREHOUSE_POOL,
         retry_policy=TRANSIENT_RETRY_POLICY,
@@ -75,12 +82,7 @@ def build_dbt_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[customer_analytics_dbt],
         resources={
-            "dbt": DbtCliResource(
-                project_dir=str(DBT_PROJECT_DIR),
-                profiles_dir=str(DBT_PROJECT_DIR),
-                target_path=DBT_TARGET_PATH,
-                dbt_executable=dbt_executable(),
-            )
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
         },
     )
 
