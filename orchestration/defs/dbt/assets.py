@@ -81,9 +81,7 @@ def build_dbt_definitions() -> dg.Definitions:
 
     return dg.Definitions(
         assets=[customer_analytics_dbt],
-        resources={
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
-        },
+        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
     )
 
 
