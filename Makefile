@@ -68,6 +68,7 @@ DAGSTER_PORT ?= 3000
 
 dev: setup ## Dagster UI and daemon on http://127.0.0.1:3000 (schedule, sensors, runs)
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster instance migrate > /dev/null
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 docs: setup ## dbt docs as one offline HTML file: target/static_index.html

@@ -79,8 +79,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
         ],
         [str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
     ]
-    processes = [
-        subprocess.Popen(
+
+    def start(command: list[str], log) -> subprocess.Popen:
+        return subprocess.Popen(
             command,
             cwd=REPO,
             env=env,
@@ -88,9 +89,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        for command, log in zip(commands, logs, strict=True)
-    ]
+
+    # create the instance's storage once, before several processes would race to create it
+    subprocess.run(
+        [str(BIN / "dagster"), "instance", "migrate"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     url = f"http://127.0.0.1:{port}"
+    # then the webserver, and the daemon once the webserver answers
+    processes = [start(commands[0], logs[0])]
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -103,6 +114,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
                 pass
             assert time.monotonic() < deadline, "webserver did not become healthy in 180 s"
             time.sleep(1)
+        processes.append(start(commands[1], logs[1]))
         yield DagsterServer(url, database, home)
     finally:
         for process in processes:
