@@ -29,6 +29,23 @@ def manifest(defs: dg.Definitions) -> dict:
     return json.loads((DBT_TARGET_PATH / "manifest.json").read_text())
 
 
+def test_dg_check_defs_passes() -> None:
+    import subprocess
+
+    from conftest import BIN
+
+    result = subprocess.run(
+        [str(BIN / "dg"), "check", "defs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
 def test_definitions_validate(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
     assert {job.name for job in defs.jobs} == {"daily_refresh"}
@@ -186,6 +203,22 @@ def test_materialising_everything_builds_every_mart(
     )
     assert kpis.metadata["dagster/row_count"].value >= 36
     assert "| month | net revenue (EUR) |" in kpis.metadata["headline"].value
+    # the raw assets are observed with their staging balance and quarantine counts
+    observations = {
+        e.event_specific_data.asset_observation.asset_key.to_user_string(): (
+            e.event_specific_data.asset_observation.metadata
+        )
+        for e in result.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    }
+    orders = observations["raw/orders"]
+    assert orders["rows_read"].value == 7585
+    assert orders["rows_read"].value == (
+        orders["rows_accepted"].value
+        + orders["rows_quarantined"].value
+        + orders["rows_collapsed_duplicates"].value
+    )
+    assert "quarantined_unknown_customer" in orders
 
 
 def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
