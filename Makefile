@@ -35,13 +35,18 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 setup: $(STAMP) ## create .venv with the pinned dependencies
 
-build: setup ## build everything on the shipped seeds (dbt build) and say where the DuckDB file is
+export CUSTOMER_ANALYTICS_SERVING_DB ?= $(CURDIR)/warehouse/serving/customer_analytics.duckdb
+export CUSTOMER_ANALYTICS_EXPORTS_DIR ?= $(CURDIR)/warehouse/exports
+
+build: setup ## build and test everything on the shipped seeds (dbt build), then publish the marts
 	@mkdir -p $(dir $(CUSTOMER_ANALYTICS_DB))
 	$(BIN)/dbt build
+	$(BIN)/customer-analytics publish
 	@echo ""
-	@echo "==> Built $(CUSTOMER_ANALYTICS_DB)"
-	@echo "    Query it, for example:"
-	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_DB)', read_only=True).sql('select * from marts.rpt_data_quality'))\""
+	@echo "==> Built $(CUSTOMER_ANALYTICS_DB) (every layer) and published the tested marts to"
+	@echo "    $(CUSTOMER_ANALYTICS_SERVING_DB) and $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/*.parquet"
+	@echo "    Query the served marts, for example:"
+	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_SERVING_DB)', read_only=True).sql('select * from marts.rpt_kpis_monthly order by month desc limit 12'))\""
 
 lint: setup ## ruff (check + format) and sqlfluff
 	$(BIN)/ruff check .

@@ -105,11 +105,87 @@ def _run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_publish(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "publish",
+        help="publish the built, tested marts to the serving file and Parquet exports",
+        description=(
+            "Copy the marts of the build file (CUSTOMER_ANALYTICS_DB) into a new serving file "
+            "(CUSTOMER_ANALYTICS_SERVING_DB) and Parquet exports (CUSTOMER_ANALYTICS_EXPORTS_DIR), "
+            "then swap them into place atomically. Run it only after a successful dbt build."
+        ),
+    )
+    p.add_argument("--build-id", default=None, help="id of this publication (default: UTC time)")
+    p.add_argument("--keep-backups", type=_int, default=3, help="served files kept (default 3)")
+    p.set_defaults(handler=_run_publish)
+
+
+def _add_restore(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "restore",
+        help="serve a kept backup again",
+        description="Atomically serve <serving dir>/backups/<BUILD_ID>.duckdb again.",
+    )
+    p.add_argument("build_id", help="the build id of a kept backup")
+    p.set_defaults(handler=_run_restore)
+
+
+def _run_publish(args: argparse.Namespace) -> int:
+    from orchestration.lib.publish import publish
+    from orchestration.lib.settings import Settings
+
+    settings = Settings.from_env()
+    if not settings.database.exists():
+        print(
+            f"customer-analytics publish: error: no build file {settings.database}; "
+            "run `make build` (or dbt build) first.",
+            file=sys.stderr,
+        )
+        return 2
+    import duckdb
+
+    with duckdb.connect(str(settings.database), read_only=True) as con:
+        (reference_date,) = con.execute(
+            "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
+        ).fetchone()
+    build_id = args.build_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    publication = publish(
+        settings.database,
+        settings.serving_database,
+        settings.exports_dir,
+        build_id,
+        reference_date=reference_date,
+        keep_backups=args.keep_backups,
+    )
+    print(
+        f"published build {publication.build_id}: {len(publication.row_counts)} marts -> "
+        f"{publication.serving_file} and {settings.exports_dir / 'current'}/",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _run_restore(args: argparse.Namespace) -> int:
+    from orchestration.lib.publish import restore
+    from orchestration.lib.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        backup = restore(settings.serving_database, args.build_id)
+    except FileNotFoundError as exc:
+        print(f"customer-analytics restore: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"serving {backup} again as {settings.serving_database}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-analytics` command."""
     parser = _Parser(prog="customer-analytics")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_generate(sub)
+    _add_publish(sub)
+    _add_restore(sub)
     args = parser.parse_args(argv)
     return args.handler(args)
 

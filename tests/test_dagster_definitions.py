@@ -74,6 +74,12 @@ def test_asset_graph_holds_every_dbt_node_and_the_raw_tables(
     # every dbt source is the raw landing asset of the same name
     for source in manifest["sources"].values():
         assert f"raw/{source['name']}" in keys
+    marts = {
+        dg.AssetKey(["marts", node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
+    assert graph.get(dg.AssetKey(["serving", "published_marts"])).parent_keys == marts
     # every dbt data test is an asset check
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     check_names = {check.name for check in graph.asset_check_keys}
@@ -158,7 +164,12 @@ def _materialize(
     from orchestration.defs.resources import WarehouseResource
 
     resources = dict(defs.resources)
-    resources["warehouse"] = WarehouseResource(database=str(database), landing_dir=str(landing))
+    resources["warehouse"] = WarehouseResource(
+        database=str(database),
+        landing_dir=str(landing),
+        serving_database=str(database.parent / "serving" / "served.duckdb"),
+        exports_dir=str(database.parent / "exports"),
+    )
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
     return dg.materialize(
         assets,
@@ -219,6 +230,14 @@ def test_materialising_everything_builds_every_mart(
         + orders["rows_collapsed_duplicates"].value
     )
     assert "quarantined_unknown_customer" in orders
+    # published in the same run, after the checks: the served file holds the marts
+    assert "serving/published_marts" in materialized
+    with duckdb.connect(str(tmp_path / "serving" / "served.duckdb"), read_only=True) as con:
+        (served_customers,) = con.execute("select count(*) from marts.dim_customers").fetchone()
+        (build_ids,) = con.execute(
+            "select count(distinct build_id) from marts.publication"
+        ).fetchone()
+    assert (served_customers, build_ids) == (2000, 1)
 
 
 def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
@@ -230,9 +249,13 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     # orders with a header only: no order date, so the reference date cannot be set
     header = (REPO / "seeds" / "raw" / "orders.csv").read_text().splitlines()[0]
     (landing / "orders.csv").write_text(header + "\n")
+    served = tmp_path / "serving" / "served.duckdb"
+    served.parent.mkdir()
+    served.write_bytes(b"the last good publication")
     instance = dg.DagsterInstance.ephemeral()
     result = _materialize(defs, tmp_path / "failing.duckdb", landing, instance)
     assert not result.success
+    assert served.read_bytes() == b"the last good publication"  # nothing published
     evaluations = {
         e.event_specific_data.check_name: e.event_specific_data
         for e in result.all_events
@@ -246,6 +269,7 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     assert "staging/stg_shop__reference_date" in materialized
     assert "marts/dim_customers" not in materialized
     assert "staging/base_shop__orders" not in materialized
+    assert "serving/published_marts" not in materialized
 
     # the run-failure sensor's summary names the failed step, the failed check and why
     from orchestration.defs.automation.sensors import failure_summary

@@ -65,6 +65,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
         "CUSTOMER_ANALYTICS_DB": str(database),
         "CUSTOMER_ANALYTICS_LANDING_DIR": str(REPO / "seeds" / "raw"),
         "CUSTOMER_ANALYTICS_AUTOMATION": "off",
+        "CUSTOMER_ANALYTICS_SERVING_DB": str(work / "serving" / "served.duckdb"),
+        "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(work / "exports"),
     }
     logs = [(work / "webserver.log").open("w"), (work / "daemon.log").open("w")]
     commands = [
@@ -211,6 +213,10 @@ def test_launched_daily_refresh_builds_the_marts(server: DagsterServer) -> None:
         (months,) = con.execute("select count(*) from marts.rpt_kpis_monthly").fetchone()
     assert customers == 2000
     assert months >= 36
+    with duckdb.connect(
+        str(server.database.parent / "serving" / "served.duckdb"), read_only=True
+    ) as con:
+        assert con.execute("select count(*) from marts.dim_customers").fetchone() == (2000,)
 
 
 def test_two_runs_at_once_queue_on_the_warehouse_pool(server: DagsterServer) -> None:

@@ -24,6 +24,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     database: str
     landing_dir: str
+    serving_database: str = ""
+    exports_dir: str = ""
 
 
 @dg.definitions
@@ -33,7 +35,10 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": WarehouseResource(
-                database=str(settings.database), landing_dir=str(settings.landing_dir)
+                database=str(settings.database),
+                landing_dir=str(settings.landing_dir),
+                serving_database=str(settings.serving_database),
+                exports_dir=str(settings.exports_dir),
             ),
         }
     )

@@ -26,6 +26,8 @@ class Settings:
     """The orchestration's settings, read from environment variables (see README "Dagster")."""
 
     database: Path
+    serving_database: Path
+    exports_dir: Path
     landing_dir: Path
     schedule_cron: str
     schedule_timezone: str
@@ -42,6 +44,15 @@ class Settings:
                     "CUSTOMER_ANALYTICS_DB",
                     str(REPO_ROOT / "warehouse" / "customer_analytics.duckdb"),
                 )
+            ).resolve(),
+            serving_database=Path(
+                env.get(
+                    "CUSTOMER_ANALYTICS_SERVING_DB",
+                    str(REPO_ROOT / "warehouse" / "serving" / "customer_analytics.duckdb"),
+                )
+            ).resolve(),
+            exports_dir=Path(
+                env.get("CUSTOMER_ANALYTICS_EXPORTS_DIR", str(REPO_ROOT / "warehouse" / "exports"))
             ).resolve(),
             landing_dir=Path(
                 env.get("CUSTOMER_ANALYTICS_LANDING_DIR", str(REPO_ROOT / "seeds" / "raw"))

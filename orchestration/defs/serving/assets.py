@@ -1,0 +1,72 @@
+"""Publish: the tested marts of the build file become the served file and Parquet exports."""
+
+import dagster as dg
+
+from orchestration.defs.resources import TRANSIENT_RETRY_POLICY, WAREHOUSE_POOL, WarehouseResource
+
+
+def build_published_marts(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The publish asset, downstream of every mart of the dbt project."""
+
+    @dg.asset(
+        key=["serving", "published_marts"],
+        deps=mart_keys,
+        group_name="serving",
+        kinds={"duckdb", "parquet"},
+        owners=["team:analytics-engineering"],
+        pool=WAREHOUSE_POOL,
+        retry_policy=TRANSIENT_RETRY_POLICY,
+    )
+    def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        """Write-audit-publish: runs only after the marts were built and their checks passed in
+        the same run; copies the public marts (schema marts only) into a new serving file and
+        Parquet exports and swaps them in atomically. BI tools read only what this publishes."""
+        from datetime import UTC, datetime
+        from pathlib import Path
+
+        import duckdb
+
+        from orchestration.lib.publish import publish
+
+        with duckdb.connect(warehouse.database, read_only=True) as con:
+            (reference_date,) = con.execute(
+                "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
+            ).fetchone()
+        build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run_id[:8]}"
+        publication = publish(
+            Path(warehouse.database),
+            Path(warehouse.serving_database),
+            Path(warehouse.exports_dir),
+            build_id,
+            reference_date=reference_date,
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "build_id": build_id,
+                "serving_file": str(publication.serving_file),
+                "exports": str(Path(warehouse.exports_dir) / "current"),
+                "reference_date": reference_date,
+                "row_counts": dg.MetadataValue.json(publication.row_counts),
+            }
+        )
+
+    return published_marts
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Publish depends on every model of the dbt project's marts schema (from the manifest)."""
+    import json
+
+    from orchestration.lib.dbt_project import prepared_manifest_path
+
+    manifest = json.loads(prepared_manifest_path().read_text())
+    mart_keys = sorted(
+        (
+            dg.AssetKey(["marts", node["name"]])
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["schema"] == "marts"
+        ),
+        key=lambda key: key.to_user_string(),
+    )
+    return dg.Definitions(assets=[build_published_marts(mart_keys)])

@@ -1,0 +1,205 @@
+"""Write-audit-publish: copy the tested public marts of the build file into a new serving
+file, write one Parquet file per mart, and swap both into place atomically.
+
+Readers (BI tools) only ever open the serving file (or the Parquet exports), read-only, so
+they never block a build and a build never blocks them; a failed build publishes nothing.
+Pure DuckDB + filesystem: no Dagster, no dbt.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLIC_SCHEMA = "marts"
+"""Only this schema is published: staging, quarantine and personal data never are."""
+
+BUILD_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publish wrote."""
+
+    build_id: str
+    serving_file: Path
+    exports_dir: Path
+    row_counts: dict[str, int]
+
+
+def locked_down_connection(serving_file: Path) -> duckdb.DuckDBPyConnection:
+    """A connection for BI readers: read-only, no file system or network access (no other
+    files, no ATTACH, no COPY, no extension installs), and settings that cannot be changed."""
+    return duckdb.connect(
+        str(serving_file),
+        read_only=True,
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "lock_configuration": True,
+        },
+    )
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _public_tables(build: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in build.execute(
+            "select table_name from duckdb_tables() where database_name = 'build'"
+            " and schema_name = ? order by table_name",
+            [PUBLIC_SCHEMA],
+        ).fetchall()
+    ]
+
+
+def publish(
+    build_file: Path,
+    serving_file: Path,
+    exports_root: Path,
+    build_id: str,
+    reference_date: str | None = None,
+    keep_backups: int = 3,
+) -> Publication:
+    """Publish the marts of `build_file` (closed, already tested) as `serving_file` and as
+    Parquet under `exports_root/<build_id>/`, then point `exports_root/current` at it.
+
+    Order: write everything new beside the old, checkpoint and close, keep a backup of the
+    served file, then swap with os.replace (atomic on one file system). A crash before the
+    swap leaves the old publication served; stray temporary files are removed next time.
+    """
+    if not BUILD_ID.match(build_id):
+        raise ValueError(f"build id {build_id!r}: use letters, digits, '.', '_' or '-'.")
+    serving_file = serving_file.resolve()
+    serving_file.parent.mkdir(parents=True, exist_ok=True)
+    exports_root.mkdir(parents=True, exist_ok=True)
+    for stale in serving_file.parent.glob(f".{serving_file.name}.*.tmp*"):
+        stale.unlink()
+    staged = serving_file.parent / f".{serving_file.name}.{build_id}.tmp"
+    export_dir = exports_root / build_id
+    if export_dir.exists():
+        shutil.rmtree(export_dir)
+    staged_exports = exports_root / f".{build_id}.tmp"
+    if staged_exports.exists():
+        shutil.rmtree(staged_exports)
+    staged_exports.mkdir()
+
+    row_counts: dict[str, int] = {}
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    with duckdb.connect(str(staged)) as serving:
+        serving.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        tables = _public_tables(serving)
+        if not tables:
+            raise RuntimeError(
+                f"{build_file} has no tables in schema {PUBLIC_SCHEMA}: build first."
+            )
+        serving.execute(f"create schema {PUBLIC_SCHEMA}")
+        for table in tables:
+            target = f"{PUBLIC_SCHEMA}.{_quote(table)}"
+            serving.execute(
+                f"create table {target} as select * from build.{PUBLIC_SCHEMA}.{_quote(table)}"
+            )
+            _copy_comments(serving, table)
+            (row_counts[table],) = serving.execute(f"select count(*) from {target}").fetchone()
+            serving.execute(
+                f"copy {target} to {_sql_string(str(staged_exports / f'{table}.parquet'))}"
+                " (format parquet, compression zstd)"
+            )
+        serving.execute("detach build")
+        serving.execute(
+            f"create table {PUBLIC_SCHEMA}.publication (build_id varchar, published_at timestamp,"
+            " reference_date date, table_name varchar, row_count bigint)"
+        )
+        serving.executemany(
+            f"insert into {PUBLIC_SCHEMA}.publication values (?, ?, ?, ?, ?)",
+            [
+                (build_id, published_at, reference_date, table, rows)
+                for table, rows in row_counts.items()
+            ],
+        )
+        serving.execute("checkpoint")
+
+    if serving_file.exists():
+        backups = serving_file.parent / "backups"
+        backups.mkdir(exist_ok=True)
+        old_id = _build_id_of(serving_file) or "unknown"
+        shutil.copy2(serving_file, backups / f"{old_id}.duckdb")
+        for old in sorted(backups.glob("*.duckdb"), key=lambda p: p.stat().st_mtime)[
+            :-keep_backups
+        ]:
+            old.unlink()
+    os.replace(staged_exports, export_dir)
+    os.replace(staged, serving_file)
+    link = exports_root / "current"
+    staged_link = exports_root / ".current.tmp"
+    if staged_link.is_symlink() or staged_link.exists():
+        staged_link.unlink()
+    staged_link.symlink_to(build_id, target_is_directory=True)
+    os.replace(staged_link, link)
+    for old in exports_root.iterdir():
+        if (
+            old.is_dir()
+            and not old.is_symlink()
+            and old.name not in {build_id, *_backup_ids(serving_file)}
+        ) and not old.name.startswith("."):
+            shutil.rmtree(old)
+    return Publication(build_id, serving_file, export_dir, row_counts)
+
+
+def restore(serving_file: Path, backup_id: str) -> Path:
+    """Serve a kept backup again (atomically). Returns the backup used."""
+    backup = serving_file.parent / "backups" / f"{backup_id}.duckdb"
+    if not backup.exists():
+        kept = ", ".join(sorted(p.stem for p in backup.parent.glob("*.duckdb"))) or "none"
+        raise FileNotFoundError(f"No backup {backup_id!r} in {backup.parent} (kept: {kept}).")
+    staged = serving_file.parent / f".{serving_file.name}.restore.tmp"
+    shutil.copy2(backup, staged)
+    os.replace(staged, serving_file)
+    return backup
+
+
+def _build_id_of(serving_file: Path) -> str | None:
+    try:
+        with duckdb.connect(str(serving_file), read_only=True) as con:
+            row = con.execute(f"select max(build_id) from {PUBLIC_SCHEMA}.publication").fetchone()
+            return row[0] if row else None
+    except duckdb.Error:
+        return None
+
+
+def _backup_ids(serving_file: Path) -> set[str]:
+    return {p.stem for p in (serving_file.parent / "backups").glob("*.duckdb")}
+
+
+def _copy_comments(serving: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Carry the dbt descriptions (persist_docs comments) over to the served table."""
+    (comment,) = serving.execute(
+        "select comment from duckdb_tables() where database_name = 'build' and schema_name = ?"
+        " and table_name = ?",
+        [PUBLIC_SCHEMA, table],
+    ).fetchone()
+    target = f"{PUBLIC_SCHEMA}.{_quote(table)}"
+    if comment:
+        serving.execute(f"comment on table {target} is {_sql_string(comment)}")
+    for column, column_comment in serving.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'build'"
+        " and schema_name = ? and table_name = ? and comment is not null",
+        [PUBLIC_SCHEMA, table],
+    ).fetchall():
+        serving.execute(
+            f"comment on column {target}.{_quote(column)} is {_sql_string(column_comment)}"
+        )
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

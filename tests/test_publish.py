@@ -1,0 +1,117 @@
+"""Write-audit-publish: the served file holds exactly the tested marts, swaps atomically
+under open readers, keeps backups, and BI readers are locked down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import DbtResult
+
+from orchestration.lib.publish import locked_down_connection, publish, restore
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "serving" / "served.duckdb", tmp_path / "exports"
+
+
+def test_publish_serves_exactly_the_marts(seed_build: DbtResult, paths) -> None:
+    serving, exports = paths
+    publication = publish(seed_build.database, serving, exports, "b1", reference_date="2025-12-31")
+    marts = [
+        name
+        for (name,) in seed_build.query(
+            "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+        )
+    ]
+    assert len(marts) >= 11 and sorted(publication.row_counts) == marts
+    with duckdb.connect(str(serving), read_only=True) as con:
+        served = con.execute(
+            "select schema_name, table_name from duckdb_tables() order by all"
+        ).fetchall()
+        assert served == sorted([("marts", name) for name in [*marts, "publication"]])
+        for name in marts:
+            query = f"select * from marts.{name} order by all"
+            assert con.execute(query).fetchall() == seed_build.query(query), name
+        assert con.execute(
+            "select build_id, cast(reference_date as varchar), table_name, row_count"
+            " from marts.publication order by table_name"
+        ).fetchall() == [
+            ("b1", "2025-12-31", name, seed_build.query(f"select count(*) from marts.{name}")[0][0])
+            for name in marts
+        ]
+        (comment,) = con.execute(
+            "select comment from duckdb_columns() where table_name = 'dim_customers'"
+            " and column_name = 'customer_id'"
+        ).fetchone()
+        assert comment == "CRM customer key (pseudonymous)."
+    assert os.readlink(exports / "current") == "b1"
+    for name in marts:
+        parquet = exports / "current" / f"{name}.parquet"
+        rows = duckdb.sql(f"select count(*) from read_parquet('{parquet}')").fetchone()[0]
+        assert rows == publication.row_counts[name]
+
+
+def test_readers_of_the_old_file_keep_a_consistent_old_copy(seed_build: DbtResult, paths) -> None:
+    serving, exports = paths
+    publish(seed_build.database, serving, exports, "b1")
+    reader = duckdb.connect(str(serving), read_only=True)
+    try:
+        before = reader.execute("select count(*) from marts.fct_orders").fetchall()
+        publish(seed_build.database, serving, exports, "b2")
+        # the open reader still sees build b1, completely
+        assert reader.execute("select distinct build_id from marts.publication").fetchall() == [
+            ("b1",)
+        ]
+        assert reader.execute("select count(*) from marts.fct_orders").fetchall() == before
+    finally:
+        reader.close()
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select distinct build_id from marts.publication").fetchall() == [
+            ("b2",)
+        ]
+    assert os.readlink(exports / "current") == "b2"
+    assert (serving.parent / "backups" / "b1.duckdb").exists()
+    restore(serving, "b1")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select distinct build_id from marts.publication").fetchall() == [
+            ("b1",)
+        ]
+    with pytest.raises(FileNotFoundError, match="No backup 'b9'"):
+        restore(serving, "b9")
+
+
+def test_only_the_last_backups_are_kept(seed_build: DbtResult, paths) -> None:
+    serving, exports = paths
+    for number in range(1, 6):
+        publish(seed_build.database, serving, exports, f"b{number}", keep_backups=2)
+    kept = sorted(p.stem for p in (serving.parent / "backups").glob("*.duckdb"))
+    assert kept == ["b3", "b4"]
+    assert not list(serving.parent.glob(".*.tmp"))
+
+
+def test_locked_down_reader_can_query_but_not_reach_anything_else(
+    seed_build: DbtResult, paths, tmp_path: Path
+) -> None:
+    serving, exports = paths
+    publish(seed_build.database, serving, exports, "b1")
+    con = locked_down_connection(serving)
+    try:
+        assert con.execute("select count(*) from marts.dim_customers").fetchone() == (2000,)
+        denied = [
+            f"select * from read_csv('{seed_build.database.parent}/../x.csv')",
+            f"attach '{seed_build.database}' as build",
+            f"copy (select 1) to '{tmp_path / 'leak.csv'}'",
+            "set enable_external_access = true",
+            "create table marts.scratch as select 1",
+            "install httpfs",
+        ]
+        for statement in denied:
+            with pytest.raises(duckdb.Error):
+                con.execute(statement)
+        assert not (tmp_path / "leak.csv").exists()
+    finally:
+        con.close()
