@@ -252,10 +252,15 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     served = tmp_path / "serving" / "served.duckdb"
     served.parent.mkdir()
     served.write_bytes(b"the last good publication")
+    exported = tmp_path / "exports" / "current" / "dim_customers.parquet"
+    exported.parent.mkdir(parents=True)
+    exported.write_bytes(b"the last good export")
     instance = dg.DagsterInstance.ephemeral()
     result = _materialize(defs, tmp_path / "failing.duckdb", landing, instance)
     assert not result.success
     assert served.read_bytes() == b"the last good publication"  # nothing published
+    assert exported.read_bytes() == b"the last good export"
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["current"]
     evaluations = {
         e.event_specific_data.check_name: e.event_specific_data
         for e in result.all_events

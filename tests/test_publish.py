@@ -93,6 +93,15 @@ def test_only_the_last_backups_are_kept(seed_build: DbtResult, paths) -> None:
     assert not list(serving.parent.glob(".*.tmp"))
 
 
+def test_the_serving_file_opens_in_a_duckdb_1_5_reader(seed_build: DbtResult, paths) -> None:
+    # the project pins duckdb < 2 so that the BI tools' DuckDB 1.5 readers can open the file
+    assert duckdb.__version__.startswith("1.5.")
+    serving, exports = paths
+    publish(seed_build.database, serving, exports, "b1")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select count(*) from marts.rpt_kpis_monthly").fetchone()[0] >= 36
+
+
 def test_locked_down_reader_can_query_but_not_reach_anything_else(
     seed_build: DbtResult, paths, tmp_path: Path
 ) -> None:
