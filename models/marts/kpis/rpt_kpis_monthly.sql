@@ -152,9 +152,7 @@ final as (
         joined.emails_opened,
         joined.emails_opened * 1.0 / nullif(joined.emails_delivered, 0) as newsletter_open_rate,
         joined.nps,
-        joined.month = cast({{ dbt.date_trunc('month', 'reference_dates.reference_date') }} as date)
-        and reference_dates.reference_date
-        < cast({{ dbt.last_day('joined.month', 'month') }} as date) as is_incomplete_month
+        {{ is_incomplete_month('joined.month') }} as is_incomplete_month
     from joined
     cross join reference_dates
 )

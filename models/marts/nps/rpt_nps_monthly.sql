@@ -58,9 +58,7 @@ final as (
         {{ nps_from_counts('filled.promoters', 'filled.detractors', 'filled.responses') }} as nps,
         {{ nps_margin_of_error_95('filled.promoters', 'filled.detractors', 'filled.responses') }}
             as nps_margin_of_error_95,
-        filled.month = cast({{ dbt.date_trunc('month', 'reference_dates.reference_date') }} as date)
-        and reference_dates.reference_date
-        < cast({{ dbt.last_day('filled.month', 'month') }} as date) as is_incomplete_month
+        {{ is_incomplete_month('filled.month') }} as is_incomplete_month
     from filled
     cross join reference_dates
 )

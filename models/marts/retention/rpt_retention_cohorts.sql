@@ -49,9 +49,7 @@ final as (
             order by cells.months_since_first_order
             rows between unbounded preceding and current row
         ) * 1.0 / cells.cohort_size as cumulative_net_revenue_per_customer,
-        cells.calendar_month = cast({{ dbt.date_trunc('month', 'reference_dates.reference_date') }} as date)
-        and reference_dates.reference_date
-        < cast({{ dbt.last_day('cells.calendar_month', 'month') }} as date) as is_incomplete_month
+        {{ is_incomplete_month('cells.calendar_month') }} as is_incomplete_month
     from cells
     cross join reference_dates
 )

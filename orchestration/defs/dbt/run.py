@@ -57,6 +57,8 @@ def run_dbt_build(
     observations of the raw assets. A failed build fails the step with the failing nodes."""
     import duckdb
 
+    # DbtCliResource hands the process environment to dbt, and profiles.yml reads the file to
+    # build from CUSTOMER_ANALYTICS_DB: point it at this resource's warehouse.
     os.environ["CUSTOMER_ANALYTICS_DB"] = warehouse.database
     invocation = dbt.cli(
         ["build", "--vars", json.dumps(DBT_VARS)], context=context, raise_on_error=False
