@@ -19,10 +19,10 @@ export DO_NOT_TRACK := 1
 # dbt build of the tests writes its own file so it never touches your warehouse.
 TEST_DB := $(CURDIR)/warehouse/test_build.duckdb
 
-.PHONY: help setup build test lint format seeds docs dev clean
+.PHONY: help setup build test lint format seeds docs dev dashboard browser clean
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
@@ -45,6 +45,7 @@ build: setup ## build and test everything on the shipped seeds (dbt build), then
 	@echo ""
 	@echo "==> Built $(CUSTOMER_ANALYTICS_DB) (every layer) and published the tested marts to"
 	@echo "    $(CUSTOMER_ANALYTICS_SERVING_DB) and $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/*.parquet"
+	@echo "    Offline report: $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/report.html · dashboard: make dashboard"
 	@echo "    Query the served marts, for example:"
 	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_SERVING_DB)', read_only=True).sql('select * from marts.rpt_kpis_monthly order by month desc limit 12'))\""
 
@@ -60,7 +61,22 @@ format: setup ## apply ruff format and sqlfluff fix
 	@mkdir -p $(CURDIR)/warehouse
 	CUSTOMER_ANALYTICS_DB=$(CURDIR)/warehouse/lint.duckdb $(BIN)/sqlfluff fix models data-tests --processes 2
 
-test: setup lint ## lint, dbt build with all dbt tests on a scratch file, then pytest
+# The browser test drives Debian's Chromium; a fresh machine gets it from apt (as root, or with sudo).
+CHROMIUM := /usr/bin/chromium
+
+browser: $(CHROMIUM) ## install Debian's chromium for the browser test (apt-get), if missing
+
+$(CHROMIUM):
+	@echo "==> installing Debian's chromium for the dashboard browser test (apt-get)"
+	@if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo > /dev/null; then sudo="sudo"; \
+	else echo "make: chromium is missing and installing it needs root: run 'apt-get install chromium' as root, then make test again."; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -q chromium > /dev/null 2>&1 || \
+	{ $$sudo apt-get update -q > /dev/null && $$sudo apt-get install -y -q chromium > /dev/null; } || \
+	{ echo "make: could not install chromium with apt-get; install Debian's chromium package, then make test again."; exit 1; }
+	@test -x $(CHROMIUM) && $(CHROMIUM) --version 2> /dev/null
+
+test: setup lint browser ## lint, dbt build with all dbt tests on a scratch file, then pytest
 	@mkdir -p $(dir $(TEST_DB)) && rm -f $(TEST_DB) $(TEST_DB).wal
 	CUSTOMER_ANALYTICS_DB=$(TEST_DB) $(BIN)/dbt build
 	$(BIN)/pytest
@@ -75,6 +91,12 @@ dev: setup ## Dagster UI and daemon on http://127.0.0.1:3000 (schedule, sensors,
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster instance migrate > /dev/null
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+
+DASHBOARD_PORT ?= 8501
+
+dashboard: setup ## the Streamlit dashboard on http://127.0.0.1:8501 (reads the serving file)
+	@test -f $(CUSTOMER_ANALYTICS_SERVING_DB) || { echo "make: no served marts at $(CUSTOMER_ANALYTICS_SERVING_DB): run make build first."; exit 1; }
+	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
 
 docs: setup ## dbt docs as one offline HTML file: target/static_index.html
 	$(BIN)/dbt docs generate --static

@@ -1,9 +1,10 @@
 """Write-audit-publish: copy the tested public marts of the build file into a new serving
-file, write one Parquet file per mart, and swap both into place atomically.
+file, write one Parquet file per mart and the offline HTML report, and swap them into place
+atomically.
 
 Readers (BI tools) only ever open the serving file (or the Parquet exports), read-only, so
 they never block a build and a build never blocks them; a failed build publishes nothing.
-Pure DuckDB + filesystem: no Dagster, no dbt.
+DuckDB, the filesystem and the dashboard's report: no Dagster, no dbt.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,20 @@ import duckdb
 PUBLIC_SCHEMA = "marts"
 """Only this schema is published: staging, quarantine and personal data never are."""
 
+REPORT_NAME = "report.html"
+"""The offline HTML report, written with every publication beside the Parquet exports."""
+
 BUILD_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+FAILPOINT_ENV = "CUSTOMER_ANALYTICS_FAILPOINT"
+"""Crash tests set this to a failpoint name; publish then kills itself (SIGKILL) right there."""
+FAILPOINTS = ("publish.before_swap", "publish.after_swap")
+
+
+def _failpoint(name: str) -> None:
+    """kill -9 this process at `name` when the crash tests ask for it; a no-op otherwise."""
+    if os.environ.get(FAILPOINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -72,7 +87,8 @@ def publish(
     keep_backups: int = 3,
 ) -> Publication:
     """Publish the marts of `build_file` (closed, already tested) as `serving_file` and as
-    Parquet under `exports_root/<build_id>/`, then point `exports_root/current` at it.
+    Parquet plus report.html under `exports_root/<build_id>/`; point `exports_root/current`
+    at it.
 
     Order: write everything new beside the old, checkpoint and close, keep a backup of the
     served file, then swap with os.replace (atomic on one file system). A crash before the
@@ -83,15 +99,12 @@ def publish(
     serving_file = serving_file.resolve()
     serving_file.parent.mkdir(parents=True, exist_ok=True)
     exports_root.mkdir(parents=True, exist_ok=True)
-    for stale in serving_file.parent.glob(f".{serving_file.name}.*.tmp*"):
-        stale.unlink()
+    _remove_leftovers_of_interrupted_runs(serving_file, exports_root)
     staged = serving_file.parent / f".{serving_file.name}.{build_id}.tmp"
     export_dir = exports_root / build_id
     if export_dir.exists():
         shutil.rmtree(export_dir)
     staged_exports = exports_root / f".{build_id}.tmp"
-    if staged_exports.exists():
-        shutil.rmtree(staged_exports)
     staged_exports.mkdir()
 
     row_counts: dict[str, int] = {}
@@ -128,6 +141,7 @@ def publish(
             ],
         )
         serving.execute("checkpoint")
+    _write_report(staged, staged_exports / REPORT_NAME)
 
     if serving_file.exists():
         backups = serving_file.parent / "backups"
@@ -138,8 +152,10 @@ def publish(
             :-keep_backups
         ]:
             old.unlink()
+    _failpoint("publish.before_swap")
     os.replace(staged_exports, export_dir)
     os.replace(staged, serving_file)
+    _failpoint("publish.after_swap")
     link = exports_root / "current"
     staged_link = exports_root / ".current.tmp"
     if staged_link.is_symlink() or staged_link.exists():
@@ -166,6 +182,25 @@ def restore(serving_file: Path, backup_id: str) -> Path:
     shutil.copy2(backup, staged)
     os.replace(staged, serving_file)
     return backup
+
+
+def _write_report(staged_serving_file: Path, path: Path) -> None:
+    """The dashboard's offline report, from exactly the tables about to be served."""
+    from dashboard.data import load
+    from dashboard.report import write_report
+
+    write_report(load(staged_serving_file), path)
+
+
+def _remove_leftovers_of_interrupted_runs(serving_file: Path, exports_root: Path) -> None:
+    """Staged files of a publish that was killed before its swap are never served: remove them."""
+    for stale in serving_file.parent.glob(f".{serving_file.name}.*.tmp*"):
+        stale.unlink()
+    for stale in exports_root.glob(".*.tmp"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
 
 
 def _build_id_of(serving_file: Path) -> str | None:

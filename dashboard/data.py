@@ -1,0 +1,78 @@
+"""Read what the dashboard shows from the serving file, through the locked-down reader.
+
+Every number comes from a mart as published; nothing here computes a metric. The marts read
+are small aggregates (the largest, the cohort table, has about months² / 2 rows), so they are
+read whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+MARTS: dict[str, str] = {
+    "headlines": "select * from marts.rpt_kpi_headlines order by display_order",
+    "kpis_monthly": "select * from marts.rpt_kpis_monthly order by month",
+    "nps_monthly": "select * from marts.rpt_nps_monthly order by month",
+    "cohorts": (
+        "select * from marts.rpt_retention_cohorts order by cohort_month, months_since_first_order"
+    ),
+    "rfm_segments": "select * from marts.rpt_rfm_segments order by net_revenue desc, rfm_segment",
+    "nps_by_segment": (
+        "select * from marts.rpt_nps_by_segment order by dimension, nps desc, dimension_value"
+    ),
+    "data_quality": "select * from marts.rpt_data_quality order by source_table",
+    "publication": "select * from marts.publication order by table_name",
+}
+"""What the dashboard reads: one query per published table, each in a total order."""
+
+
+class ServingFileMissing(FileNotFoundError):
+    """No publication yet: the serving file does not exist."""
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """The published tables the dashboard shows, as pandas DataFrames."""
+
+    headlines: pd.DataFrame
+    kpis_monthly: pd.DataFrame
+    nps_monthly: pd.DataFrame
+    cohorts: pd.DataFrame
+    rfm_segments: pd.DataFrame
+    nps_by_segment: pd.DataFrame
+    data_quality: pd.DataFrame
+    publication: pd.DataFrame
+
+    @property
+    def build_id(self) -> str:
+        """The build id of the publication (one per serving file)."""
+        return str(self.publication["build_id"].iloc[0])
+
+    @property
+    def published_at(self) -> pd.Timestamp:
+        """When the publication was written (UTC)."""
+        return pd.Timestamp(self.publication["published_at"].iloc[0])
+
+    @property
+    def reference_date(self) -> dt.date | None:
+        """The reference date ("today") of the build, or None if it was not recorded."""
+        value = self.publication["reference_date"].iloc[0]
+        return None if pd.isna(value) else pd.Timestamp(value).date()
+
+
+def load(serving_file: Path) -> DashboardData:
+    """Read every table the dashboard shows from `serving_file` (read-only, locked down)."""
+    from orchestration.lib.publish import locked_down_connection
+
+    if not serving_file.exists():
+        raise ServingFileMissing(
+            f"No served marts at {serving_file}: run `make build` (or a Dagster run that "
+            "publishes) first, or point CUSTOMER_ANALYTICS_SERVING_DB at a serving file."
+        )
+    with locked_down_connection(serving_file) as con:
+        frames = {name: con.execute(query).df() for name, query in MARTS.items()}
+    return DashboardData(**frames)

@@ -1,0 +1,396 @@
+"""The shipped dashboard and offline report, on real served data.
+
+Expected tile values are derived here straight from `rpt_kpis_monthly` (latest complete month
+against the month before), not from `rpt_kpi_headlines`, and formatted by the documented rules
+(EUR €1,234.56 · count 1,234 · share 12.3 % / +1.2 pp · NPS 41.2 / +3.4 pts · others ±12.3 %).
+The browser test drives Debian's Chromium (installed by `make test`) against the running app and
+the report file, with every request off this machine refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from conftest import REPO, DbtResult
+from streamlit.testing.v1 import AppTest
+
+from dashboard.charts import format_change, format_value
+from orchestration.lib.publish import REPORT_NAME, publish
+
+APP = REPO / "dashboard" / "app.py"
+ARTIFACTS = REPO / "warehouse" / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass(frozen=True)
+class Served:
+    serving_file: Path
+    exports: Path
+    build_id: str
+
+
+@pytest.fixture(scope="module")
+def served(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Served:
+    """The shipped seeds' build, published exactly as `make build` publishes it."""
+    work = tmp_path_factory.mktemp("served")
+    (reference_date,) = seed_build.query(
+        "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
+    )[0]
+    publication = publish(
+        seed_build.database,
+        work / "serving" / "served.duckdb",
+        work / "exports",
+        "dash-1",
+        reference_date=reference_date,
+    )
+    return Served(publication.serving_file, work / "exports", "dash-1")
+
+
+def _query(serving_file: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(serving_file), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def expected_tiles(serving_file: Path) -> dict[str, tuple[str, str | None]]:
+    """Tile label → (value, month-over-month change), derived from rpt_kpis_monthly."""
+    current, previous = _query(
+        serving_file,
+        "select net_revenue, orders, active_customers, average_order_value, churn_rate, nps"
+        " from marts.rpt_kpis_monthly where not is_incomplete_month order by month desc limit 2",
+    )
+    revenue, orders, active, aov, churn, nps = (float(v) for v in current)
+    p_revenue, p_orders, p_active, p_aov, p_churn, p_nps = (float(v) for v in previous)
+
+    def relative(now: float, before: float) -> str:
+        return f"{(now - before) / abs(before) * 100:+.1f} %"
+
+    return {
+        "Net revenue": (f"€{revenue:,.2f}", relative(revenue, p_revenue)),
+        "Orders": (f"{orders:,.0f}", relative(orders, p_orders)),
+        "Active customers": (f"{active:,.0f}", relative(active, p_active)),
+        "Average order value": (f"€{aov:,.2f}", relative(aov, p_aov)),
+        "Churn rate": (f"{churn * 100:.1f} %", f"{(churn - p_churn) * 100:+.1f} pp"),
+        "NPS": (f"{nps:.1f}", f"{nps - p_nps:+.1f} pts"),
+    }
+
+
+# --- number formats (hand-worked) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (1234.5, "EUR", "€1,234.50"),
+        (0.004, "EUR", "€0.00"),
+        (1234567, "count", "1,234,567"),
+        (0.1234, "share", "12.3 %"),
+        (-12.25, "points", "-12.2"),
+        (None, "EUR", "–"),
+        (float("nan"), "count", "–"),
+    ],
+)
+def test_tile_values_are_formatted_by_unit(value, unit, shown) -> None:
+    assert format_value(value, unit) == shown
+
+
+@pytest.mark.parametrize(
+    ("absolute", "relative", "unit", "shown"),
+    [
+        (50.0, 0.5, "EUR", "+50.0 %"),
+        (-2.0, -0.2, "count", "-20.0 %"),
+        (5.0, None, "count", "+5"),
+        (-7.5, None, "EUR", "-€7.50"),
+        (-0.0046, -0.038, "share", "-0.5 pp"),
+        (3.44, 0.1, "points", "+3.4 pts"),
+        (None, None, "points", None),
+    ],
+)
+def test_changes_are_formatted_by_unit(absolute, relative, unit, shown) -> None:
+    assert format_change(absolute, relative, unit) == shown
+
+
+# --- the Streamlit app, in process (streamlit.testing) --------------------------------------
+
+
+def _run_app(serving_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_SERVING_DB", str(serving_file))
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    app.run()
+    return app
+
+
+def test_app_tiles_equal_the_mart_values(served: Served, monkeypatch) -> None:
+    app = _run_app(served.serving_file, monkeypatch)
+    assert not app.exception, app.exception
+    assert not app.error
+    tiles = {metric.label: (metric.value, metric.delta) for metric in app.metric}
+    expected = expected_tiles(served.serving_file)
+    assert {label: tiles[label] for label in expected} == expected
+    (month, previous) = _query(
+        served.serving_file,
+        "select strftime(month, '%B %Y'), strftime(month - interval 1 month, '%B %Y')"
+        " from marts.rpt_kpis_monthly where not is_incomplete_month order by month desc limit 1",
+    )[0]
+    assert f"{month} vs {previous}" in [subheader.value for subheader in app.subheader]
+
+
+def _array(value: list | dict) -> np.ndarray:
+    """A Plotly JSON array: a plain list, or base64 'bdata' with dtype and shape (Plotly 6+)."""
+    if isinstance(value, list):
+        return np.array(value, dtype=float)
+    data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    shape = [int(n) for n in str(value.get("shape", len(data))).split(",")]
+    return data.astype(float).reshape(shape)
+
+
+def test_app_charts_show_the_mart_values(served: Served, monkeypatch) -> None:
+    app = _run_app(served.serving_file, monkeypatch)
+    charts = {
+        chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec)
+        for chart in app.get("plotly_chart")
+    }
+    assert sorted(charts) == ["cohorts", "nps", "nps_by_segment", "revenue", "rfm"]
+
+    (heatmap,) = charts["cohorts"]["data"]
+    assert heatmap["type"] == "heatmap"
+    cells = {
+        (row, int(column)): value
+        for row, values in zip(heatmap["y"], _array(heatmap["z"]).tolist(), strict=True)
+        for column, value in zip(_array(heatmap["x"]).tolist(), values, strict=True)
+        if not math.isnan(value)
+    }
+    expected_cells = {
+        (f"{cohort} (n={size})", months): rate * 100
+        for cohort, size, months, rate in _query(
+            served.serving_file,
+            "select strftime(cohort_month, '%Y-%m'), cohort_size, months_since_first_order,"
+            " retention_rate from marts.rpt_retention_cohorts"
+            " where not is_incomplete_month and months_since_first_order >= 1",
+        )
+    }
+    assert cells.keys() == expected_cells.keys()
+    assert all(cells[key] == pytest.approx(value) for key, value in expected_cells.items())
+
+    (revenue,) = charts["revenue"]["data"]
+    assert _array(revenue["y"]).tolist() == pytest.approx(
+        [
+            float(v)
+            for (v,) in _query(
+                served.serving_file, "select net_revenue from marts.rpt_kpis_monthly order by month"
+            )
+        ]
+    )
+    (treemap,) = charts["rfm"]["data"]
+    assert dict(zip(treemap["labels"], _array(treemap["values"]).tolist(), strict=True)) == dict(
+        _query(served.serving_file, "select rfm_segment, customers from marts.rpt_rfm_segments")
+    )
+
+
+def test_app_shows_freshness_of_the_publication(served: Served, monkeypatch) -> None:
+    app = _run_app(served.serving_file, monkeypatch)
+    (published_at, reference_date) = _query(
+        served.serving_file,
+        "select strftime(max(published_at), '%Y-%m-%d %H:%M'), cast(max(reference_date) as varchar)"
+        " from marts.publication",
+    )[0]
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Last publication"] == f"{published_at} UTC"
+    assert metrics["Reference date"] == reference_date
+    assert any(served.build_id in caption.value for caption in app.caption)
+
+
+def test_app_without_a_publication_says_what_to_do(tmp_path: Path, monkeypatch) -> None:
+    missing = tmp_path / "nothing" / "served.duckdb"
+    app = _run_app(missing, monkeypatch)
+    assert not app.exception
+    (error,) = app.error
+    assert str(missing) in error.value and "make build" in error.value
+    assert not app.metric
+
+
+# --- the offline report ---------------------------------------------------------------------
+
+
+def test_every_publish_writes_a_self_contained_report(served: Served) -> None:
+    report = served.exports / "current" / REPORT_NAME
+    page = report.read_text(encoding="utf-8")
+    assert f"<meta name='build-id' content='{served.build_id}'>" in page
+    # nothing loaded from elsewhere: no external scripts, styles, images or frames
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)
+    assert page.count('<script type="text/javascript">/**\n* plotly.js') <= 1
+    assert "plotly.js v" in page  # the library itself is inline
+    tiles = dict(
+        re.findall(
+            r'<div class="label">([^<]+)</div><div class="value">([^<]+)</div>',
+            page,
+        )
+    )
+    expected = expected_tiles(served.serving_file)
+    assert tiles == {label: value for label, (value, _) in expected.items()}
+    for label, (_, change) in expected.items():
+        assert re.search(
+            rf'<div class="label">{re.escape(label)}</div><div class="value">[^<]+</div>'
+            rf'<div class="change (good|bad)">{re.escape(change)} vs ',
+            page,
+        ), label
+    for chart in ["revenue", "nps", "cohorts", "rfm", "nps_by_segment"]:
+        assert f'id="chart-{chart}"' in page
+
+
+# --- real browser: Debian's Chromium against the running app and the report file ------------
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.access(path, os.X_OK):
+        pytest.fail(
+            "Debian's chromium is not installed: run `make test` (it installs it), or "
+            "`apt-get install chromium`."
+        )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def running_app(served: Served, tmp_path: Path):
+    """`streamlit run dashboard/app.py` as `make dashboard` starts it, on a free local port."""
+    port = _free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "streamlit"),
+            "run",
+            str(APP),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env={**os.environ, "CUSTOMER_ANALYTICS_SERVING_DB": str(served.serving_file)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "streamlit.log").read_text()[-3000:]) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _not_blank(png: Path) -> int:
+    """Distinct colours in a screenshot (a blank or error page has a handful)."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return len(image.convert("RGB").getcolors(maxcolors=1 << 20) or [])
+
+
+def test_chromium_renders_the_app_and_the_report(served: Served, running_app: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expected = expected_tiles(served.serving_file)
+    refused: list[str] = []
+    page_errors: list[str] = []
+
+    def only_this_machine(route) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1:", "file://", "data:", "blob:")):
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.route("**/*", only_this_machine)
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+
+            page.goto(running_app)
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length >= 5"
+                " && document.querySelector('.js-plotly-plot .heatmaplayer image') !== null",
+                timeout=90_000,
+            )
+            page.wait_for_timeout(1_000)  # let the last charts finish drawing
+            app_png = ARTIFACTS / "dashboard.png"
+            page.screenshot(path=str(app_png), full_page=True)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+            labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+            tiles = dict(zip((label.strip() for label in labels), values, strict=True))
+            assert {label: tiles.get(label) for label in expected} == {
+                label: value for label, (value, _) in expected.items()
+            }
+            titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+            assert any(title.startswith("Retention by first-order cohort") for title in titles)
+
+            report = served.exports / "current" / REPORT_NAME
+            page.goto(report.as_uri())
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length == 5"
+                " && document.querySelector('#chart-cohorts .heatmaplayer image') !== null"
+                " && document.querySelector('#chart-rfm .treemaplayer path') !== null",
+                timeout=60_000,
+            )
+            report_png = ARTIFACTS / "report.png"
+            page.screenshot(path=str(report_png), full_page=True)
+            report_tiles = {
+                tile.locator(".label").inner_text(): tile.locator(".value").inner_text()
+                for tile in page.locator(".tile").all()
+            }
+            assert report_tiles == {label: value for label, (value, _) in expected.items()}
+        finally:
+            browser.close()
+
+    assert refused == [], "the dashboard or report tried to reach another machine"
+    assert page_errors == []
+    assert _not_blank(app_png) > 200 and _not_blank(report_png) > 200
