@@ -179,6 +179,58 @@ def _run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="run the Great Expectations suites on the build file, without Dagster",
+        description=(
+            "Run the data-quality suites (orchestration/lib/quality/suites.py) on the build "
+            "file (CUSTOMER_ANALYTICS_DB), comparing with the served publication "
+            "(CUSTOMER_ANALYTICS_SERVING_DB), and write the HTML report to "
+            "CUSTOMER_ANALYTICS_QUALITY_DIR. Exit code 1 when an ERROR rule fails."
+        ),
+    )
+    p.add_argument(
+        "suites", nargs="*", metavar="SUITE", help="suites to run (default: all), e.g. fct_orders"
+    )
+    p.set_defaults(handler=_run_validate)
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from orchestration.lib.quality.report import write_reports
+    from orchestration.lib.quality.suites import SUITES
+    from orchestration.lib.quality.validate import run_suite
+    from orchestration.lib.settings import Settings
+
+    settings = Settings.from_env()
+    unknown = [name for name in args.suites if name not in SUITES]
+    if unknown:
+        print(
+            f"customer-analytics validate: error: no suite {', '.join(unknown)}; "
+            f"suites: {', '.join(SUITES)}.",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.database.exists():
+        print(
+            f"customer-analytics validate: error: no build file {settings.database}; "
+            "run `make build` (or dbt build) first.",
+            file=sys.stderr,
+        )
+        return 2
+    worst = 0
+    for name in args.suites or list(SUITES):
+        outcome = run_suite(name, settings.database, settings.serving_database)
+        write_reports(outcome, settings.quality_dir)
+        label = {None: "passed ", "warn": "WARNING", "error": "FAILED "}[outcome.severity]
+        print(f"{label} {name}: {len(outcome.rules)} rules, {outcome.rows:,} rows", flush=True)
+        for message in outcome.messages():
+            print(f"        {message}")
+        worst = max(worst, {None: 0, "warn": 0, "error": 1}[outcome.severity])
+    print(f"report: {settings.quality_dir / 'index.html'}", file=sys.stderr)
+    return worst
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-analytics` command."""
     parser = _Parser(prog="customer-analytics")
@@ -186,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_generate(sub)
     _add_publish(sub)
     _add_restore(sub)
+    _add_validate(sub)
     args = parser.parse_args(argv)
     return args.handler(args)
 

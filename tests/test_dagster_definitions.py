@@ -80,12 +80,17 @@ def test_asset_graph_holds_every_dbt_node_and_the_raw_tables(
         if node["resource_type"] == "model" and node["schema"] == "marts"
     }
     assert graph.get(dg.AssetKey(["serving", "published_marts"])).parent_keys == marts
-    # every dbt data test is an asset check
+    # every dbt data test is an asset check, and so is every Great Expectations suite
+    from orchestration.lib.quality.suites import SUITES, asset_key_path
+
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     check_names = {check.name for check in graph.asset_check_keys}
     assert len(tests) > 200
-    assert len(list(graph.asset_check_keys)) == len(tests)
-    assert {test["name"] for test in tests} == check_names
+    assert len(list(graph.asset_check_keys)) == len(tests) + len(SUITES)
+    assert {test["name"] for test in tests} | {f"gx_{suite}" for suite in SUITES} == check_names
+    for suite in SUITES:
+        key = dg.AssetCheckKey(dg.AssetKey(asset_key_path(suite)), f"gx_{suite}")
+        assert graph.get_check_spec(key).blocking, suite
 
 
 def test_assets_carry_groups_owners_and_descriptions(defs: dg.Definitions) -> None:
@@ -169,10 +174,11 @@ def _materialize(
         landing_dir=str(landing),
         serving_database=str(database.parent / "serving" / "served.duckdb"),
         exports_dir=str(database.parent / "exports"),
+        quality_dir=str(database.parent / "quality"),
     )
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
     return dg.materialize(
-        assets,
+        [*assets, *defs.asset_checks],
         resources=resources,
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

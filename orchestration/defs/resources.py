@@ -26,6 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
     landing_dir: str
     serving_database: str = ""
     exports_dir: str = ""
+    quality_dir: str = ""
 
 
 @dg.definitions
@@ -39,6 +40,7 @@ def defs() -> dg.Definitions:
                 landing_dir=str(settings.landing_dir),
                 serving_database=str(settings.serving_database),
                 exports_dir=str(settings.exports_dir),
+                quality_dir=str(settings.quality_dir),
             ),
         }
     )

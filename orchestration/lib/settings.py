@@ -28,6 +28,7 @@ class Settings:
     database: Path
     serving_database: Path
     exports_dir: Path
+    quality_dir: Path
     landing_dir: Path
     schedule_cron: str
     schedule_timezone: str
@@ -53,6 +54,9 @@ class Settings:
             ).resolve(),
             exports_dir=Path(
                 env.get("CUSTOMER_ANALYTICS_EXPORTS_DIR", str(REPO_ROOT / "warehouse" / "exports"))
+            ).resolve(),
+            quality_dir=Path(
+                env.get("CUSTOMER_ANALYTICS_QUALITY_DIR", str(REPO_ROOT / "warehouse" / "quality"))
             ).resolve(),
             landing_dir=Path(
                 env.get("CUSTOMER_ANALYTICS_LANDING_DIR", str(REPO_ROOT / "seeds" / "raw"))

@@ -1,0 +1,117 @@
+"""The Great Expectations suites as blocking Dagster asset checks, one check per suite.
+
+A raw suite checks its raw table right after landing: an ERROR stops dbt and everything after
+it. A mart suite checks its mart after dbt: an ERROR stops the publish step, so nothing that
+failed is ever served. WARN results are reported and the run goes on.
+
+The checks of one layer run in one step (a multi-asset check), so Great Expectations is
+imported once per layer and run, not once per suite.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.quality.suites import SUITES, asset_key_path
+
+
+def check_key(suite_name: str) -> dg.AssetCheckKey:
+    """The key of suite `suite_name`'s check: `gx_<suite>` on the table it is named after."""
+    return dg.AssetCheckKey(dg.AssetKey(asset_key_path(suite_name)), f"gx_{suite_name}")
+
+
+def _spec(suite_name: str) -> dg.AssetCheckSpec:
+    key = check_key(suite_name)
+    return dg.AssetCheckSpec(
+        name=key.name,
+        asset=key.asset_key,
+        description=f"Great Expectations suite {suite_name}: {SUITES[suite_name].__doc__}",
+        blocking=True,
+    )
+
+
+def _result(
+    context: dg.AssetCheckExecutionContext, suite_name: str, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    from pathlib import Path
+
+    from orchestration.lib.quality.report import write_reports
+    from orchestration.lib.quality.validate import run_suite
+
+    serving = Path(warehouse.serving_database) if warehouse.serving_database else None
+    outcome = run_suite(suite_name, Path(warehouse.database), serving)
+    quality_dir = Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
+    page = write_reports(outcome, quality_dir)
+    for message in outcome.messages():
+        log = context.log.error if message.startswith("[ERROR]") else context.log.warning
+        log(message)
+    key = check_key(suite_name)
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=outcome.passed,
+        severity=(
+            dg.AssetCheckSeverity.ERROR
+            if outcome.severity == "error"
+            else dg.AssetCheckSeverity.WARN
+        ),
+        description=outcome.summary()[:2000],
+        metadata={
+            "report": dg.MetadataValue.path(str(page)),
+            "report_index": dg.MetadataValue.path(str(quality_dir / "index.html")),
+            "rows": outcome.rows,
+            "batches": outcome.batches,
+            "failed_rules": len(outcome.failures),
+            "failures": dg.MetadataValue.md(
+                "\n".join(f"- {message}" for message in outcome.messages()) or "none"
+            ),
+            "measures": dg.MetadataValue.json(
+                {name: value for name, value in outcome.measures.items() if value is not None}
+            ),
+            "baseline": outcome.baseline_note or "not compared",
+        },
+    )
+
+
+def build_layer_checks(name: str, suite_names: list[str], description: str):
+    """One step that runs the selected suites of a layer, one check result per suite."""
+
+    @dg.multi_asset_check(
+        specs=[_spec(suite_name) for suite_name in suite_names],
+        name=name,
+        description=description,
+        can_subset=True,
+    )
+    def layer_checks(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.AssetCheckResult]:
+        selected = context.selected_asset_check_keys
+        for suite_name in suite_names:
+            if check_key(suite_name) in selected:
+                yield _result(context, suite_name, warehouse)
+
+    return layer_checks
+
+
+RAW_SUITES = [name for name in SUITES if name.startswith("raw_")]
+MART_SUITES = [name for name in SUITES if not name.startswith("raw_")]
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Blocking checks: the raw suites after landing, the mart suites after dbt."""
+    return dg.Definitions(
+        asset_checks=[
+            build_layer_checks(
+                "gx_raw_suites",
+                RAW_SUITES,
+                "Great Expectations on the landed raw tables (before dbt).",
+            ),
+            build_layer_checks(
+                "gx_mart_suites",
+                MART_SUITES,
+                "Great Expectations on the marts (before publish).",
+            ),
+        ]
+    )

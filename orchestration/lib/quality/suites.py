@@ -1,0 +1,552 @@
+"""The Great Expectations suites: one builder per table, named after it.
+
+dbt tests keys, relationships, accepted values, the ranges of computed rates and NPS, and (with
+enforced contracts) the marts' schema. These suites check what dbt does not, and nothing twice:
+
+- raw tables (after landing, before dbt): schema against the raw data contract, volume against
+  the previous good run, null-rate ceilings of keys, the share of values that parse;
+- marts: ranges of amounts and counts, volume against the previous good run, freshness against
+  the reference date, drift of headline distributions against the previous good run, null-rate
+  ceilings, and the quarantine share per source table.
+
+"The previous good run" is the publication being served (the serving file): only a run whose
+every blocking check passed is ever published. With no publication yet, comparisons are skipped.
+
+A rule is ERROR (blocks everything downstream: dbt after a raw suite, publish after a mart
+suite) or WARN (reported; the run goes on). Every threshold is a constant here, documented in
+the README ("Data quality"). GX is imported only when a suite is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from orchestration.lib.settings import REPO_ROOT
+
+ERROR: Literal["error"] = "error"
+WARN: Literal["warn"] = "warn"
+
+VOLUME_RATIO = (0.5, 2.0)
+"""Row count / the previous good run's row count must lie in this band (ERROR)."""
+DRIFT_RATIO = (0.8, 1.25)
+"""A headline quantile / the previous good run's must lie in this band (WARN)."""
+QUARANTINE_SHARE_WARN = 0.02
+QUARANTINE_SHARE_ERROR = 0.10
+"""Quarantined / read rows of a source table: above 2 % warns, above 10 % fails."""
+PARSEABLE_SHARE = 0.95
+"""At least this share of a raw column's non-empty values must parse (ERROR below)."""
+KEY_NULL_SHARE = 0.05
+"""At most this share of a raw table's keys may be empty (ERROR above)."""
+MAX_AMOUNT_EUR = 50_000
+"""No single order amount above this (ERROR): a unit or currency mix-up, not a sale."""
+
+RAW_SOURCES = {
+    "customers": ("crm", "customer_id"),
+    "orders": ("shop", "order_id"),
+    "sessions": ("web_analytics", "session_id"),
+    "survey_responses": ("nps", "response_id"),
+    "email_events": ("email", "event_id"),
+}
+"""Raw table -> (dbt source, key column)."""
+
+NUMBER = r"^\s*[-+]?\d+(\.\d+)?\s*$"
+TIMESTAMP = (
+    r"^\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
+)
+INTEGER = r"^\s*\d+\s*$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation, how bad its failure is, and the rule in words."""
+
+    expectation: Any
+    severity: Literal["error", "warn"]
+    rule: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What to check on one table.
+
+    `row_rules` run on every row, batch by batch (bounded memory). `measures_sql` computes one
+    row of table-level measures in DuckDB; `baseline_sql` the same measures on the serving file
+    (the previous good run); each name in `compared` also gets `<name>_ratio` = current /
+    previous. `measure_rules` check that one row.
+    """
+
+    name: str
+    relation: str
+    key: str | None
+    row_rules: tuple[Rule, ...] = ()
+    schema: tuple[str, ...] | None = None
+    measures_sql: str | None = None
+    baseline_sql: str | None = None
+    compared: tuple[str, ...] = ()
+    measure_rules: tuple[Rule, ...] = field(default=())
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns the row rules read (plus the key)."""
+        names = [self.key] if self.key else []
+        for rule in self.row_rules:
+            column = getattr(rule.expectation, "column", None)
+            if column and column not in names:
+                names.append(column)
+        return tuple(names)
+
+
+def _gx():
+    import great_expectations as gx
+
+    return gx
+
+
+def _between(column: str, severity, rule: str, low=None, high=None, mostly: float = 1.0) -> Rule:
+    gx = _gx()
+    return Rule(
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column=column, min_value=low, max_value=high, mostly=mostly
+        ),
+        severity,
+        rule,
+    )
+
+
+def _not_null(column: str, severity, rule: str, mostly: float = 1.0) -> Rule:
+    gx = _gx()
+    return Rule(
+        gx.expectations.ExpectColumnValuesToNotBeNull(column=column, mostly=mostly), severity, rule
+    )
+
+
+def _matches(column: str, regex: str, rule: str, mostly: float = PARSEABLE_SHARE) -> Rule:
+    gx = _gx()
+    return Rule(
+        gx.expectations.ExpectColumnValuesToMatchRegex(column=column, regex=regex, mostly=mostly),
+        ERROR,
+        rule,
+    )
+
+
+def _volume(what: str) -> Rule:
+    low, high = VOLUME_RATIO
+    return _between(
+        "row_count_ratio",
+        ERROR,
+        f"{what}: row count within ×{low}–×{high} of the previous good run",
+        low,
+        high,
+    )
+
+
+def _drift(measure: str, what: str) -> Rule:
+    low, high = DRIFT_RATIO
+    return _between(
+        f"{measure}_ratio",
+        WARN,
+        f"{what} within ×{low}–×{high} of the previous good run",
+        low,
+        high,
+    )
+
+
+def _fresh(days: int, what: str) -> Rule:
+    return _between(
+        "days_behind_reference_date",
+        WARN,
+        f"latest {what} at most {days} days before the reference date",
+        None,
+        days,
+    )
+
+
+@cache
+def raw_contract_columns(table: str) -> tuple[str, ...]:
+    """The raw data contract's columns of `table`, in order (models/staging/<source>/)."""
+    import yaml
+
+    source, _ = RAW_SOURCES[table]
+    path = REPO_ROOT / "models" / "staging" / source / f"_{source}__sources.yml"
+    document = yaml.safe_load(Path(path).read_text())
+    for declared in document["sources"]:
+        for declared_table in declared["tables"]:
+            if declared_table["name"] == table:
+                return tuple(column["name"] for column in declared_table["columns"])
+    raise KeyError(f"{table} is not in {path}")
+
+
+def _raw_suite(table: str, parsed: dict[str, str]) -> Suite:
+    source, key = RAW_SOURCES[table]
+    row_rules = [
+        _not_null(
+            key,
+            ERROR,
+            f"at most {KEY_NULL_SHARE:.0%} of {key} empty (single empty keys are quarantined)",
+            mostly=1 - KEY_NULL_SHARE,
+        ),
+        *(
+            _matches(column, regex, f"at least {PARSEABLE_SHARE:.0%} of {column} values parse")
+            for column, regex in parsed.items()
+        ),
+    ]
+    return Suite(
+        name=f"raw_{table}",
+        relation=f"raw.{table}",
+        key=key,
+        row_rules=tuple(row_rules),
+        schema=raw_contract_columns(table),
+        measures_sql=f"select count(*) as row_count from raw.{table}",
+        baseline_sql=(
+            "select max(rows_read) as row_count from marts.rpt_data_quality"
+            f" where source_table = '{source}.{table}'"
+        ),
+        compared=("row_count",),
+        measure_rules=(_volume(f"raw {table}"),),
+    )
+
+
+def raw_customers() -> Suite:
+    """CRM export: contract columns, volume, keys, parseable dates."""
+    return _raw_suite(
+        "customers",
+        {"signup_at": TIMESTAMP, "birth_date": TIMESTAMP, "consent_updated_at": TIMESTAMP},
+    )
+
+
+def raw_orders() -> Suite:
+    """Shop export: contract columns, volume, keys, parseable timestamps and amounts."""
+    return _raw_suite(
+        "orders",
+        {
+            "ordered_at": TIMESTAMP,
+            "gross_amount": NUMBER,
+            "discount_amount": NUMBER,
+            "shipping_amount": NUMBER,
+            "item_count": INTEGER,
+        },
+    )
+
+
+def raw_sessions() -> Suite:
+    """Web sessions: contract columns, volume, keys, parseable start times and counts."""
+    return _raw_suite(
+        "sessions",
+        {"started_at": TIMESTAMP, "duration_seconds": INTEGER, "pageviews": INTEGER},
+    )
+
+
+def raw_survey_responses() -> Suite:
+    """NPS responses: contract columns, volume, keys, parseable times and scores."""
+    return _raw_suite("survey_responses", {"submitted_at": TIMESTAMP, "score": INTEGER})
+
+
+def raw_email_events() -> Suite:
+    """Email events: contract columns, volume, keys, parseable times."""
+    return _raw_suite("email_events", {"occurred_at": TIMESTAMP})
+
+
+_REFERENCE_DATE = "(select max(reference_date) from staging.stg_shop__reference_date)"
+
+
+def _mart_measures(table: str, extra: str = "") -> str:
+    return f"select count(*) as row_count{extra} from marts.{table}"
+
+
+def dim_customers() -> Suite:
+    """Customer 360: volume, non-negative counts and revenue, drift of sessions per customer."""
+    return Suite(
+        name="dim_customers",
+        relation="marts.dim_customers",
+        key="customer_id",
+        row_rules=(
+            _between("orders", ERROR, "orders ≥ 0", 0),
+            _between("sessions", ERROR, "sessions ≥ 0", 0),
+            _between("gross_lifetime_revenue", ERROR, "gross lifetime revenue ≥ 0", 0),
+            _not_null(
+                "country_code", WARN, "at most 5 % of customers without a country", mostly=0.95
+            ),
+        ),
+        measures_sql=_mart_measures("dim_customers", ", avg(sessions) as sessions_per_customer"),
+        compared=("row_count", "sessions_per_customer"),
+        measure_rules=(
+            _volume("customers"),
+            _drift("sessions_per_customer", "mean sessions per customer"),
+        ),
+    )
+
+
+def fct_orders() -> Suite:
+    """Orders: volume, amounts ≥ 0 and below a ceiling, freshness, order-value drift."""
+    amounts = ("gross_amount_eur", "discount_amount_eur", "shipping_amount_eur")
+    return Suite(
+        name="fct_orders",
+        relation="marts.fct_orders",
+        key="order_id",
+        row_rules=(
+            *(
+                _between(
+                    column, ERROR, f"{column} between 0 and {MAX_AMOUNT_EUR:,}", 0, MAX_AMOUNT_EUR
+                )
+                for column in amounts
+            ),
+            _between("item_count", ERROR, "item_count ≥ 1", 1),
+        ),
+        measures_sql=(
+            "select count(*) as row_count,"
+            " quantile_cont(case when is_completed then net_revenue end, 0.5)"
+            " as order_value_median,"
+            " quantile_cont(case when is_completed then net_revenue end, 0.9) as order_value_p90,"
+            f" {_REFERENCE_DATE} - max(order_date) as days_behind_reference_date"
+            " from marts.fct_orders"
+        ),
+        baseline_sql=(
+            "select count(*) as row_count,"
+            " quantile_cont(case when is_completed then net_revenue end, 0.5)"
+            " as order_value_median,"
+            " quantile_cont(case when is_completed then net_revenue end, 0.9) as order_value_p90"
+            " from marts.fct_orders"
+        ),
+        compared=("row_count", "order_value_median", "order_value_p90"),
+        measure_rules=(
+            _volume("orders"),
+            _drift("order_value_median", "median completed-order value"),
+            _drift("order_value_p90", "90th percentile of completed-order value"),
+            _fresh(7, "order"),
+        ),
+    )
+
+
+def fct_sessions() -> Suite:
+    """Sessions: volume, non-negative duration and pageviews, freshness."""
+    return Suite(
+        name="fct_sessions",
+        relation="marts.fct_sessions",
+        key="session_id",
+        row_rules=(
+            _between("duration_seconds", ERROR, "duration_seconds ≥ 0", 0),
+            _between("pageviews", ERROR, "pageviews ≥ 0", 0),
+        ),
+        measures_sql=(
+            "select count(*) as row_count,"
+            f" {_REFERENCE_DATE} - max(session_date) as days_behind_reference_date"
+            " from marts.fct_sessions"
+        ),
+        baseline_sql=_mart_measures("fct_sessions"),
+        compared=("row_count",),
+        measure_rules=(_volume("sessions"), _fresh(7, "session")),
+    )
+
+
+def fct_survey_responses() -> Suite:
+    """Survey responses: volume, freshness, responses linked to a customer."""
+    return Suite(
+        name="fct_survey_responses",
+        relation="marts.fct_survey_responses",
+        key="response_id",
+        row_rules=(
+            _not_null(
+                "customer_id", WARN, "at most 5 % of responses without a customer", mostly=0.95
+            ),
+        ),
+        measures_sql=(
+            "select count(*) as row_count,"
+            f" {_REFERENCE_DATE} - max(submitted_date) as days_behind_reference_date"
+            " from marts.fct_survey_responses"
+        ),
+        baseline_sql=_mart_measures("fct_survey_responses"),
+        compared=("row_count",),
+        measure_rules=(_volume("survey responses"), _fresh(31, "survey response")),
+    )
+
+
+def fct_email_events() -> Suite:
+    """Email events: volume, freshness, events linked to a customer."""
+    return Suite(
+        name="fct_email_events",
+        relation="marts.fct_email_events",
+        key="event_id",
+        row_rules=(
+            _not_null("customer_id", WARN, "at most 5 % of events without a customer", mostly=0.95),
+        ),
+        measures_sql=(
+            "select count(*) as row_count,"
+            f" {_REFERENCE_DATE} - max(occurred_date) as days_behind_reference_date"
+            " from marts.fct_email_events"
+        ),
+        baseline_sql=_mart_measures("fct_email_events"),
+        compared=("row_count",),
+        measure_rules=(_volume("email events"), _fresh(35, "email event")),
+    )
+
+
+def rpt_data_quality() -> Suite:
+    """The quarantine share per source table: above 2 % warns, above 10 % fails."""
+    return Suite(
+        name="rpt_data_quality",
+        relation=(
+            "(select source_table, rows_quarantined * 1.0 / nullif(rows_read, 0)"
+            " as quarantine_share from marts.rpt_data_quality)"
+        ),
+        key="source_table",
+        row_rules=(
+            _between(
+                "quarantine_share",
+                ERROR,
+                f"at most {QUARANTINE_SHARE_ERROR:.0%} of a source table's rows quarantined",
+                0,
+                QUARANTINE_SHARE_ERROR,
+            ),
+            _between(
+                "quarantine_share",
+                WARN,
+                f"at most {QUARANTINE_SHARE_WARN:.0%} of a source table's rows quarantined",
+                0,
+                QUARANTINE_SHARE_WARN,
+            ),
+        ),
+    )
+
+
+def rpt_kpis_monthly() -> Suite:
+    """Monthly KPIs: revenue and counts ≥ 0, months kept, NPS mostly defined."""
+    return Suite(
+        name="rpt_kpis_monthly",
+        relation="marts.rpt_kpis_monthly",
+        key="month",
+        row_rules=(
+            _between("net_revenue", ERROR, "monthly net revenue ≥ 0", 0),
+            _between("active_customers", ERROR, "active customers ≥ 0", 0),
+            _not_null("nps", WARN, "NPS defined in at least 80 % of months", mostly=0.8),
+        ),
+        measures_sql=_mart_measures("rpt_kpis_monthly"),
+        compared=("row_count",),
+        measure_rules=(_volume("months"),),
+    )
+
+
+def rpt_nps_monthly() -> Suite:
+    """Monthly NPS: counts ≥ 0, enough responses in most months."""
+    return Suite(
+        name="rpt_nps_monthly",
+        relation="marts.rpt_nps_monthly",
+        key="month",
+        row_rules=(
+            _between("responses", ERROR, "responses ≥ 0", 0),
+            _between(
+                "nps_margin_of_error_95",
+                WARN,
+                "margin of error at most 50 NPS points in at least 80 % of months",
+                0,
+                50,
+                mostly=0.8,
+            ),
+        ),
+    )
+
+
+def rpt_nps_by_segment() -> Suite:
+    """NPS by segment: each segment's NPS rests on enough responses (mostly)."""
+    return Suite(
+        name="rpt_nps_by_segment",
+        relation="marts.rpt_nps_by_segment",
+        key="dimension_value",
+        row_rules=(
+            _between("responses", ERROR, "responses ≥ 1", 1),
+            _between(
+                "responses",
+                WARN,
+                "at least 10 responses in 80 % of segments",
+                10,
+                mostly=0.8,
+            ),
+        ),
+    )
+
+
+def rpt_retention_cohorts() -> Suite:
+    """Cohorts: sizes ≥ 1, active ≤ size, month-1 retention drift."""
+    return Suite(
+        name="rpt_retention_cohorts",
+        relation=(
+            "(select cohort_month, cohort_size, cohort_size - active_customers as"
+            " customers_not_active from marts.rpt_retention_cohorts)"
+        ),
+        key="cohort_month",
+        row_rules=(
+            _between("cohort_size", ERROR, "cohort size ≥ 1", 1),
+            _between("customers_not_active", ERROR, "active customers ≤ cohort size", 0),
+        ),
+        measures_sql=(
+            "select avg(retention_rate) as month_1_retention from marts.rpt_retention_cohorts"
+            " where months_since_first_order = 1 and not is_incomplete_month"
+        ),
+        compared=("month_1_retention",),
+        measure_rules=(_drift("month_1_retention", "mean month-1 retention"),),
+    )
+
+
+def rpt_rfm_segments() -> Suite:
+    """RFM(E) segments: no segment swallows the customer base (a scoring failure)."""
+    return Suite(
+        name="rpt_rfm_segments",
+        relation="marts.rpt_rfm_segments",
+        key="rfm_segment",
+        row_rules=(
+            _between("share_of_net_revenue", ERROR, "share of net revenue between 0 and 1", 0, 1),
+            _between(
+                "share_of_customers", WARN, "no segment holds more than 60 % of customers", 0, 0.6
+            ),
+        ),
+    )
+
+
+def rpt_kpi_headlines() -> Suite:
+    """KPI tiles: the headline values are defined."""
+    return Suite(
+        name="rpt_kpi_headlines",
+        relation="marts.rpt_kpi_headlines",
+        key="kpi",
+        row_rules=(
+            _not_null("current_value", WARN, "every headline KPI has a value", mostly=1.0),
+            _not_null("previous_value", WARN, "every headline KPI has a previous value"),
+        ),
+        measures_sql="select count(*) as tiles from marts.rpt_kpi_headlines",
+        measure_rules=(_between("tiles", ERROR, "six KPI tiles (a complete month exists)", 6, 6),),
+    )
+
+
+SUITES: dict[str, Callable[[], Suite]] = {
+    builder.__name__: builder
+    for builder in (
+        raw_customers,
+        raw_orders,
+        raw_sessions,
+        raw_survey_responses,
+        raw_email_events,
+        dim_customers,
+        fct_orders,
+        fct_sessions,
+        fct_survey_responses,
+        fct_email_events,
+        rpt_data_quality,
+        rpt_kpis_monthly,
+        rpt_nps_monthly,
+        rpt_nps_by_segment,
+        rpt_retention_cohorts,
+        rpt_rfm_segments,
+        rpt_kpi_headlines,
+    )
+}
+"""Every suite by name (= the table it checks, raw tables prefixed raw_)."""
+
+
+def asset_key_path(suite_name: str) -> list[str]:
+    """The Dagster asset key (as a path) of the table a suite checks."""
+    if suite_name.startswith("raw_"):
+        return ["raw", suite_name.removeprefix("raw_")]
+    return ["marts", suite_name]

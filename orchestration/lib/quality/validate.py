@@ -1,0 +1,358 @@
+"""Run a suite: DuckDB batches into pandas (Arrow), validated by Great Expectations.
+
+GX's SQL datasource does not work on DuckDB (GX issues 10738 / 11579), so rows are streamed from
+DuckDB as Arrow record batches of at most `batch_rows` rows, each validated as a pandas batch,
+and the per-batch results are summed: memory is bounded by one batch, whatever the table size.
+Table-level measures (volume, quantiles, freshness) are computed by DuckDB and validated as a
+one-row frame. A result that raised (GX `exception_info`) is a failure, never a pass.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from orchestration.lib.quality.suites import ERROR, SUITES, WARN, Rule, Suite
+
+BATCH_ROWS = 250_000
+"""Rows per Arrow batch handed to GX: bounds memory on large tables."""
+LINEAGE_COLUMN = "_source_file"
+SAMPLE_KEYS = 5
+"""Offending keys named per failed rule (keys only: values may be personal data)."""
+
+
+@dataclass
+class RuleOutcome:
+    """One rule's result over the whole table."""
+
+    rule: str
+    severity: str
+    expectation: str
+    column: str | None
+    success: bool
+    element_count: int = 0
+    unexpected_count: int = 0
+    denominator: int = 0
+    mostly: float = 1.0
+    observed: Any = None
+    sample_keys: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def message(self, relation: str, key: str | None) -> str:
+        """One sentence: table, column, rule, count and a few offending keys."""
+        where = f"{relation}.{self.column}" if self.column else relation
+        if self.error:
+            return f"{where}: {self.rule}: could not be checked ({self.error})."
+        if self.observed is not None:
+            return f"{where}: {self.rule}: observed {_show(self.observed)}."
+        keys = f"; e.g. {key} {', '.join(self.sample_keys)}" if self.sample_keys and key else ""
+        return (
+            f"{where}: {self.rule}: {self.unexpected_count:,} of {self.denominator:,} rows fail"
+            f"{keys}."
+        )
+
+
+@dataclass
+class SuiteOutcome:
+    """A suite's result: every rule, the measures and the baseline it compared against."""
+
+    suite: str
+    relation: str
+    key: str | None
+    rows: int
+    batches: int
+    rules: list[RuleOutcome]
+    measures: dict[str, Any] = field(default_factory=dict)
+    baseline: dict[str, Any] | None = None
+    baseline_note: str = ""
+
+    @property
+    def failures(self) -> list[RuleOutcome]:
+        return [rule for rule in self.rules if not rule.success]
+
+    @property
+    def severity(self) -> str | None:
+        """'error' if a hard rule failed, 'warn' if only soft ones did, None if all passed."""
+        severities = {rule.severity for rule in self.failures}
+        return ERROR if ERROR in severities else WARN if severities else None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def messages(self) -> list[str]:
+        """The failure sentences, hard rules first."""
+        ordered = sorted(self.failures, key=lambda rule: rule.severity != ERROR)
+        return [
+            f"[{rule.severity.upper()}] {rule.message(self.relation, self.key)}" for rule in ordered
+        ]
+
+    def summary(self) -> str:
+        """One line for logs and the Dagster UI."""
+        if self.passed:
+            return f"{self.suite}: all {len(self.rules)} rules passed on {self.rows:,} rows."
+        return f"{self.suite}: " + " ".join(self.messages())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "severity": self.severity, "passed": self.passed}
+
+
+def _show(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "nothing (null)"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+@cache
+def _batch_definition():
+    """An ephemeral GX context with one pandas dataframe asset (built once per process)."""
+    import os
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("duckdb_batches").add_dataframe_asset("table")
+    return asset.add_batch_definition_whole_dataframe("whole_frame")
+
+
+def _validate_frame(frame, rules: list[Rule], key: str | None):
+    """GX results for `rules` on one pandas frame, in rule order."""
+    import great_expectations as gx
+
+    expectations = []
+    for index, rule in enumerate(rules):
+        expectation = copy.deepcopy(rule.expectation)
+        expectation.meta = {"rule_index": index}
+        expectations.append(expectation)
+    suite = gx.ExpectationSuite(name="batch", expectations=expectations)
+    result_format: dict[str, Any] = {
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": SAMPLE_KEYS,
+    }
+    if key and key in frame.columns:
+        result_format["unexpected_index_column_names"] = [key]
+    validation = (
+        _batch_definition()
+        .get_batch(batch_parameters={"dataframe": frame})
+        .validate(suite, result_format=result_format)
+    )
+    by_index = {
+        result.expectation_config.meta["rule_index"]: result for result in validation.results
+    }
+    return [by_index[index] for index in range(len(rules))]
+
+
+def _raised(result) -> str | None:
+    """The exception message of a GX result that raised, else None."""
+    info = result.exception_info or {}
+    candidates = [info] + [value for value in info.values() if isinstance(value, dict)]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            return str(candidate.get("exception_message") or "exception")[:300]
+    return None
+
+
+def _new_outcome(rule: Rule) -> RuleOutcome:
+    expectation = rule.expectation
+    return RuleOutcome(
+        rule=rule.rule,
+        severity=rule.severity,
+        expectation=expectation.expectation_type
+        if hasattr(expectation, "expectation_type")
+        else type(expectation).__name__,
+        column=getattr(expectation, "column", None),
+        success=True,
+        mostly=float(getattr(expectation, "mostly", 1.0) or 1.0),
+    )
+
+
+def _add_row_result(outcome: RuleOutcome, result, key: str | None) -> None:
+    error = _raised(result)
+    if error:
+        outcome.error = error
+        return
+    details = result.result or {}
+    element_count = int(details.get("element_count") or 0)
+    missing = int(details.get("missing_count") or 0)
+    unexpected = int(details.get("unexpected_count") or 0)
+    outcome.element_count += element_count
+    outcome.unexpected_count += unexpected
+    not_null_rule = (
+        "not_be_null" in outcome.expectation.lower() or "NotBeNull" in outcome.expectation
+    )
+    outcome.denominator += element_count if not_null_rule else element_count - missing
+    if key and len(outcome.sample_keys) < SAMPLE_KEYS:
+        for entry in details.get("partial_unexpected_index_list") or []:
+            if isinstance(entry, dict) and key in entry and len(outcome.sample_keys) < SAMPLE_KEYS:
+                outcome.sample_keys.append(str(entry[key]))
+
+
+def _finish(outcome: RuleOutcome) -> None:
+    if outcome.error:
+        outcome.success = False
+        return
+    if outcome.denominator == 0:
+        outcome.success = True
+        return
+    outcome.success = outcome.unexpected_count / outcome.denominator <= 1 - outcome.mostly + 1e-12
+
+
+def _describe(con, relation: str) -> dict[str, str]:
+    return {
+        name: str(column_type)
+        for name, column_type, *_ in con.execute(f"describe select * from {relation}").fetchall()
+    }
+
+
+def _measures(con, sql: str) -> dict[str, Any]:
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description]
+    row = cursor.fetchone()
+    values = dict(zip(names, row, strict=True)) if row else dict.fromkeys(names)
+    return {name: float(value) if value is not None else None for name, value in values.items()}
+
+
+def _baseline(suite: Suite, serving_file: Path | None) -> tuple[dict[str, Any] | None, str]:
+    """The suite's measures on the previous good run (the served publication), if any."""
+    import duckdb
+
+    if not suite.compared:
+        return None, ""
+    if serving_file is None or not serving_file.exists():
+        return None, "no previous good run (nothing published yet): comparisons skipped"
+    try:
+        with duckdb.connect(str(serving_file), read_only=True) as con:
+            return _measures(con, suite.baseline_sql or suite.measures_sql or ""), (
+                f"compared with the publication in {serving_file}"
+            )
+    except duckdb.Error as error:
+        return None, f"previous good run unreadable ({str(error).splitlines()[0]}): skipped"
+
+
+def run_suite(
+    name: str,
+    build_file: Path,
+    serving_file: Path | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> SuiteOutcome:
+    """Validate suite `name` on `build_file` (read-only), comparing with `serving_file`."""
+    import duckdb
+    import pandas as pd
+
+    if name not in SUITES:
+        raise KeyError(f"No suite {name!r}; suites: {', '.join(SUITES)}.")
+    suite = SUITES[name]()
+    row_outcomes = [_new_outcome(rule) for rule in suite.row_rules]
+    rules_out: list[RuleOutcome] = []
+    rows = batches = 0
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        try:
+            types = _describe(con, suite.relation)
+        except duckdb.Error as error:
+            message = str(error).splitlines()[0]
+            missing = RuleOutcome(
+                rule="the table exists",
+                severity=ERROR,
+                expectation="table_exists",
+                column=None,
+                success=False,
+                error=message,
+            )
+            return SuiteOutcome(suite.name, suite.relation, suite.key, 0, 0, [missing])
+
+        if suite.schema is not None:
+            import great_expectations as gx
+
+            schema_rule = Rule(
+                gx.expectations.ExpectTableColumnsToMatchOrderedList(
+                    column_list=list(suite.schema)
+                ),
+                ERROR,
+                "columns exactly as in the raw data contract",
+            )
+            # the landing adds _source_file (the file each row came from): not a contract column
+            columns = [column for column in types if column != LINEAGE_COLUMN]
+            (result,) = _validate_frame(pd.DataFrame(columns=columns), [schema_rule], None)
+            schema_outcome = _new_outcome(schema_rule)
+            schema_outcome.success = bool(result.success) and not _raised(result)
+            schema_outcome.error = _raised(result)
+            if not schema_outcome.success and not schema_outcome.error:
+                missing_columns = [c for c in suite.schema if c not in columns]
+                extra_columns = [c for c in columns if c not in suite.schema]
+                schema_outcome.observed = (
+                    f"missing {missing_columns or 'none'}, unexpected {extra_columns or 'none'}"
+                )
+            rules_out.append(schema_outcome)
+
+        present = [column for column in suite.columns if column in types]
+        checkable = [
+            (rule, outcome)
+            for rule, outcome in zip(suite.row_rules, row_outcomes, strict=True)
+            if outcome.column is None or outcome.column in types
+        ]
+        for outcome in row_outcomes:
+            if outcome.column is not None and outcome.column not in types:
+                outcome.error = f"column {outcome.column} is missing"
+        if present and checkable:
+            select = ", ".join(
+                f'cast("{column}" as double) as "{column}"'
+                if types[column].upper().startswith("DECIMAL")
+                else f'"{column}"'
+                for column in present
+            )
+            reader = con.execute(f"select {select} from {suite.relation}").fetch_record_batch(
+                batch_rows
+            )
+            for record_batch in reader:
+                frame = record_batch.to_pandas()
+                rows += len(frame)
+                batches += 1
+                results = _validate_frame(frame, [rule for rule, _ in checkable], suite.key)
+                for (_, outcome), result in zip(checkable, results, strict=True):
+                    _add_row_result(outcome, result, suite.key)
+        for outcome in row_outcomes:
+            _finish(outcome)
+        rules_out.extend(row_outcomes)
+
+        measures: dict[str, Any] = {}
+        if suite.measures_sql:
+            measures = _measures(con, suite.measures_sql)
+
+    baseline, note = _baseline(suite, serving_file)
+    for measure in suite.compared:
+        previous = (baseline or {}).get(measure)
+        current = measures.get(measure)
+        measures[f"{measure}_ratio"] = (
+            current / previous if current is not None and previous not in (None, 0) else None
+        )
+    if suite.measure_rules:
+        frame = pd.DataFrame([measures]).astype(float)
+        results = _validate_frame(frame, list(suite.measure_rules), None)
+        for rule, result in zip(suite.measure_rules, results, strict=True):
+            outcome = _new_outcome(rule)
+            outcome.observed = measures.get(outcome.column)
+            outcome.error = _raised(result)
+            outcome.success = outcome.error is None and (
+                outcome.observed is None or bool(result.success)
+            )
+            rules_out.append(outcome)
+    return SuiteOutcome(
+        suite=suite.name,
+        relation=suite.relation,
+        key=suite.key,
+        rows=rows,
+        batches=batches,
+        rules=rules_out,
+        measures=measures,
+        baseline=baseline,
+        baseline_note=note,
+    )
