@@ -19,7 +19,7 @@ export DO_NOT_TRACK := 1
 # dbt build of the tests writes its own file so it never touches your warehouse.
 TEST_DB := $(CURDIR)/warehouse/test_build.duckdb
 
-.PHONY: help setup build test lint format seeds docs dev dashboard browser clean
+.PHONY: help setup build test lint format seeds docs dev dashboard browser validate clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,9 +38,10 @@ setup: $(STAMP) ## create .venv with the pinned dependencies
 export CUSTOMER_ANALYTICS_SERVING_DB ?= $(CURDIR)/warehouse/serving/customer_analytics.duckdb
 export CUSTOMER_ANALYTICS_EXPORTS_DIR ?= $(CURDIR)/warehouse/exports
 
-build: setup ## build and test everything on the shipped seeds (dbt build), then publish the marts
+build: setup ## build and test everything on the shipped seeds (dbt build, GX suites), then publish the marts
 	@mkdir -p $(dir $(CUSTOMER_ANALYTICS_DB))
 	$(BIN)/dbt build
+	$(BIN)/customer-analytics validate
 	$(BIN)/customer-analytics publish
 	@echo ""
 	@echo "==> Built $(CUSTOMER_ANALYTICS_DB) (every layer) and published the tested marts to"
@@ -91,6 +92,9 @@ dev: setup ## Dagster UI and daemon on http://127.0.0.1:3000 (schedule, sensors,
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster instance migrate > /dev/null
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+
+validate: setup ## run the Great Expectations suites on the build file; report in warehouse/quality/
+	$(BIN)/customer-analytics validate
 
 DASHBOARD_PORT ?= 8501
 

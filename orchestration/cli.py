@@ -149,14 +149,18 @@ def _run_publish(args: argparse.Namespace) -> int:
             "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
         ).fetchone()
     build_id = args.build_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    publication = publish(
-        settings.database,
-        settings.serving_database,
-        settings.exports_dir,
-        build_id,
-        reference_date=reference_date,
-        keep_backups=args.keep_backups,
-    )
+    try:
+        publication = publish(
+            settings.database,
+            settings.serving_database,
+            settings.exports_dir,
+            build_id,
+            reference_date=reference_date,
+            keep_backups=args.keep_backups,
+        )
+    except ValueError as exc:
+        print(f"customer-analytics publish: error: {exc}", file=sys.stderr)
+        return 2
     print(
         f"published build {publication.build_id}: {len(publication.row_counts)} marts -> "
         f"{publication.serving_file} and {settings.exports_dir / 'current'}/",
@@ -171,7 +175,7 @@ def _run_restore(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     try:
-        backup = restore(settings.serving_database, args.build_id)
+        backup = restore(settings.serving_database, args.build_id, settings.exports_dir)
     except FileNotFoundError as exc:
         print(f"customer-analytics restore: error: {exc}", file=sys.stderr)
         return 2
@@ -222,6 +226,9 @@ def _run_validate(args: argparse.Namespace) -> int:
     for name in args.suites or list(SUITES):
         outcome = run_suite(name, settings.database, settings.serving_database)
         write_reports(outcome, settings.quality_dir)
+        if outcome.skipped:
+            print(f"skipped {name}: {outcome.skipped}", flush=True)
+            continue
         label = {None: "passed ", "warn": "WARNING", "error": "FAILED "}[outcome.severity]
         print(f"{label} {name}: {len(outcome.rules)} rules, {outcome.rows:,} rows", flush=True)
         for message in outcome.messages():

@@ -91,3 +91,33 @@ def seed_build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
     result = run_dbt(["build"], work_dir / "warehouse.duckdb", None, work_dir)
     assert result.returncode == 0, result.output[-5000:]
     return result
+
+
+GENERATED = {"customers": 1500, "seed": 2024, "start": "2023-03-01", "end": "2025-09-17"}
+"""A freshly generated shop: another seed, and a window ending mid-month (incomplete month)."""
+
+
+@dataclass
+class GeneratedBuild:
+    """Raw files written by the generator and the `dbt build` of them."""
+
+    raw: Path
+    build: DbtResult
+
+
+@pytest.fixture(scope="session")
+def generated_build(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBuild:
+    """`customer-analytics generate` with GENERATED, then `dbt build` on those files."""
+    work = tmp_path_factory.mktemp("generated_build")
+    raw = work / "raw"
+    args = [f"--{name}={value}" for name, value in GENERATED.items()]
+    completed = subprocess.run(
+        [str(BIN / "customer-analytics"), "generate", *args, "--out", str(raw)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    build = run_dbt(["build"], work / "warehouse.duckdb", {"raw_data_path": str(raw)}, work)
+    assert build.returncode == 0, build.output[-5000:]
+    return GeneratedBuild(raw, build)

@@ -14,19 +14,15 @@ and the last churn period ends on the reference date rather than a month end.
 from __future__ import annotations
 
 import math
-import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BIN, REPO, DbtResult, run_dbt
+from conftest import REPO, DbtResult, GeneratedBuild
 
 from orchestration.lib.pandas_reference import ReferenceMarts, compute_reference
-
-GENERATED = {"customers": 1500, "seed": 2024, "start": "2023-03-01", "end": "2025-09-17"}
 
 NPS_MONTHLY = [
     "responses",
@@ -186,37 +182,10 @@ def assert_mart_equals_reference(
 # --- data sets ----------------------------------------------------------------------------------
 
 
-def _generate(out: Path) -> None:
-    """The generator's CLI (falls back to the library if the subcommand is missing)."""
-    args = [f"--{name}={value}" for name, value in GENERATED.items()]
-    command = [str(BIN / "customer-analytics"), "generate", *args, "--out", str(out)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode == 0:
-        return
-    if "invalid choice" not in completed.stderr:
-        raise AssertionError(f"generate failed:\n{completed.stderr[-3000:]}")
-    import datetime as dt
-
-    from orchestration.lib.generator import GeneratorConfig, generate
-
-    config = GeneratorConfig(
-        customers=GENERATED["customers"],
-        seed=GENERATED["seed"],
-        start=dt.date.fromisoformat(GENERATED["start"]),
-        end=dt.date.fromisoformat(GENERATED["end"]),
-    )
-    generate(config, out)
-
-
 @pytest.fixture(scope="module")
-def generated_case(tmp_path_factory: pytest.TempPathFactory) -> Case:
+def generated_case(generated_build: GeneratedBuild) -> Case:
     """A generated shop (another seed, window ending mid-month) built with dbt."""
-    work = tmp_path_factory.mktemp("reference_generated")
-    raw = work / "raw"
-    _generate(raw)
-    build = run_dbt(["build"], work / "warehouse.duckdb", {"raw_data_path": str(raw)}, work)
-    assert build.returncode == 0, build.output[-5000:]
-    return Case("generated", build, compute_reference(raw))
+    return Case("generated", generated_build.build, compute_reference(generated_build.raw))
 
 
 @pytest.fixture(scope="module")

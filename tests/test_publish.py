@@ -75,11 +75,12 @@ def test_readers_of_the_old_file_keep_a_consistent_old_copy(seed_build: DbtResul
         ]
     assert os.readlink(exports / "current") == "b2"
     assert (serving.parent / "backups" / "b1.duckdb").exists()
-    restore(serving, "b1")
+    restore(serving, "b1", exports)
     with duckdb.connect(str(serving), read_only=True) as con:
         assert con.execute("select distinct build_id from marts.publication").fetchall() == [
             ("b1",)
         ]
+    assert os.readlink(exports / "current") == "b1"  # the exports follow the restored file
     with pytest.raises(FileNotFoundError, match="No backup 'b9'"):
         restore(serving, "b9")
 
@@ -124,3 +125,16 @@ def test_locked_down_reader_can_query_but_not_reach_anything_else(
         assert not (tmp_path / "leak.csv").exists()
     finally:
         con.close()
+
+
+def test_publishing_the_served_build_id_again_is_refused_and_harms_nothing(
+    seed_build: DbtResult, paths
+) -> None:
+    serving, exports = paths
+    publish(seed_build.database, serving, exports, "b1")
+    before = sorted(p.name for p in (exports / "b1").iterdir())
+    with pytest.raises(ValueError, match="'b1' is already served"):
+        publish(seed_build.database, serving, exports, "b1")
+    assert sorted(p.name for p in (exports / "current").iterdir()) == before
+    with pytest.raises(ValueError, match="keep at least 1 backup"):
+        publish(seed_build.database, serving, exports, "b2", keep_backups=0)

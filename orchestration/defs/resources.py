@@ -27,6 +27,7 @@ class WarehouseResource(dg.ConfigurableResource):
     serving_database: str = ""
     exports_dir: str = ""
     quality_dir: str = ""
+    csv_encoding: str = "utf-8"
 
 
 @dg.definitions
@@ -41,6 +42,7 @@ def defs() -> dg.Definitions:
                 serving_database=str(settings.serving_database),
                 exports_dir=str(settings.exports_dir),
                 quality_dir=str(settings.quality_dir),
+                csv_encoding=settings.csv_encoding,
             ),
         }
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from orchestration.lib.settings import RAW_TABLES
@@ -59,3 +60,33 @@ def content_key(fingerprint_: dict[str, dict]) -> str:
         {name: entry["sha256"] for name, entry in fingerprint_.items()}, sort_keys=True
     )
     return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)")
+_LANDED = re.compile(r"landed (\w+):")
+
+
+def explain_csv_error(output: str, landing_dir: Path) -> str | None:
+    """For a landing that stopped on a malformed CSV line, one sentence naming the file, the
+    line and the rule; None when the output holds no CSV error.
+
+    The landing macro lands the tables in RAW_TABLES order and logs `landed <table>: …` after
+    each, so the file that failed is the first one not landed.
+    """
+    match = _CSV_ERROR.search(output)
+    if not match:
+        return None
+    landed = set(_LANDED.findall(output))
+    table = next((name for name in RAW_TABLES if name not in landed), None)
+    path = landing_dir / f"{table}.csv" if table else landing_dir
+    detail = output[match.start() :].splitlines()
+    found = next((line.strip() for line in detail if "Expected Number of Columns" in line), "")
+    rule = (
+        f"every line needs exactly the header's columns ({found})"
+        if found
+        else "every line needs exactly the header's columns and closed double quotes"
+    )
+    return (
+        f"Raw file {path} is malformed at row {match.group(1)} (the header is row 1): {rule}. "
+        "Fix or re-export that row; nothing was loaded or published."
+    )

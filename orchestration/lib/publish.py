@@ -9,10 +9,13 @@ DuckDB, the filesystem and the dashboard's report: no Dagster, no dbt.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +37,24 @@ FAILPOINTS = ("publish.before_swap", "publish.after_swap")
 
 def _failpoint(name: str) -> None:
     """kill -9 this process at `name` when the crash tests ask for it; a no-op otherwise."""
-    if os.environ.get(FAILPOINT_ENV) == name:
+    wanted = os.environ.get(FAILPOINT_ENV)
+    if wanted and wanted not in FAILPOINTS:
+        raise ValueError(f"{FAILPOINT_ENV}={wanted!r}: use one of {', '.join(FAILPOINTS)}.")
+    if wanted == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def _publish_lock(serving_dir: Path) -> Iterator[None]:
+    """One publish or restore at a time per serving folder (a second one waits): each removes
+    the staged leftovers of killed runs, which must never be a running one's files."""
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    with (serving_dir / ".publish.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -96,9 +115,26 @@ def publish(
     """
     if not BUILD_ID.match(build_id):
         raise ValueError(f"build id {build_id!r}: use letters, digits, '.', '_' or '-'.")
+    if keep_backups < 1:
+        raise ValueError(f"keep_backups {keep_backups}: keep at least 1 backup.")
     serving_file = serving_file.resolve()
-    serving_file.parent.mkdir(parents=True, exist_ok=True)
+    with _publish_lock(serving_file.parent):
+        return _publish_locked(
+            build_file, serving_file, exports_root, build_id, reference_date, keep_backups
+        )
+
+
+def _publish_locked(
+    build_file: Path,
+    serving_file: Path,
+    exports_root: Path,
+    build_id: str,
+    reference_date: str | None,
+    keep_backups: int,
+) -> Publication:
     exports_root.mkdir(parents=True, exist_ok=True)
+    if build_id in {_build_id_of(serving_file), _current_export(exports_root)}:
+        raise ValueError(f"build id {build_id!r} is already served: publish with a new build id.")
     _remove_leftovers_of_interrupted_runs(serving_file, exports_root)
     staged = serving_file.parent / f".{serving_file.name}.{build_id}.tmp"
     export_dir = exports_root / build_id
@@ -156,12 +192,7 @@ def publish(
     os.replace(staged_exports, export_dir)
     os.replace(staged, serving_file)
     _failpoint("publish.after_swap")
-    link = exports_root / "current"
-    staged_link = exports_root / ".current.tmp"
-    if staged_link.is_symlink() or staged_link.exists():
-        staged_link.unlink()
-    staged_link.symlink_to(build_id, target_is_directory=True)
-    os.replace(staged_link, link)
+    _point_current_at(exports_root, build_id)
     for old in exports_root.iterdir():
         if (
             old.is_dir()
@@ -172,16 +203,34 @@ def publish(
     return Publication(build_id, serving_file, export_dir, row_counts)
 
 
-def restore(serving_file: Path, backup_id: str) -> Path:
-    """Serve a kept backup again (atomically). Returns the backup used."""
+def restore(serving_file: Path, backup_id: str, exports_root: Path | None = None) -> Path:
+    """Serve a kept backup again (atomically), and point `exports_root/current` back at its
+    exports (kept with the backup). Returns the backup used."""
     backup = serving_file.parent / "backups" / f"{backup_id}.duckdb"
     if not backup.exists():
         kept = ", ".join(sorted(p.stem for p in backup.parent.glob("*.duckdb"))) or "none"
         raise FileNotFoundError(f"No backup {backup_id!r} in {backup.parent} (kept: {kept}).")
-    staged = serving_file.parent / f".{serving_file.name}.restore.tmp"
-    shutil.copy2(backup, staged)
-    os.replace(staged, serving_file)
+    with _publish_lock(serving_file.parent):
+        staged = serving_file.parent / f".{serving_file.name}.restore.tmp"
+        shutil.copy2(backup, staged)
+        os.replace(staged, serving_file)
+        if exports_root is not None and (exports_root / backup_id).is_dir():
+            _point_current_at(exports_root, backup_id)
     return backup
+
+
+def _point_current_at(exports_root: Path, build_id: str) -> None:
+    """Swap the `current` link to `build_id` atomically (a new link renamed over the old)."""
+    staged_link = exports_root / ".current.tmp"
+    if staged_link.is_symlink() or staged_link.exists():
+        staged_link.unlink()
+    staged_link.symlink_to(build_id, target_is_directory=True)
+    os.replace(staged_link, exports_root / "current")
+
+
+def _current_export(exports_root: Path) -> str | None:
+    link = exports_root / "current"
+    return os.readlink(link) if link.is_symlink() else None
 
 
 def _write_report(staged_serving_file: Path, path: Path) -> None:

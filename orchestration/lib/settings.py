@@ -30,6 +30,7 @@ class Settings:
     exports_dir: Path
     quality_dir: Path
     landing_dir: Path
+    csv_encoding: str
     schedule_cron: str
     schedule_timezone: str
     dagster_home: Path
@@ -61,6 +62,7 @@ class Settings:
             landing_dir=Path(
                 env.get("CUSTOMER_ANALYTICS_LANDING_DIR", str(REPO_ROOT / "seeds" / "raw"))
             ).resolve(),
+            csv_encoding=env.get("CUSTOMER_ANALYTICS_CSV_ENCODING", "utf-8"),
             schedule_cron=env.get("CUSTOMER_ANALYTICS_SCHEDULE_CRON", "0 6 * * *"),
             schedule_timezone=env.get("CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE", "Europe/Berlin"),
             dagster_home=Path(env.get("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))).resolve(),

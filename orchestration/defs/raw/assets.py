@@ -20,9 +20,10 @@ from orchestration.lib.dbt_project import (
     dbt_env,
     dbt_executable,
 )
-from orchestration.lib.landing import raw_files
+from orchestration.lib.landing import explain_csv_error, raw_files
 from orchestration.lib.settings import RAW_TABLES
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
 
 RAW_DESCRIPTIONS = {
@@ -78,7 +79,7 @@ def land_raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             "--args",
             json.dumps({"directory": warehouse.landing_dir}),
             "--vars",
-            json.dumps(DBT_VARS),
+            json.dumps({**DBT_VARS, "raw_csv_encoding": warehouse.csv_encoding}),
             "--target-path",
             str(DBT_TARGET_PATH),
         ],
@@ -89,16 +90,20 @@ def land_raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         check=False,
     )
     output = completed.stdout + completed.stderr
+    warnings = []
     for line in output.splitlines():
-        if "landed " in line or "WARN" in line:
-            context.log.info(line.strip())
+        text = ANSI.sub("", line).strip()
+        if "landed " in text:
+            context.log.info(text)
+        elif "WARN" in text or "raw file" in text.lower():
+            context.log.warning(text)
+            warnings.append(text)
     if completed.returncode != 0:
         if LOCK_ERROR.search(output):
             raise TransientWarehouseError(f"The warehouse file is busy: {_dbt_error(output)}")
+        reason = explain_csv_error(output, Path(warehouse.landing_dir)) or _dbt_error(output)
         raise dg.Failure(
-            description=(
-                f"Landing the raw files of {warehouse.landing_dir} failed: {_dbt_error(output)}"
-            ),
+            description=f"Landing the raw files of {warehouse.landing_dir} failed: {reason}",
             metadata={"dbt output": dg.MetadataValue.text(output[-4000:])},
             allow_retries=False,
         )
@@ -112,6 +117,9 @@ def land_raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                 asset_key=raw_asset_key(table),
                 metadata={
                     "dagster/row_count": rows,
+                    "warnings": dg.MetadataValue.md(
+                        "\n".join(f"- {text}" for text in warnings if f"{table}." in text) or "none"
+                    ),
                     "file": str(source) if source else "absent (optional table left empty)",
                     "landing_dir": warehouse.landing_dir,
                 },

@@ -53,9 +53,11 @@ RAW_SOURCES = {
 }
 """Raw table -> (dbt source, key column)."""
 
-NUMBER = r"^\s*[-+]?\d+(\.\d+)?\s*$"
+NUMBER = r"^\s*[-+]?\d+(?:\.\d+)?\s*$"
 TIMESTAMP = (
-    r"^\s*\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*$"
+    r"^\s*\d{4}-\d{2}-\d{2}"  # date
+    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # optional time
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?\s*$"  # optional offset
 )
 INTEGER = r"^\s*\d+\s*$"
 
@@ -365,14 +367,11 @@ def fct_survey_responses() -> Suite:
 
 
 def fct_email_events() -> Suite:
-    """Email events: volume, freshness, events linked to a customer."""
+    """Email events: volume and freshness (dbt tests their keys and customers)."""
     return Suite(
         name="fct_email_events",
         relation="marts.fct_email_events",
         key="event_id",
-        row_rules=(
-            _not_null("customer_id", WARN, "at most 5 % of events without a customer", mostly=0.95),
-        ),
         measures_sql=(
             "select count(*) as row_count,"
             f" {_REFERENCE_DATE} - max(occurred_date) as days_behind_reference_date"
@@ -469,18 +468,12 @@ def rpt_nps_by_segment() -> Suite:
 
 
 def rpt_retention_cohorts() -> Suite:
-    """Cohorts: sizes ≥ 1, active ≤ size, month-1 retention drift."""
+    """Cohorts: sizes ≥ 1, drift of month-1 retention."""
     return Suite(
         name="rpt_retention_cohorts",
-        relation=(
-            "(select cohort_month, cohort_size, cohort_size - active_customers as"
-            " customers_not_active from marts.rpt_retention_cohorts)"
-        ),
+        relation="marts.rpt_retention_cohorts",
         key="cohort_month",
-        row_rules=(
-            _between("cohort_size", ERROR, "cohort size ≥ 1", 1),
-            _between("customers_not_active", ERROR, "active customers ≤ cohort size", 0),
-        ),
+        row_rules=(_between("cohort_size", ERROR, "cohort size ≥ 1", 1),),
         measures_sql=(
             "select avg(retention_rate) as month_1_retention from marts.rpt_retention_cohorts"
             " where months_since_first_order = 1 and not is_incomplete_month"
