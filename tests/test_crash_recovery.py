@@ -2,7 +2,9 @@
 model, during publish before the swap and right after it. Until the swap the old publication
 stays served byte for byte; after a rerun the served marts equal those of a clean build.
 
-Every step runs the real commands in subprocesses, as `make build` does, on its own files.
+Every step runs the real commands in subprocesses, as `make build` does, on its own files
+(`make build` also runs `customer-analytics validate` between the two; it only reads, so it is
+left out here).
 """
 
 from __future__ import annotations
