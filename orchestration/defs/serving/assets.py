@@ -32,7 +32,7 @@ def build_published_marts(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
             (reference_date,) = con.execute(
                 "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
             ).fetchone()
-        build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run_id[:8]}"
+        build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run.run_id[:8]}"
         publication = publish(
             Path(warehouse.database),
             Path(warehouse.serving_database),
