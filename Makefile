@@ -19,7 +19,7 @@ export DO_NOT_TRACK := 1
 # dbt build of the tests writes its own file so it never touches your warehouse.
 TEST_DB := $(CURDIR)/warehouse/test_build.duckdb
 
-.PHONY: help setup build test lint format seeds docs dev dashboard browser validate clean
+.PHONY: help setup build test lint format seeds docs dev dashboard browser validate bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,11 @@ dev: setup ## Dagster UI and daemon on http://127.0.0.1:3000 (schedule, sensors,
 
 validate: setup ## run the Great Expectations suites on the build file; report in warehouse/quality/
 	$(BIN)/customer-analytics validate
+
+SCALE ?= S
+
+bench: setup ## benchmark at SCALE=S|M|L|XL: dbt vs engine floor vs pandas, GX; benchmarks/results/
+	$(BIN)/customer-analytics bench --scale $(SCALE)
 
 DASHBOARD_PORT ?= 8501
 

@@ -238,6 +238,44 @@ def _run_validate(args: argparse.Namespace) -> int:
     return worst
 
 
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="benchmark dbt build against the engine floor, pandas and the GX suites",
+        description=(
+            "Generate a data set (or use the shipped seeds at scale S), then measure on it: the "
+            "generator, a full dbt build, the engine floor (compiled SQL in one DuckDB "
+            "connection), the pandas peer (checked equal to the marts) and the GX suites. "
+            "Writes benchmarks/results/<scale>.json and .md."
+        ),
+    )
+    p.add_argument("--scale", choices=("S", "M", "L", "XL"), default="S", help="default: S")
+    p.add_argument(
+        "--customers", type=_int, default=None, help="generate this many customers instead"
+    )
+    p.add_argument("--threads", type=_int, default=2, help="DuckDB threads (default 2)")
+    p.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (default 4GB)")
+    p.add_argument("--out", type=Path, default=None, help="results folder")
+    p.set_defaults(handler=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from orchestration.lib.bench import run
+
+    result = run(
+        scale=args.scale,
+        customers=args.customers,
+        out=args.out,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+    )
+    failed = [step.name for step in result.steps if not step.ok]
+    if failed or result.pandas_equals_marts is False:
+        print(f"customer-analytics bench: failed steps {failed or 'none'}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-analytics` command."""
     parser = _Parser(prog="customer-analytics")
@@ -246,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_publish(sub)
     _add_restore(sub)
     _add_validate(sub)
+    _add_bench(sub)
     args = parser.parse_args(argv)
     return args.handler(args)
 

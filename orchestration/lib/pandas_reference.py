@@ -105,7 +105,8 @@ class ReferenceMarts:
 
 
 def read_raw(raw_dir: Path) -> dict[str, pd.DataFrame]:
-    """Read the five raw CSV files: text, timestamps to UTC, amounts float, counts int64.
+    """Read the five raw files (CSV, or Parquet where present): text, timestamps to UTC,
+    amounts float, counts int64.
 
     An empty field is null. Missing optional files are read as empty tables with the columns
     used below.
@@ -127,7 +128,10 @@ def read_raw(raw_dir: Path) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for table in TABLES:
         path = raw_dir / f"{table}.csv"
-        if path.exists():
+        parquet = raw_dir / f"{table}.parquet"
+        if parquet.exists():
+            df = _read_parquet_as_text(parquet, table)
+        elif path.exists():
             df = pd.read_csv(
                 path,
                 dtype=defaultdict(lambda: str, NUMBERS.get(table, {})),
@@ -144,6 +148,27 @@ def read_raw(raw_dir: Path) -> dict[str, pd.DataFrame]:
                 df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
         out[table] = df
     return out
+
+
+def _read_parquet_as_text(path: Path, table: str) -> pd.DataFrame:
+    """A typed Parquet export as read_csv would see the same CSV: text, except numbers and
+    timestamps (Parquet timestamps are already instants)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    data = pq.read_table(path)
+    columns = {}
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        if pa.types.is_timestamp(column.type):
+            columns[name] = column
+        else:
+            columns[name] = pc.cast(column, pa.string())
+    df = pa.table(columns).to_pandas()
+    for name, dtype in NUMBERS.get(table, {}).items():
+        if name in df.columns:
+            df[name] = pd.to_numeric(df[name]).astype(dtype)
+    return df
 
 
 def read_reference(reference_dir: Path = REFERENCE_DIR) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,533 @@
+"""The benchmark: one data set, one machine, every way of computing the marts side by side.
+
+Steps (each in its own process, so that its peak memory is its own):
+  generate  the generator writes the raw files (Parquet; the shipped CSV seeds at scale S);
+  dbt       a full `dbt build` (models and every test) reading them through raw_data_path;
+  floor     the engine floor: the compiled SQL of every model (and every data test) of that
+            build, run in DAG order in one DuckDB connection with the same settings, no dbt;
+  pandas    the pandas peer: orchestration.lib.pandas_reference on the same files, its results
+            then checked equal to the marts;
+  gx        the Great Expectations suites (customer-analytics validate) on the build.
+Wall time and peak RSS of the whole process tree are sampled every 50 ms (psutil).
+
+Run it with `make bench SCALE=M` (or `customer-analytics bench --scale M`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration.lib.settings import REPO_ROOT
+
+SCALES: dict[str, int | None] = {"S": None, "M": 100_000, "L": 1_000_000, "XL": 5_000_000}
+"""Customers per scale; S is the shipped seeds (2,000 customers, CSV)."""
+GENERATOR_ARGS = {"seed": 42, "start": "2023-01-01", "end": "2025-12-31"}
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Step:
+    """One measured step."""
+
+    name: str
+    seconds: float
+    peak_rss_mb: float
+    rows: int | None = None
+    ok: bool = True
+    note: str = ""
+
+    @property
+    def rows_per_second(self) -> float | None:
+        return self.rows / self.seconds if self.rows and self.seconds else None
+
+
+@dataclass
+class Result:
+    """A benchmark run: where, on what, each step and the ratios between them."""
+
+    scale: str
+    customers: int
+    machine: dict[str, Any]
+    raw_rows: dict[str, int]
+    steps: list[Step] = field(default_factory=list)
+    pandas_equals_marts: bool | None = None
+    pandas_mismatches: list[str] = field(default_factory=list)
+    started_at: str = ""
+
+    def step(self, name: str) -> Step | None:
+        return next((step for step in self.steps if step.name == name), None)
+
+    def ratios(self) -> dict[str, float | None]:
+        def ratio(a: str, b: str) -> float | None:
+            x, y = self.step(a), self.step(b)
+            if not (x and y and x.ok and y.ok and y.seconds):
+                return None
+            return x.seconds / y.seconds
+
+        return {
+            "dbt build / engine floor (models + tests)": ratio("dbt", "floor"),
+            "pandas / dbt build": ratio("pandas", "dbt"),
+            "gx / dbt build": ratio("gx", "dbt"),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for step, raw in zip(self.steps, data["steps"], strict=True):
+            raw["rows_per_second"] = step.rows_per_second
+        data["ratios"] = self.ratios()
+        return data
+
+    def markdown(self) -> str:
+        lines = [
+            f"### Scale {self.scale}: {self.customers:,} customers, "
+            f"{sum(self.raw_rows.values()):,} raw rows",
+            "",
+            f"Machine: {self.machine['cores']} cores, {self.machine['memory_gb']} GB, "
+            f"{self.machine['platform']}; DuckDB {self.machine['duckdb']}; {self.started_at}.",
+            "",
+            "| step | time (s) | peak RSS (MB) | raw rows / s | note |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for step in self.steps:
+            rate = f"{step.rows_per_second:,.0f}" if step.rows_per_second else "–"
+            status = "" if step.ok else "FAILED "
+            lines.append(
+                f"| {step.name} | {step.seconds:,.1f} | {step.peak_rss_mb:,.0f} | {rate} "
+                f"| {status}{step.note} |"
+            )
+        lines += ["", "| ratio | value |", "|---|---:|"]
+        for name, value in self.ratios().items():
+            lines.append(f"| {name} | {'–' if value is None else f'{value:.2f}'} |")
+        equal = {True: "yes", False: "NO", None: "not checked"}[self.pandas_equals_marts]
+        lines += ["", f"pandas results equal the marts: {equal}."]
+        lines += [f"- {mismatch}" for mismatch in self.pandas_mismatches[:20]]
+        return "\n".join(lines) + "\n"
+
+
+def machine() -> dict[str, Any]:
+    import duckdb
+    import psutil
+
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+    }
+
+
+def measure(name: str, command: list[str], env: dict[str, str], rows: int | None = None) -> Step:
+    """Run `command`, sampling the RSS of it and all its descendants; wall time and peak."""
+    import psutil
+
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    peak = 0
+    root = psutil.Process(process.pid)
+    output: list[str] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+    reader.start()
+    while process.poll() is None:
+        try:
+            total = root.memory_info().rss + sum(
+                child.memory_info().rss for child in root.children(recursive=True)
+            )
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    reader.join()
+    seconds = time.perf_counter() - started
+    ok = process.returncode == 0
+    note = "" if ok else "".join(output)[-600:].replace("\n", " ").replace("|", "/")
+    print(
+        f"  {name:<8} {seconds:8.1f} s  peak RSS {peak / 2**20:8.0f} MB"
+        + ("" if ok else "  FAILED"),
+        flush=True,
+    )
+    return Step(name, seconds, peak / 2**20, rows, ok, note)
+
+
+def _env(database: Path, work: Path, threads: int, memory_limit: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CUSTOMER_ANALYTICS_DB": str(database),
+        "CUSTOMER_ANALYTICS_THREADS": str(threads),
+        "CUSTOMER_ANALYTICS_MEMORY_LIMIT": memory_limit,
+        "CUSTOMER_ANALYTICS_SERVING_DB": str(work / "no-publication.duckdb"),
+        "CUSTOMER_ANALYTICS_QUALITY_DIR": str(work / "quality"),
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "DBT_PROJECT_DIR": str(REPO_ROOT),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PARTIAL_PARSE": "false",
+    }
+
+
+def raw_row_counts(raw: Path) -> dict[str, int]:
+    """Rows per raw file, counted by DuckDB (CSV or Parquet)."""
+    import duckdb
+
+    counts = {}
+    for path in sorted([*raw.glob("*.parquet"), *raw.glob("*.csv")]):
+        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+        options = "" if path.suffix == ".parquet" else ", all_varchar = true"
+        (counts[path.stem],) = duckdb.sql(
+            f"select count(*) from {reader}('{path}'{options})"
+        ).fetchone()
+    return counts
+
+
+def run(
+    scale: str = "S",
+    customers: int | None = None,
+    out: Path | None = None,
+    threads: int = 2,
+    memory_limit: str = "4GB",
+    steps: tuple[str, ...] = ("generate", "dbt", "floor", "pandas", "gx"),
+) -> Result:
+    """Run the benchmark at `scale` (or `customers` generated customers); write JSON and
+    Markdown to `out` (default benchmarks/results/)."""
+    customers = customers if customers is not None else SCALES[scale]
+    label = scale if customers == SCALES.get(scale) else f"{customers} customers"
+    work = REPO_ROOT / "warehouse" / "bench" / (scale if label == scale else f"c{customers}")
+    out = out or REPO_ROOT / "benchmarks" / "results"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    database = work / "build.duckdb"
+    env = _env(database, work, threads, memory_limit)
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"benchmark {label}: work folder {work}", flush=True)
+
+    if customers is None:
+        raw = REPO_ROOT / "seeds" / "raw"
+        result_steps: list[Step] = []
+    else:
+        raw = work / "raw"
+        args = [f"--{name}={value}" for name, value in GENERATOR_ARGS.items()]
+        fmt = "csv" if customers < 10_000 else "parquet"
+        result_steps = [
+            measure(
+                "generate",
+                [
+                    str(BIN / "customer-analytics"),
+                    "generate",
+                    f"--customers={customers}",
+                    *args,
+                    f"--format={fmt}",
+                    "--out",
+                    str(raw),
+                ],
+                env,
+            )
+        ]
+    rows = raw_row_counts(raw)
+    result = Result(
+        scale=label,
+        customers=customers or 2000,
+        machine=machine(),
+        raw_rows=rows,
+        steps=result_steps,
+        started_at=started,
+    )
+    total_rows = sum(rows.values())
+    if result_steps:
+        result_steps[0].rows = total_rows
+    variables = json.dumps({"raw_data_path": str(raw)})
+    if "dbt" in steps:
+        result.steps.append(
+            measure("dbt", [str(BIN / "dbt"), "build", "--vars", variables], env, total_rows)
+        )
+    if "floor" in steps and result.step("dbt") and result.step("dbt").ok:
+        floor_db = work / "floor" / database.name
+        floor_db.parent.mkdir()
+        _copy_seeds(database, floor_db)
+        manifest = work / "target" / "manifest.json"
+        result.steps.append(
+            measure(
+                "floor",
+                [
+                    sys.executable,
+                    "-m",
+                    "orchestration.lib.bench",
+                    "floor",
+                    str(manifest),
+                    str(floor_db),
+                    str(threads),
+                    memory_limit,
+                ],
+                env,
+                total_rows,
+            )
+        )
+        floor_step = result.steps[-1]
+        if floor_step.ok:
+            differing = marts_that_differ(database, floor_db)
+            floor_step.note = (
+                f"marts differ from dbt's: {', '.join(differing)}"
+                if differing
+                else "every mart equal to dbt's"
+            )
+            floor_step.ok = not differing
+    if "pandas" in steps:
+        reference_pickle = work / "pandas_reference.pickle"
+        result.steps.append(
+            measure(
+                "pandas",
+                [
+                    sys.executable,
+                    "-m",
+                    "orchestration.lib.bench",
+                    "pandas",
+                    str(raw),
+                    str(reference_pickle),
+                ],
+                env,
+                total_rows,
+            )
+        )
+        if result.step("pandas").ok and result.step("dbt") and result.step("dbt").ok:
+            result.pandas_mismatches = compare_with_marts(reference_pickle, database)
+            result.pandas_equals_marts = not result.pandas_mismatches
+    if "gx" in steps and result.step("dbt") and result.step("dbt").ok:
+        land = subprocess.run(
+            [
+                str(BIN / "dbt"),
+                "run-operation",
+                "land_raw_tables",
+                "--args",
+                json.dumps({"directory": str(raw)}),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        note = "" if land.returncode == 0 else "raw tables not landed: raw suites skipped"
+        gx = measure("gx", [str(BIN / "customer-analytics"), "validate"], env, total_rows)
+        gx.note = gx.note or note
+        result.steps.append(gx)
+
+    out.mkdir(parents=True, exist_ok=True)
+    stem = label.replace(" ", "_")
+    (out / f"{stem}.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    (out / f"{stem}.md").write_text(result.markdown())
+    print(result.markdown(), flush=True)
+    print(f"written: {out / (stem + '.json')} and .md", flush=True)
+    return result
+
+
+def _copy_seeds(build: Path, floor_db: Path) -> None:
+    """The floor starts where dbt's models start: with the reference seeds loaded."""
+    import duckdb
+
+    with duckdb.connect(str(floor_db)) as con:
+        con.execute(f"attach '{build}' as source (read_only)")
+        for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'source'"
+            " and schema_name = 'reference'"
+        ).fetchall():
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'create table "{schema}"."{table}" as from source."{schema}"."{table}"')
+        con.execute("detach source")
+
+
+def marts_that_differ(build: Path, floor_db: Path) -> list[str]:
+    """Marts whose rows differ between dbt's build and the floor's (as multisets)."""
+    import duckdb
+
+    differing = []
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach '{build}' as dbt_build (read_only)")
+        con.execute(f"attach '{floor_db}' as engine_floor (read_only)")
+        tables = [
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where database_name = 'dbt_build'"
+                " and schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            a, b = f"dbt_build.marts.{table}", f"engine_floor.marts.{table}"
+            (count,) = con.execute(
+                f"select count(*) from ((from {a} except all from {b})"
+                f" union all (from {b} except all from {a}))"
+            ).fetchone()
+            if count:
+                differing.append(table)
+    return differing
+
+
+def floor(manifest_path: Path, database: Path, threads: int, memory_limit: str) -> int:
+    """Execute the compiled SQL of every model, then every data test, in DAG order."""
+    import duckdb
+
+    manifest = json.loads(manifest_path.read_text())
+    nodes = {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "test") and node.get("compiled_code")
+    }
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(unique_id: str) -> None:
+        if unique_id in seen or unique_id not in nodes:
+            return
+        seen.add(unique_id)
+        for parent in nodes[unique_id]["depends_on"]["nodes"]:
+            visit(parent)
+        order.append(unique_id)
+
+    for unique_id in sorted(nodes, key=lambda key: nodes[key]["resource_type"] != "model"):
+        visit(unique_id)
+    config = {
+        "threads": threads,
+        "memory_limit": memory_limit,
+        "preserve_insertion_order": False,
+    }
+    executed = 0
+    with duckdb.connect(str(database), config=config) as con:
+        con.execute("set TimeZone = 'UTC'")  # as the dbt profile
+        for unique_id in order:
+            node = nodes[unique_id]
+            sql = node["compiled_code"]
+            if node["resource_type"] == "test":
+                con.execute(f"select count(*) from ({sql}) as failures").fetchone()
+            else:
+                kind = "view" if node["config"]["materialized"] == "view" else "table"
+                con.execute(f'create schema if not exists "{node["schema"]}"')
+                con.execute(f"create or replace {kind} {node['relation_name']} as {sql}")
+            executed += 1
+    print(f"executed {executed} compiled nodes", flush=True)
+    return 0
+
+
+def pandas_peer(raw: Path, out: Path) -> int:
+    """The pandas implementation of the core marts, pickled for the comparison."""
+    import pickle
+
+    from orchestration.lib.pandas_reference import compute_reference
+
+    reference = compute_reference(raw)
+    out.write_bytes(pickle.dumps(reference))
+    return 0
+
+
+COMPARED = {
+    "kpis_monthly": ("marts.rpt_kpis_monthly", "month"),
+    "nps_monthly": ("marts.rpt_nps_monthly", "month"),
+    "retention_cohorts": ("marts.rpt_retention_cohorts", "cohort_month, months_since_first_order"),
+}
+
+
+def compare_with_marts(reference_pickle: Path, database: Path) -> list[str]:
+    """Cells where the pandas peer and the marts disagree (empty: they are equal).
+
+    Compares every column the two share, on the core monthly marts, the cohort triangle and
+    the customer 360's RFM(E) scores: exact for counts, dates and text, 1e-9 relative for
+    ratios, to the cent for money."""
+    import pickle
+
+    import duckdb
+    import pandas as pd
+
+    reference = pickle.loads(reference_pickle.read_bytes())
+    mismatches: list[str] = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        for attribute, (relation, order) in COMPARED.items():
+            expected: pd.DataFrame = getattr(reference, attribute)
+            built = con.execute(f"select * from {relation} order by {order}").df()
+            mismatches += _compare_frames(relation, built, expected)
+        built = con.execute(
+            "select customer_id, recency_score, frequency_score, monetary_score,"
+            " engagement_score, rfm_segment from marts.dim_customers order by customer_id"
+        ).df()
+        columns = [c for c in built.columns if c in reference.customers.columns]
+        expected = reference.customers[columns].sort_values("customer_id")
+        mismatches += _compare_frames("marts.dim_customers", built[columns], expected)
+    return mismatches
+
+
+def _compare_frames(name: str, built, expected) -> list[str]:
+    import numpy as np
+    import pandas as pd
+
+    shared = [column for column in expected.columns if column in built.columns]
+    if len(built) != len(expected):
+        return [f"{name}: {len(built)} rows built, {len(expected)} in pandas"]
+    mismatches = []
+    built = built.reset_index(drop=True)
+    expected = expected.reset_index(drop=True)
+    for column in shared:
+        left, right = built[column], expected[column]
+        for index in range(len(left)):
+            a, b = left.iloc[index], right.iloc[index]
+            if _missing(a) and _missing(b):
+                continue
+            if isinstance(a, (float, np.floating)) or isinstance(b, (float, np.floating)):
+                try:
+                    same = math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+                except (TypeError, ValueError):
+                    same = False
+            else:
+                same = (
+                    str(pd.Timestamp(a).date()) == str(pd.Timestamp(b).date())
+                    if (isinstance(a, (pd.Timestamp, np.datetime64)) or hasattr(a, "isoformat"))
+                    else str(a) == str(b)
+                )
+            if not same:
+                mismatches.append(f"{name}.{column} row {index}: marts {a!r}, pandas {b!r}")
+                if len(mismatches) > 50:
+                    return mismatches
+    return mismatches
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd_isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def pd_isna(value: Any) -> bool:
+    import pandas as pd
+
+    return pd.isna(value)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m orchestration.lib.bench floor|pandas …` (the measured child processes)."""
+    if argv[0] == "floor":
+        return floor(Path(argv[1]), Path(argv[2]), int(argv[3]), argv[4])
+    if argv[0] == "pandas":
+        return pandas_peer(Path(argv[1]), Path(argv[2]))
+    raise SystemExit(f"unknown step {argv[0]!r}: floor or pandas")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

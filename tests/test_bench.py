@@ -1,0 +1,72 @@
+"""The benchmark's smoke run: the whole bench on a tiny generated shop runs end to end, writes
+its JSON and Markdown, and its pandas peer and engine floor reproduce dbt's marts. No timing is
+asserted (speed is measured by `make bench`, not tested)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, REPO
+
+from orchestration.lib.bench import compare_with_marts, marts_that_differ
+
+WORK = REPO / "warehouse" / "bench" / "c250"
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """`customer-analytics bench --customers 250`, as a user runs it; its JSON and out folder."""
+    out = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [str(BIN / "customer-analytics"), "bench", "--customers", "250", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    return json.loads((out / "250_customers.json").read_text()), out
+
+
+def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> None:
+    result, out = bench
+    steps = {step["name"]: step for step in result["steps"]}
+    assert list(steps) == ["generate", "dbt", "floor", "pandas", "gx"]
+    assert all(
+        step["ok"] and step["seconds"] > 0 and step["peak_rss_mb"] > 0 for step in steps.values()
+    )
+    assert steps["floor"]["note"] == "every mart equal to dbt's"
+    assert result["pandas_equals_marts"] is True and result["pandas_mismatches"] == []
+    assert result["machine"]["cores"] >= 1 and result["raw_rows"]["orders"] > 250
+    ratios = result["ratios"]
+    assert ratios["dbt build / engine floor (models + tests)"] == (
+        steps["dbt"]["seconds"] / steps["floor"]["seconds"]
+    )
+    markdown = (out / "250_customers.md").read_text()
+    assert "| dbt |" in markdown and "pandas results equal the marts: yes." in markdown
+
+
+def test_the_comparisons_catch_a_single_wrong_cell(
+    bench: tuple[dict, Path], tmp_path: Path
+) -> None:
+    """The bench's equality checks are not vacuous: one changed cell is reported."""
+    build = WORK / "build.duckdb"
+    changed = tmp_path / "build.duckdb"
+    shutil.copy(build, changed)
+    with duckdb.connect(str(changed)) as con:
+        con.execute(
+            "update marts.rpt_kpis_monthly set orders = orders + 1"
+            " where month = (select max(month) from marts.rpt_kpis_monthly)"
+        )
+    mismatches = compare_with_marts(WORK / "pandas_reference.pickle", changed)
+    assert len(mismatches) == 1 and "rpt_kpis_monthly.orders" in mismatches[0]
+    assert marts_that_differ(build, changed) == ["rpt_kpis_monthly"]
+    reference = pickle.loads((WORK / "pandas_reference.pickle").read_bytes())
+    assert len(reference.kpis_monthly) > 12
