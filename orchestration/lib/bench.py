@@ -258,9 +258,11 @@ def run(
         result_steps[0].rows = total_rows
     variables = json.dumps({"raw_data_path": str(raw)})
     if "dbt" in steps:
-        result.steps.append(
-            measure("dbt", [str(BIN / "dbt"), "build", "--vars", variables], env, total_rows)
-        )
+        dbt_step = measure("dbt", [str(BIN / "dbt"), "build", "--vars", variables], env, total_rows)
+        result.steps.append(dbt_step)
+        run_results = work / "target" / "run_results.json"
+        if dbt_step.ok and run_results.exists():
+            dbt_step.note = dbt_time_split(json.loads(run_results.read_text()), dbt_step.seconds)
     if "floor" in steps and result.step("dbt") and result.step("dbt").ok:
         floor_db = work / "floor" / database.name
         floor_db.parent.mkdir()
@@ -320,6 +322,8 @@ def run(
                 "land_raw_tables",
                 "--args",
                 json.dumps({"directory": str(raw)}),
+                "--target-path",
+                str(work / "target-landing"),
             ],
             cwd=REPO_ROOT,
             env=env,
@@ -339,6 +343,21 @@ def run(
     print(result.markdown(), flush=True)
     print(f"written: {out / (stem + '.json')} and .md", flush=True)
     return result
+
+
+def dbt_time_split(run_results: dict, wall_seconds: float) -> str:
+    """Where dbt's wall time went: models, tests (node time, summed over threads) and the rest
+    (start-up, parsing, scheduling)."""
+    node_time = {"model": 0.0, "test": 0.0, "unit_test": 0.0, "seed": 0.0}
+    for node in run_results["results"]:
+        kind = node["unique_id"].split(".")[0]
+        node_time[kind] = node_time.get(kind, 0.0) + node["execution_time"]
+    outside = wall_seconds - float(run_results.get("elapsed_time") or 0.0)
+    return (
+        f"models {node_time['model']:.1f} s, data tests {node_time['test']:.1f} s, unit tests "
+        f"{node_time['unit_test']:.1f} s, seeds {node_time['seed']:.1f} s (node time, summed over "
+        f"threads); start-up and parsing {outside:.1f} s"
+    )
 
 
 def _copy_seeds(build: Path, floor_db: Path) -> None:
