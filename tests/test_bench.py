@@ -38,11 +38,12 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
 def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> None:
     result, out = bench
     steps = {step["name"]: step for step in result["steps"]}
-    assert list(steps) == ["generate", "dbt", "floor", "pandas", "gx"]
+    assert list(steps) == ["generate", "dbt", "floor", "dagster", "pandas", "gx"]
     assert all(
         step["ok"] and step["seconds"] > 0 and step["peak_rss_mb"] > 0 for step in steps.values()
     )
     assert steps["floor"]["note"] == "every mart equal to dbt's"
+    assert steps["dagster"]["note"].endswith("every mart equal to dbt's")
     assert result["pandas_equals_marts"] is True and result["pandas_mismatches"] == []
     assert result["machine"]["cores"] >= 1 and result["raw_rows"]["orders"] > 250
     ratios = result["ratios"]

@@ -5,6 +5,8 @@ Steps (each in its own process, so that its peak memory is its own):
   dbt       a full `dbt build` (models and every test) reading them through raw_data_path;
   floor     the engine floor: the compiled SQL of every model (and every data test) of that
             build, run in DAG order in one DuckDB connection with the same settings, no dbt;
+  dagster   the same dbt build materialised through Dagster (dbt assets and their checks), on
+            the raw files landed beforehand;
   pandas    the pandas peer: orchestration.lib.pandas_reference on the same files, its results
             then checked equal to the marts;
   gx        the Great Expectations suites (customer-analytics validate) on the build.
@@ -77,6 +79,7 @@ class Result:
 
         return {
             "dbt build / engine floor (models + tests)": ratio("dbt", "floor"),
+            "Dagster / dbt build": ratio("dagster", "dbt"),
             "pandas / dbt build": ratio("pandas", "dbt"),
             "gx / dbt build": ratio("gx", "dbt"),
         }
@@ -206,7 +209,7 @@ def run(
     out: Path | None = None,
     threads: int = 2,
     memory_limit: str = "4GB",
-    steps: tuple[str, ...] = ("generate", "dbt", "floor", "pandas", "gx"),
+    steps: tuple[str, ...] = ("generate", "dbt", "floor", "dagster", "pandas", "gx"),
 ) -> Result:
     """Run the benchmark at `scale` (or `customers` generated customers); write JSON and
     Markdown to `out` (default benchmarks/results/)."""
@@ -294,6 +297,27 @@ def run(
                 else "every mart equal to dbt's"
             )
             floor_step.ok = not differing
+    if "dagster" in steps and result.step("dbt") and result.step("dbt").ok:
+        dagster_db = work / "dagster" / database.name
+        dagster_db.parent.mkdir()
+        landed = _land(raw, dagster_db, work)
+        step = measure(
+            "dagster",
+            [sys.executable, "-m", "orchestration.lib.bench", "dagster", str(dagster_db)],
+            {**env, "CUSTOMER_ANALYTICS_DB": str(dagster_db)},
+            total_rows,
+        )
+        if not landed:
+            step.ok, step.note = False, "landing the raw files failed"
+        elif step.ok:
+            differing = marts_that_differ(database, dagster_db)
+            step.note = (
+                f"marts differ from dbt's: {', '.join(differing)}"
+                if differing
+                else "dbt assets only, raw tables landed beforehand; every mart equal to dbt's"
+            )
+            step.ok = not differing
+        result.steps.append(step)
     if "pandas" in steps:
         reference_pickle = work / "pandas_reference.pickle"
         result.steps.append(
@@ -315,23 +339,8 @@ def run(
             result.pandas_mismatches = compare_with_marts(reference_pickle, database)
             result.pandas_equals_marts = not result.pandas_mismatches
     if "gx" in steps and result.step("dbt") and result.step("dbt").ok:
-        land = subprocess.run(
-            [
-                str(BIN / "dbt"),
-                "run-operation",
-                "land_raw_tables",
-                "--args",
-                json.dumps({"directory": str(raw)}),
-                "--target-path",
-                str(work / "target-landing"),
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        note = "" if land.returncode == 0 else "raw tables not landed: raw suites skipped"
+        landed = _land(raw, database, work)
+        note = "" if landed else "raw tables not landed: raw suites skipped"
         gx = measure("gx", [str(BIN / "customer-analytics"), "validate"], env, total_rows)
         gx.note = gx.note or note
         result.steps.append(gx)
@@ -343,6 +352,48 @@ def run(
     print(result.markdown(), flush=True)
     print(f"written: {out / (stem + '.json')} and .md", flush=True)
     return result
+
+
+def _land(raw: Path, database: Path, work: Path) -> bool:
+    """Land the raw files in `database`'s raw schema, as Dagster's landing step does."""
+    done = subprocess.run(
+        [
+            str(BIN / "dbt"),
+            "run-operation",
+            "land_raw_tables",
+            "--args",
+            json.dumps({"directory": str(raw)}),
+            "--vars",
+            json.dumps({"raw_landed": True}),
+            "--target-path",
+            str(work / "target-landing"),
+        ],
+        cwd=REPO_ROOT,
+        env={**_env(database, work, 2, "4GB"), "CUSTOMER_ANALYTICS_DB": str(database)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+def dagster_build(database: Path) -> int:
+    """Materialise every dbt asset through Dagster (in process), on landed raw tables."""
+    import dagster as dg
+
+    from orchestration.defs.dbt.assets import build_dbt_definitions
+    from orchestration.defs.resources import WarehouseResource
+
+    definitions = build_dbt_definitions()
+    resources = dict(definitions.resources)
+    resources["warehouse"] = WarehouseResource(
+        database=str(database), landing_dir=str(database.parent)
+    )
+    assets = [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)]
+    result = dg.materialize(
+        assets, resources=resources, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    return 0 if result.success else 1
 
 
 def dbt_time_split(run_results: dict, wall_seconds: float) -> str:
@@ -543,6 +594,8 @@ def main(argv: list[str]) -> int:
     """`python -m orchestration.lib.bench floor|pandas …` (the measured child processes)."""
     if argv[0] == "floor":
         return floor(Path(argv[1]), Path(argv[2]), int(argv[3]), argv[4])
+    if argv[0] == "dagster":
+        return dagster_build(Path(argv[1]))
     if argv[0] == "pandas":
         return pandas_peer(Path(argv[1]), Path(argv[2]))
     raise SystemExit(f"unknown step {argv[0]!r}: floor or pandas")
