@@ -118,6 +118,13 @@ class Result:
         return "\n".join(lines) + "\n"
 
 
+def pandas_memory_cap() -> int:
+    """The pandas peer may use up to 3/4 of the machine's memory (address space)."""
+    import psutil
+
+    return psutil.virtual_memory().total * 3 // 4
+
+
 def machine() -> dict[str, Any]:
     import duckdb
     import psutil
@@ -131,9 +138,22 @@ def machine() -> dict[str, Any]:
     }
 
 
-def measure(name: str, command: list[str], env: dict[str, str], rows: int | None = None) -> Step:
-    """Run `command`, sampling the RSS of it and all its descendants; wall time and peak."""
+def measure(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    rows: int | None = None,
+    memory_cap_bytes: int | None = None,
+) -> Step:
+    """Run `command`, sampling the RSS of it and all its descendants; wall time and peak.
+    With `memory_cap_bytes`, the child's address space is capped (RLIMIT_AS), so running out
+    of memory is a MemoryError in that process, never the machine's OOM killer."""
     import psutil
+
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_cap_bytes, memory_cap_bytes))
 
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -143,6 +163,7 @@ def measure(name: str, command: list[str], env: dict[str, str], rows: int | None
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=cap if memory_cap_bytes else None,
     )
     peak = 0
     root = psutil.Process(process.pid)
@@ -333,8 +354,14 @@ def run(
                 ],
                 env,
                 total_rows,
+                memory_cap_bytes=pandas_memory_cap(),
             )
         )
+        if not result.step("pandas").ok and "MemoryError" in result.step("pandas").note:
+            result.step("pandas").note = (
+                f"ran out of memory (capped at {pandas_memory_cap() / 2**30:.0f} GB address "
+                "space, 3/4 of RAM)"
+            )
         if result.step("pandas").ok and result.step("dbt") and result.step("dbt").ok:
             result.pandas_mismatches = compare_with_marts(reference_pickle, database)
             result.pandas_equals_marts = not result.pandas_mismatches
