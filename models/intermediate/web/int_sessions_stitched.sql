@@ -2,10 +2,22 @@
     without a customer_id is attributed to the customer seen with its anonymous_id in any
     identified session (when several customers share a cookie: the one with the most
     identified sessions on it, then the smallest customer_id). Logged-in sessions keep their
-    own customer. Both ids are kept. -#}
+    own customer. Both ids are kept.
+    Incremental: each run re-stitches the sessions inside the lookback window and every session
+    on a cookie whose owner may have changed (see sessions_to_restitch). -#}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+        unique_key="session_id",
+        post_hook="{{ delete_rows_no_longer_in('session_id', ref('stg_web_analytics__sessions')) }}",
+    )
+}}
+
 with
 
-sessions as (
+all_sessions as (
     select
         session_id,
         anonymous_id,
@@ -20,12 +32,19 @@ sessions as (
     from {{ ref('stg_web_analytics__sessions') }}
 ),
 
+sessions as (
+    select * from all_sessions
+    {%- if is_incremental() %}
+    where {{ sessions_to_restitch(ref('stg_web_analytics__sessions'), incremental_cutoff('started_at')) }}
+    {%- endif %}
+),
+
 identified_cookies as (
     select
         anonymous_id,
         customer_id,
         count(*) as identified_sessions
-    from sessions
+    from all_sessions
     where customer_id is not null
     group by anonymous_id, customer_id
 ),

@@ -1,4 +1,15 @@
-{#- One row per accepted email event. -#}
+{#- One row per accepted email event. Incremental: each run replaces the events inside the
+    lookback window (var incremental_lookback_days) and drops events sent to the quarantine. -#}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+        unique_key="event_id",
+        post_hook="{{ delete_rows_no_longer_in('event_id', ref('stg_email__email_events')) }}",
+    )
+}}
+
 with
 
 email_events as (
@@ -9,6 +20,11 @@ email_events as (
         event_type,
         occurred_at
     from {{ ref('stg_email__email_events') }}
+    {%- if is_incremental() %}
+    where
+        occurred_at >= {{ incremental_cutoff('occurred_at') }}
+        or event_id not in (select event_id from {{ this }})
+    {%- endif %}
 ),
 
 final as (

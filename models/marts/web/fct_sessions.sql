@@ -1,9 +1,23 @@
 {#- One row per accepted web or app session, attributed to a customer by identity
-    stitching (int_sessions_stitched). -#}
+    stitching (int_sessions_stitched). Incremental like int_sessions_stitched: the sessions
+    inside the lookback window and those on a cookie whose owner may have changed. -#}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+        unique_key="session_id",
+        post_hook="{{ delete_rows_no_longer_in('session_id', ref('int_sessions_stitched')) }}",
+    )
+}}
+
 with
 
 sessions as (
     select * from {{ ref('int_sessions_stitched') }}
+    {%- if is_incremental() %}
+    where {{ sessions_to_restitch(ref('int_sessions_stitched'), incremental_cutoff('started_at')) }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,4 +1,11 @@
-{{ config(materialized="table") }}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+        unique_key="coalesce(event_id, '')",
+    )
+}}
 
 {#- Every raw email event row (exact duplicates collapsed), parsed and judged. One row per
     distinct raw row; rejection_reason is null for accepted rows. -#}
@@ -9,6 +16,21 @@ with
 raw_email_events as (
     select * from {{ raw_table('email', 'email_events') }}
 ),
+
+{%- if is_incremental() %}
+
+{#- Incremental run: judge again only the raw rows of the keys seen inside the lookback window
+    (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
+raw_email_events_to_judge as (
+    {{ raw_rows_to_rejudge(
+        'raw_email_events',
+        clean_text('event_id'),
+        parse_timestamp_utc(clean_text('occurred_at')),
+        'event_id',
+        incremental_cutoff('occurred_at', where='rejection_reason is null')
+    ) }}
+),
+{%- endif %}
 
 customers as (
     select customer_id from {{ ref('stg_crm__customers') }}
@@ -28,7 +50,7 @@ parsed as (
         {{ clean_text('occurred_at') }} as occurred_at_text,
         {{ raw_values_json(raw_columns) }} as raw_values,
         _source_file
-    from raw_email_events
+    from {{ 'raw_email_events_to_judge' if is_incremental() else 'raw_email_events' }}
 ),
 
 row_checked as (

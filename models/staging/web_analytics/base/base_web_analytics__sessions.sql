@@ -1,4 +1,11 @@
-{{ config(materialized="table") }}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+        unique_key="coalesce(session_id, '')",
+    )
+}}
 
 {#- Every raw session row (exact duplicates collapsed), parsed and judged. One row per
     distinct raw row; rejection_reason is null for accepted rows. -#}
@@ -12,6 +19,21 @@ with
 raw_sessions as (
     select * from {{ raw_table('web_analytics', 'sessions') }}
 ),
+
+{%- if is_incremental() %}
+
+{#- Incremental run: judge again only the raw rows of the keys seen inside the lookback window
+    (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
+raw_sessions_to_judge as (
+    {{ raw_rows_to_rejudge(
+        'raw_sessions',
+        clean_text('session_id'),
+        parse_timestamp_utc(clean_text('started_at')),
+        'session_id',
+        incremental_cutoff('started_at', where='rejection_reason is null')
+    ) }}
+),
+{%- endif %}
 
 customers as (
     select customer_id from {{ ref('stg_crm__customers') }}
@@ -42,7 +64,7 @@ parsed as (
         {{ clean_text('pageviews') }} as pageviews_text,
         {{ raw_values_json(raw_columns) }} as raw_values,
         _source_file
-    from raw_sessions
+    from {{ 'raw_sessions_to_judge' if is_incremental() else 'raw_sessions' }}
 ),
 
 row_checked as (

@@ -1,0 +1,25 @@
+{#- The start of an incremental run's window: the latest `timestamp_column` already in this
+    model (rows matching `where`, if given) minus var incremental_lookback_days. Rows at or
+    after it are recomputed; a late-arriving row dated before it is picked up only by a full
+    refresh (dbt build --full-refresh). Only meaningful inside is_incremental(). -#}
+{% macro incremental_cutoff(timestamp_column, where=none) -%}
+    {%- set lookback = var('incremental_lookback_days', 3) -%}
+    {%- if lookback is not number or lookback < 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var incremental_lookback_days must be a whole number of days >= 0, got '"
+            ~ lookback ~ "'.") }}
+    {%- endif -%}
+    (
+        select
+            {{ dbt.dateadd(
+                'day',
+                -(lookback | int),
+                "coalesce(max(" ~ timestamp_column ~ "), cast('1900-01-01' as "
+                    ~ dbt.type_timestamp() ~ "))",
+            ) }}
+        from {{ this }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+    )
+{%- endmacro %}

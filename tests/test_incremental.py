@@ -1,0 +1,230 @@
+"""Incremental runs: after new days (and late rows) land, an incremental `dbt build` gives the
+same tables, row for row, as a full refresh of the same raw files."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from conftest import BIN, run_dbt
+
+START, END = "2024-01-01", "2024-04-30"
+NEW_FROM = datetime(2024, 4, 29, tzinfo=UTC)
+"""Rows dated from here on arrive only in the second run."""
+LATE_FROM = datetime(2024, 4, 27, tzinfo=UTC)
+"""Every third session and email event dated in [LATE_FROM, NEW_FROM) arrives late: it is held
+back from the first run, yet dated inside the default 3-day lookback of the second."""
+TIMESTAMPS = {
+    "customers": "signup_at",
+    "orders": "ordered_at",
+    "sessions": "started_at",
+    "survey_responses": "submitted_at",
+    "email_events": "occurred_at",
+}
+LATE_TABLES = {"sessions", "email_events"}
+NEW_CUSTOMER = "9001"
+"""Signs up in the new days; an old session of theirs is quarantined until then."""
+OLD_SESSION_OF_NEW_CUSTOMER = "900002"
+LOGIN_SESSION = "900001"
+"""A new identified session on a cookie that until then had only old anonymous sessions."""
+
+
+def parsed(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def read(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def is_valid_session(row: dict[str, str]) -> bool:
+    return (
+        row["pageviews"].isdigit()
+        and int(row["pageviews"]) >= 1
+        and row["duration_seconds"].isdigit()
+        and row["traffic_source"] == row["traffic_source"].strip().lower() != ""
+        and row["device"] in {"desktop", "mobile", "tablet"}
+        and parsed(row["started_at"]) is not None
+        and row["anonymous_id"].strip() != ""
+    )
+
+
+def plant(full: dict[str, tuple[list[str], list[list[str]]]]) -> dict[str, str]:
+    """Add the three changes an incremental run must carry back into old rows; return their keys."""
+    header, sessions = full["sessions"]
+    as_dicts = [dict(zip(header, row, strict=True)) for row in sessions]
+    counts: dict[str, int] = {}
+    for row in as_dicts:
+        counts[row["session_id"]] = counts.get(row["session_id"], 0) + 1
+
+    # 1. A late conflicting copy of an accepted session dated inside the lookback.
+    conflicted = next(
+        row
+        for row in as_dicts
+        if counts[row["session_id"]] == 1
+        and is_valid_session(row)
+        and LATE_FROM <= parsed(row["started_at"]) < NEW_FROM
+    )
+    copy = {**conflicted, "pageviews": str(int(conflicted["pageviews"]) + 1)}
+
+    # 2. A cookie seen only anonymously, long before the window, logs in on a new day.
+    by_cookie: dict[str, list[dict[str, str]]] = {}
+    for row in as_dicts:
+        by_cookie.setdefault(row["anonymous_id"], []).append(row)
+    cookie = next(
+        cookie
+        for cookie, rows in sorted(by_cookie.items())
+        if all(row["customer_id"] == "" and is_valid_session(row) for row in rows)
+        and all(parsed(row["started_at"]) < datetime(2024, 3, 1, tzinfo=UTC) for row in rows)
+        and all(counts[row["session_id"]] == 1 for row in rows)
+    )
+    login = {
+        **by_cookie[cookie][0],
+        "session_id": LOGIN_SESSION,
+        "customer_id": "1",
+        "order_id": "",
+        "started_at": "2024-04-30T10:00:00Z",
+    }
+
+    # 3. An old session of a customer whose CRM record only arrives with the new days.
+    old_session = {
+        **conflicted,
+        "session_id": OLD_SESSION_OF_NEW_CUSTOMER,
+        "anonymous_id": "planted-cookie",
+        "customer_id": NEW_CUSTOMER,
+        "order_id": "",
+        "started_at": "2024-02-01T10:00:00Z",
+    }
+    customer_header, customers = full["customers"]
+    new_customer = dict(zip(customer_header, customers[0], strict=True))
+    new_customer.update(
+        customer_id=NEW_CUSTOMER,
+        email=f"planted.{NEW_CUSTOMER}@example.com",
+        signup_at="2024-04-30T09:00:00Z",
+        referred_by_customer_id="",
+    )
+    customers.append([new_customer[column] for column in customer_header])
+    for row in (copy, login, old_session):
+        sessions.append([row[column] for column in header])
+    return {"conflicted": conflicted["session_id"], "cookie": cookie}
+
+
+def land(raw: Path, full: dict[str, tuple[list[str], list[list[str]]]], first_run: bool) -> None:
+    """Write the raw files as they stand before (first_run) or after the new days arrive."""
+    for table, (header, rows) in full.items():
+        column = header.index(TIMESTAMPS[table])
+        kept = []
+        late_seen = 0
+        for row in rows:
+            moment = parsed(row[column])
+            if first_run and moment is not None and moment >= NEW_FROM:
+                continue
+            if first_run and table in LATE_TABLES and moment and LATE_FROM <= moment < NEW_FROM:
+                late_seen += 1
+                if late_seen % 3 == 0:
+                    continue
+            kept.append(row)
+        write(raw / f"{table}.csv", header, kept)
+
+
+def build(database: Path, raw: Path | None, *args: str) -> str:
+    result = run_dbt(["build", *args], database, {"raw_data_path": str(raw)} if raw else None)
+    assert result.returncode == 0, result.output[-5000:]
+    return result.output
+
+
+def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    return {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = ?",
+            [catalog],
+        ).fetchall()
+    }
+
+
+def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
+    generated = tmp_path / "generated"
+    arguments = ["--customers=400", "--seed=11", f"--start={START}", f"--end={END}"]
+    arguments += ["--defects=0.02", "--out", str(generated)]
+    completed = subprocess.run(
+        [str(BIN / "customer-analytics"), "generate", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    full = {table: read(generated / f"{table}.csv") for table in TIMESTAMPS}
+    planted = plant(full)
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    incremental = tmp_path / "incremental" / "warehouse.duckdb"
+    incremental.parent.mkdir()
+    land(raw, full, first_run=True)
+    # First the shipped seeds into the same file: the switch to raw_data_path must not mix
+    # their rows (same keys, other dates) into the incremental models.
+    assert "Raw source changed" not in build(incremental, None)
+    assert "Raw source changed (web_analytics.sessions was built from" in build(incremental, raw)
+    with duckdb.connect(str(incremental), read_only=True) as con:
+        first = con.execute(
+            "select rejection_reason from staging.base_web_analytics__sessions"
+            " where session_id = ?",
+            [OLD_SESSION_OF_NEW_CUSTOMER],
+        ).fetchall()
+        assert first == [("unknown_customer",)]
+        assert con.execute("select count(*) from marts.fct_sessions").fetchone()[0] > 1000
+
+    land(raw, full, first_run=False)
+    assert "Raw source changed" not in build(incremental, raw)
+    refreshed = tmp_path / "refreshed" / "warehouse.duckdb"
+    refreshed.parent.mkdir()
+    shutil.copy(incremental, refreshed)
+    build(refreshed, raw, "--full-refresh")
+
+    with duckdb.connect() as con:
+        con.execute(f"attach '{incremental}' as incremental (read_only)")
+        con.execute(f"attach '{refreshed}' as refreshed (read_only)")
+        names = tables(con, "incremental")
+        assert names == tables(con, "refreshed")
+        assert {"staging.base_web_analytics__sessions", "marts.fct_email_events"} <= names
+        for name in sorted(names):
+            for left, right in (("incremental", "refreshed"), ("refreshed", "incremental")):
+                extra = con.execute(
+                    f"select * from {left}.{name} except all select * from {right}.{name}"
+                ).fetchall()
+                assert extra == [], f"{name}: rows only in the {left} build: {extra[:3]}"
+
+        # The planted changes reached the incremental build (so the comparison is not vacuous).
+        stitched = con.execute(
+            "select distinct stitched_customer_id from incremental.marts.fct_sessions"
+            " where anonymous_id = ? and session_id <> ?",
+            [planted["cookie"], LOGIN_SESSION],
+        ).fetchall()
+        assert stitched == [("1",)]
+        assert con.execute(
+            "select rejection_reason from incremental.staging.base_web_analytics__sessions"
+            " where session_id = ?",
+            [planted["conflicted"]],
+        ).fetchall() == [("duplicate_conflicting",), ("duplicate_conflicting",)]
+        assert con.execute(
+            "select customer_id from incremental.marts.fct_sessions where session_id = ?",
+            [OLD_SESSION_OF_NEW_CUSTOMER],
+        ).fetchall() == [(NEW_CUSTOMER,)]
