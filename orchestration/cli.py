@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from orchestration.lib.bench import STEPS
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one sentence on stderr and exit code 2."""
@@ -245,7 +247,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         description=(
             "Generate a data set (or use the shipped seeds at scale S), then measure on it: the "
             "generator, a full dbt build, the engine floor (compiled SQL in one DuckDB "
-            "connection), the pandas peer (checked equal to the marts) and the GX suites. "
+            "connection), Dagster, the pandas peer (checked equal to the marts), the GX suites, "
+            "and the daily incremental run after appending the last day, against a full build. "
             "Writes benchmarks/results/<scale>.json and .md."
         ),
     )
@@ -256,7 +259,23 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=_int, default=2, help="DuckDB threads (default 2)")
     p.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (default 4GB)")
     p.add_argument("--out", type=Path, default=None, help="results folder")
+    p.add_argument(
+        "--steps",
+        type=_steps,
+        default=STEPS,
+        help=f"comma-separated subset of: {','.join(STEPS)} (default: all)",
+    )
     p.set_defaults(handler=_run_bench)
+
+
+def _steps(value: str) -> tuple[str, ...]:
+    chosen = tuple(step.strip() for step in value.split(",") if step.strip())
+    unknown = sorted(set(chosen) - set(STEPS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown step(s) {', '.join(unknown) or '(none given)'}: choose from {','.join(STEPS)}"
+        )
+    return chosen
 
 
 def _run_bench(args: argparse.Namespace) -> int:
@@ -268,6 +287,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         out=args.out,
         threads=args.threads,
         memory_limit=args.memory_limit,
+        steps=args.steps,
     )
     failed = [step.name for step in result.steps if not step.ok]
     if failed or result.pandas_equals_marts is False:

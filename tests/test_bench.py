@@ -38,7 +38,16 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
 def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> None:
     result, out = bench
     steps = {step["name"]: step for step in result["steps"]}
-    assert list(steps) == ["generate", "dbt", "floor", "dagster", "pandas", "gx"]
+    assert list(steps) == [
+        "generate",
+        "dbt",
+        "floor",
+        "dagster",
+        "pandas",
+        "gx",
+        "incremental",
+        "full",
+    ]
     assert all(
         step["ok"] and step["seconds"] > 0 and step["peak_rss_mb"] > 0 for step in steps.values()
     )
@@ -50,6 +59,12 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert ratios["dbt build / engine floor (models + tests)"] == (
         steps["dbt"]["seconds"] / steps["floor"]["seconds"]
     )
+    assert steps["full"]["note"].endswith("every mart equal to the incremental run's")
+    assert steps["incremental"]["note"].startswith("after appending 2025-12-31 (")
+    assert 0 < steps["incremental"]["rows"] < result["raw_rows"]["sessions"] / 100
+    assert ratios["incremental / full dbt build"] == (
+        steps["incremental"]["seconds"] / steps["full"]["seconds"]
+    )
     markdown = (out / "250_customers.md").read_text()
     assert "| dbt |" in markdown and "pandas results equal the marts: yes." in markdown
 
@@ -58,7 +73,7 @@ def test_the_comparisons_catch_a_single_wrong_cell(
     bench: tuple[dict, Path], tmp_path: Path
 ) -> None:
     """The bench's equality checks are not vacuous: one changed cell is reported."""
-    build = WORK / "build.duckdb"
+    build = WORK / "floor" / "build.duckdb"  # dbt's marts before the incremental step's new day
     changed = tmp_path / "build.duckdb"
     shutil.copy(build, changed)
     with duckdb.connect(str(changed)) as con:

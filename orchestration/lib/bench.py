@@ -9,7 +9,11 @@ Steps (each in its own process, so that its peak memory is its own):
             the raw files landed beforehand;
   pandas    the pandas peer: orchestration.lib.pandas_reference on the same files, its results
             then checked equal to the marts;
-  gx        the Great Expectations suites (customer-analytics validate) on the build.
+  gx        the Great Expectations suites (customer-analytics validate) on the build;
+  incremental  the generated data's last day lands (it was held back from every step above)
+            and `dbt build` runs again on the same build file: the daily incremental run;
+  full      for comparison, a full `dbt build` of the same complete files into a fresh file;
+            its marts are checked equal to the incremental run's.
 Wall time and peak RSS of the whole process tree are sampled every 50 ms (psutil).
 
 Run it with `make bench SCALE=M` (or `customer-analytics bench --scale M`).
@@ -35,6 +39,15 @@ from orchestration.lib.settings import REPO_ROOT
 SCALES: dict[str, int | None] = {"S": None, "M": 100_000, "L": 1_000_000, "XL": 5_000_000}
 """Customers per scale; S is the shipped seeds (2,000 customers, CSV)."""
 GENERATOR_ARGS = {"seed": 42, "start": "2023-01-01", "end": "2025-12-31"}
+TIMESTAMP_COLUMNS = {
+    "customers": "signup_at",
+    "orders": "ordered_at",
+    "sessions": "started_at",
+    "survey_responses": "submitted_at",
+    "email_events": "occurred_at",
+}
+"""The column that dates each raw table's rows: the held-back last day is cut on it."""
+STEPS = ("generate", "dbt", "floor", "dagster", "pandas", "gx", "incremental", "full")
 BIN = Path(sys.executable).parent
 
 
@@ -82,6 +95,7 @@ class Result:
             "Dagster / dbt build": ratio("dagster", "dbt"),
             "pandas / dbt build": ratio("pandas", "dbt"),
             "gx / dbt build": ratio("gx", "dbt"),
+            "incremental / full dbt build": ratio("incremental", "full"),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -230,7 +244,7 @@ def run(
     out: Path | None = None,
     threads: int = 2,
     memory_limit: str = "4GB",
-    steps: tuple[str, ...] = ("generate", "dbt", "floor", "dagster", "pandas", "gx"),
+    steps: tuple[str, ...] = STEPS,
 ) -> Result:
     """Run the benchmark at `scale` (or `customers` generated customers); write JSON and
     Markdown to `out` (default benchmarks/results/)."""
@@ -246,11 +260,12 @@ def run(
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"benchmark {label}: work folder {work}", flush=True)
 
+    complete: Path | None = None
     if customers is None:
         raw = REPO_ROOT / "seeds" / "raw"
         result_steps: list[Step] = []
     else:
-        raw = work / "raw"
+        raw, complete = work / "raw", work / "raw-complete"
         args = [f"--{name}={value}" for name, value in GENERATOR_ARGS.items()]
         fmt = "csv" if customers < 10_000 else "parquet"
         result_steps = [
@@ -263,11 +278,12 @@ def run(
                     *args,
                     f"--format={fmt}",
                     "--out",
-                    str(raw),
+                    str(complete),
                 ],
                 env,
             )
         ]
+        held_back = hold_back_last_day(complete, raw, GENERATOR_ARGS["end"])
     rows = raw_row_counts(raw)
     result = Result(
         scale=label,
@@ -371,6 +387,36 @@ def run(
         gx = measure("gx", [str(BIN / "customer-analytics"), "validate"], env, total_rows)
         gx.note = gx.note or note
         result.steps.append(gx)
+    if "incremental" in steps and result.step("dbt") and result.step("dbt").ok:
+        if complete is None:
+            new_rows, note = 0, "a second run on the unchanged seeds (no day to append at S)"
+        else:
+            for path in complete.iterdir():
+                shutil.copy(path, raw / path.name)
+            new_rows = held_back
+            note = f"after appending {GENERATOR_ARGS['end']} ({held_back:,} raw rows)"
+        step = measure("incremental", [str(BIN / "dbt"), "build", "--vars", variables], env)
+        step.rows, step.note = new_rows, step.note or note
+        result.steps.append(step)
+    if "full" in steps and result.step("incremental") and result.step("incremental").ok:
+        full_db = work / "full" / database.name
+        full_db.parent.mkdir()
+        full = measure(
+            "full",
+            [str(BIN / "dbt"), "build", "--vars", variables],
+            {**env, "CUSTOMER_ANALYTICS_DB": str(full_db)},
+            total_rows + (held_back if complete else 0),
+        )
+        if full.ok:
+            differing = marts_that_differ(database, full_db)
+            full.note = (
+                f"marts differ from the incremental run's: {', '.join(differing)}"
+                if differing
+                else "same complete files into a fresh file; every mart equal to the "
+                "incremental run's"
+            )
+            full.ok = not differing
+        result.steps.append(full)
 
     out.mkdir(parents=True, exist_ok=True)
     stem = label.replace(" ", "_")
@@ -379,6 +425,36 @@ def run(
     print(result.markdown(), flush=True)
     print(f"written: {out / (stem + '.json')} and .md", flush=True)
     return result
+
+
+def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
+    """Copy the raw files of `complete` to `raw` without the rows dated on or after
+    `last_day` (UTC; unreadable dates are kept): the day the incremental step appends.
+    Returns the number of rows held back."""
+    import duckdb
+
+    raw.mkdir(parents=True, exist_ok=True)
+    held_back = 0
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        for path in sorted(complete.iterdir()):
+            parquet = path.suffix == ".parquet"
+            reader = (
+                f"read_parquet('{path}')"
+                if parquet
+                else f"read_csv('{path}', all_varchar = true, header = true)"
+            )
+            column = TIMESTAMP_COLUMNS[path.stem]
+            kept = (
+                f"select * from {reader} where try_cast({column} as timestamptz) is null"
+                f" or try_cast({column} as timestamptz) < timestamptz '{last_day} 00:00:00+00'"
+            )
+            options = "format parquet" if parquet else "format csv, header true"
+            con.execute(f"copy ({kept}) to '{raw / path.name}' ({options})")
+            (total,) = con.execute(f"select count(*) from {reader}").fetchone()
+            (written,) = con.execute(f"select count(*) from ({kept})").fetchone()
+            held_back += total - written
+    return held_back
 
 
 def _land(raw: Path, database: Path, work: Path) -> bool:
