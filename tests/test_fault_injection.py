@@ -481,3 +481,22 @@ def test_faults_that_fail_the_run_name_the_cause_and_publish_nothing(
         assert not any(key.startswith(("staging/", "marts/")) for key in run.materialized)
     else:
         assert_row_balance(site, planted_counts(site))  # nothing lost, even when blocked
+
+
+def test_running_out_of_memory_is_a_clean_error_that_publishes_nothing(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A memory_limit far too small, with no room to spill: DuckDB's Out of Memory Error
+    fails the run (the dbt process exits with an error, it is not killed) and the last good
+    publication stays served."""
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_MEMORY_LIMIT", "20MB")
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_MAX_TEMP_SIZE", "1MB")
+    before = served_state(site)
+
+    run = run_pipeline(site)
+    assert not run.success
+    assert "serving/published_marts" not in run.materialized
+    assert served_state(site) == before
+    said = " ".join(run.step_errors) + run.logs
+    assert "Out of Memory Error: could not allocate block" in said, said[-3000:]
+    assert "exit code -9" not in said and "Killed" not in said

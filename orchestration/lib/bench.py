@@ -429,15 +429,18 @@ def run(
 
 def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
     """Copy the raw files of `complete` to `raw` without the rows dated on or after
-    `last_day` (UTC; unreadable dates are kept): the day the incremental step appends.
-    Returns the number of rows held back."""
+    `last_day` (UTC; unreadable dates are kept), nor the rows pointing at a held-back order
+    (a session just before midnight that ends in an order just after): the day the
+    incremental step appends. Returns the number of rows held back."""
     import duckdb
 
     raw.mkdir(parents=True, exist_ok=True)
     held_back = 0
+    paths = sorted(complete.iterdir(), key=lambda path: path.stem != "orders")  # orders first
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'UTC'")
-        for path in sorted(complete.iterdir()):
+        con.execute("create table held_back_orders (order_id varchar)")
+        for path in paths:
             parquet = path.suffix == ".parquet"
             reader = (
                 f"read_parquet('{path}')"
@@ -446,9 +449,19 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
             )
             column = TIMESTAMP_COLUMNS[path.stem]
             kept = (
-                f"select * from {reader} where try_cast({column} as timestamptz) is null"
-                f" or try_cast({column} as timestamptz) < timestamptz '{last_day} 00:00:00+00'"
+                f"select * from {reader} where (try_cast({column} as timestamptz) is null"
+                f" or try_cast({column} as timestamptz) < timestamptz '{last_day} 00:00:00+00')"
             )
+            if path.stem == "orders":
+                con.execute(
+                    f"insert into held_back_orders select cast(order_id as varchar) from {reader}"
+                    f" except all select cast(order_id as varchar) from ({kept})"
+                )
+            elif path.stem in ("sessions", "survey_responses"):
+                kept += (
+                    " and (order_id is null or cast(order_id as varchar) not in"
+                    " (select order_id from held_back_orders where order_id is not null))"
+                )
             options = "format parquet" if parquet else "format csv, header true"
             con.execute(f"copy ({kept}) to '{raw / path.name}' ({options})")
             (total,) = con.execute(f"select count(*) from {reader}").fetchone()
@@ -545,10 +558,26 @@ def marts_that_differ(build: Path, floor_db: Path) -> list[str]:
             ).fetchall()
         ]
         for table in tables:
-            a, b = f"dbt_build.marts.{table}", f"engine_floor.marts.{table}"
+            columns = {
+                database: [
+                    name
+                    for (name,) in con.execute(
+                        "select column_name from duckdb_columns() where database_name = ?"
+                        " and schema_name = 'marts' and table_name = ? order by column_name",
+                        [database, table],
+                    ).fetchall()
+                ]
+                for database in ("dbt_build", "engine_floor")
+            }
+            if columns["dbt_build"] != columns["engine_floor"]:
+                differing.append(table)
+                continue
+            # by name, not position: a contract may order a table's columns otherwise
+            listed = ", ".join(f'"{name}"' for name in columns["dbt_build"])
+            a = f"select {listed} from dbt_build.marts.{table}"
+            b = f"select {listed} from engine_floor.marts.{table}"
             (count,) = con.execute(
-                f"select count(*) from ((from {a} except all from {b})"
-                f" union all (from {b} except all from {a}))"
+                f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
             ).fetchone()
             if count:
                 differing.append(table)
