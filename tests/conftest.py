@@ -78,7 +78,10 @@ def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
     def build(name: str = "warehouse", select: list[str] | None = None, **vars_) -> DbtResult:
         work_dir = tmp_path / name
         work_dir.mkdir(exist_ok=True)
-        args = ["build"] + (["--select", *select] if select else [])
+        # with a selection, only the tests whose every parent is selected (cautious)
+        args = ["build"] + (
+            ["--select", *select, "--indirect-selection=cautious"] if select else []
+        )
         return run_dbt(args, work_dir / f"{name}.duckdb", vars_ or None, work_dir)
 
     return build
