@@ -13,12 +13,7 @@
     {%- elif path == '' -%}
         {{ return(source_name ~ '.' ~ table_name ~ ' (seed)') }}
     {%- else -%}
-        {%- set directory = path.rstrip('/') -%}
-        {%- set files = run_query(
-            "select file from glob(" ~ sql_string(directory ~ '/' ~ table_name ~ '.csv')
-            ~ ") union all select file from glob("
-            ~ sql_string(directory ~ '/' ~ table_name ~ '.parquet') ~ ") order by file"
-        ).columns[0].values() -%}
+        {%- set files = find_raw_files(path.rstrip('/'), table_name) -%}
     {%- endif -%}
     {{ return(files[0] if files | length == 1 else none) }}
 {%- endmacro %}

@@ -28,10 +28,7 @@
     {%- endif -%}
     {%- set csv_file = directory ~ '/' ~ table_name ~ '.csv' -%}
     {%- set parquet_file = directory ~ '/' ~ table_name ~ '.parquet' -%}
-    {%- set found = run_query(
-        "select file from glob(" ~ sql_string(csv_file) ~ ") union all "
-        ~ "select file from glob(" ~ sql_string(parquet_file) ~ ") order by file"
-    ).columns[0].values() -%}
+    {%- set found = find_raw_files(directory, table_name) -%}
 
     {%- if found | length == 0 -%}
         {%- if contract.required -%}

@@ -224,17 +224,20 @@ def _env(database: Path, work: Path, threads: int, memory_limit: str) -> dict[st
     }
 
 
+def _reader(path: Path) -> str:
+    """DuckDB's reader of one raw file, CSV (every column as text) or Parquet."""
+    if path.suffix == ".parquet":
+        return f"read_parquet('{path}')"
+    return f"read_csv('{path}', all_varchar = true, header = true)"
+
+
 def raw_row_counts(raw: Path) -> dict[str, int]:
     """Rows per raw file, counted by DuckDB (CSV or Parquet)."""
     import duckdb
 
     counts = {}
     for path in sorted([*raw.glob("*.parquet"), *raw.glob("*.csv")]):
-        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
-        options = "" if path.suffix == ".parquet" else ", all_varchar = true"
-        (counts[path.stem],) = duckdb.sql(
-            f"select count(*) from {reader}('{path}'{options})"
-        ).fetchone()
+        (counts[path.stem],) = duckdb.sql(f"select count(*) from {_reader(path)}").fetchone()
     return counts
 
 
@@ -441,12 +444,7 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create table held_back_orders (order_id varchar)")
         for path in paths:
-            parquet = path.suffix == ".parquet"
-            reader = (
-                f"read_parquet('{path}')"
-                if parquet
-                else f"read_csv('{path}', all_varchar = true, header = true)"
-            )
+            parquet, reader = path.suffix == ".parquet", _reader(path)
             column = TIMESTAMP_COLUMNS[path.stem]
             kept = (
                 f"select * from {reader} where (try_cast({column} as timestamptz) is null"

@@ -8,8 +8,6 @@
 {{
     config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        on_schema_change="fail",
         unique_key="session_id",
         post_hook="{{ delete_rows_no_longer_in('session_id', ref('stg_web_analytics__sessions')) }}",
     )

@@ -3,8 +3,6 @@
 {{
     config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        on_schema_change="fail",
         unique_key="event_id",
         post_hook="{{ delete_rows_no_longer_in('event_id', ref('stg_email__email_events')) }}",
     )

@@ -4,8 +4,6 @@
 {{
     config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        on_schema_change="fail",
         unique_key="session_id",
         post_hook="{{ delete_rows_no_longer_in('session_id', ref('int_sessions_stitched')) }}",
     )

@@ -1,8 +1,6 @@
 {{
     config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        on_schema_change="fail",
         unique_key="coalesce(event_id, '')",
     )
 }}
