@@ -330,13 +330,7 @@ def run(
         )
         floor_step = result.steps[-1]
         if floor_step.ok:
-            differing = marts_that_differ(database, floor_db)
-            floor_step.note = (
-                f"marts differ from dbt's: {', '.join(differing)}"
-                if differing
-                else "every mart equal to dbt's"
-            )
-            floor_step.ok = not differing
+            _check_marts(floor_step, database, floor_db, "dbt's", "")
     if "dagster" in steps and result.step("dbt") and result.step("dbt").ok:
         dagster_db = work / "dagster" / database.name
         dagster_db.parent.mkdir()
@@ -350,13 +344,13 @@ def run(
         if not landed:
             step.ok, step.note = False, "landing the raw files failed"
         elif step.ok:
-            differing = marts_that_differ(database, dagster_db)
-            step.note = (
-                f"marts differ from dbt's: {', '.join(differing)}"
-                if differing
-                else "dbt assets only, raw tables landed beforehand; every mart equal to dbt's"
+            _check_marts(
+                step,
+                database,
+                dagster_db,
+                "dbt's",
+                "dbt assets only, raw tables landed beforehand; ",
             )
-            step.ok = not differing
         result.steps.append(step)
     if "pandas" in steps:
         reference_pickle = work / "pandas_reference.pickle"
@@ -411,14 +405,13 @@ def run(
             total_rows + (held_back if complete else 0),
         )
         if full.ok:
-            differing = marts_that_differ(database, full_db)
-            full.note = (
-                f"marts differ from the incremental run's: {', '.join(differing)}"
-                if differing
-                else "same complete files into a fresh file; every mart equal to the "
-                "incremental run's"
+            _check_marts(
+                full,
+                database,
+                full_db,
+                "the incremental run's",
+                "same complete files into a fresh file; ",
             )
-            full.ok = not differing
         result.steps.append(full)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -428,6 +421,17 @@ def run(
     print(result.markdown(), flush=True)
     print(f"written: {out / (stem + '.json')} and .md", flush=True)
     return result
+
+
+def _check_marts(step: Step, build: Path, other: Path, whose: str, context: str) -> None:
+    """Fail `step` unless the marts in `other` equal those in `build`; say so in its note."""
+    differing = marts_that_differ(build, other)
+    step.note = (
+        f"marts differ from {whose}: {', '.join(differing)}"
+        if differing
+        else f"{context}every mart equal to {whose}"
+    )
+    step.ok = not differing
 
 
 def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
