@@ -199,13 +199,19 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "suites", nargs="*", metavar="SUITE", help="suites to run (default: all), e.g. fct_orders"
     )
+    p.add_argument(
+        "--jobs",
+        type=_int,
+        default=None,
+        help="suites validated at once, each in its own process (default: one per core)",
+    )
     p.set_defaults(handler=_run_validate)
 
 
 def _run_validate(args: argparse.Namespace) -> int:
     from orchestration.lib.quality.report import write_reports
     from orchestration.lib.quality.suites import SUITES
-    from orchestration.lib.quality.validate import run_suite
+    from orchestration.lib.quality.validate import run_suites
     from orchestration.lib.settings import Settings
 
     settings = Settings.from_env()
@@ -225,8 +231,9 @@ def _run_validate(args: argparse.Namespace) -> int:
         )
         return 2
     worst = 0
-    for name in args.suites or list(SUITES):
-        outcome = run_suite(name, settings.database, settings.serving_database)
+    names = args.suites or list(SUITES)
+    outcomes = run_suites(names, settings.database, settings.serving_database, args.jobs)
+    for name, outcome in zip(names, outcomes, strict=True):
         write_reports(outcome, settings.quality_dir)
         if outcome.skipped:
             print(f"skipped {name}: {outcome.skipped}", flush=True)

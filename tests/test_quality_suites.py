@@ -19,7 +19,7 @@ from conftest import DbtResult, GeneratedBuild, run_dbt
 from orchestration.lib.publish import publish
 from orchestration.lib.quality.report import write_reports
 from orchestration.lib.quality.suites import ERROR, SUITES, _between
-from orchestration.lib.quality.validate import _raised, _validate_frame, run_suite
+from orchestration.lib.quality.validate import _raised, _validate_frame, run_suite, run_suites
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +235,22 @@ def test_batches_bound_memory_and_give_the_same_counts(planted, seeds_publicatio
         (rule,) = [r for r in outcome.failures if r.column == "pageviews"]
         assert (rule.unexpected_count, rule.denominator) == (negative, rows)
         assert len(rule.sample_keys) == 5
+
+
+def test_suites_in_parallel_give_the_same_outcomes_in_the_same_order(
+    planted, seeds_publication: Path
+) -> None:
+    faulty = planted(
+        "update marts.fct_sessions set pageviews = -1 where hash(session_id) % 50 = 0;"
+        "update marts.fct_orders set item_count = 0 where hash(order_id) % 40 = 0;"
+    )
+    names = ["rpt_kpi_headlines", "fct_orders", "dim_customers", "fct_sessions", "raw_orders"]
+    one_by_one = [run_suite(name, faulty, seeds_publication).to_dict() for name in names]
+    parallel = [outcome.to_dict() for outcome in run_suites(names, faulty, seeds_publication, 2)]
+    assert [outcome["suite"] for outcome in parallel] == names
+    assert parallel == one_by_one
+    failed = {outcome["suite"] for outcome in parallel if not outcome["passed"]}
+    assert failed == {"fct_orders", "fct_sessions"}
 
 
 def test_a_rule_that_raises_is_a_failure_not_a_pass() -> None:

@@ -4,16 +4,21 @@ A raw suite checks its raw table right after landing: an ERROR stops dbt and eve
 it. A mart suite checks its mart after dbt: an ERROR stops the publish step, so nothing that
 failed is ever served. WARN results are reported and the run goes on.
 
-The checks of one layer run in one step (a multi-asset check), so Great Expectations is
-imported once per layer and run, not once per suite.
+The checks of one layer run in one step (a multi-asset check); its suites are validated in
+parallel, one process per core.
 """
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.quality.suites import SUITES, asset_key_path
+
+if TYPE_CHECKING:
+    from orchestration.lib.quality.validate import SuiteOutcome
 
 
 def check_key(suite_name: str) -> dg.AssetCheckKey:
@@ -32,15 +37,13 @@ def _spec(suite_name: str) -> dg.AssetCheckSpec:
 
 
 def _result(
-    context: dg.AssetCheckExecutionContext, suite_name: str, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext,
+    suite_name: str,
+    outcome: "SuiteOutcome",
+    warehouse: WarehouseResource,
 ) -> dg.AssetCheckResult:
-    from pathlib import Path
-
     from orchestration.lib.quality.report import write_reports
-    from orchestration.lib.quality.validate import run_suite
 
-    serving = Path(warehouse.serving_database) if warehouse.serving_database else None
-    outcome = run_suite(suite_name, Path(warehouse.database), serving)
     quality_dir = Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
     page = write_reports(outcome, quality_dir)
     for message in outcome.messages():
@@ -86,10 +89,14 @@ def build_layer_checks(name: str, suite_names: list[str], description: str):
     def layer_checks(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
+        from orchestration.lib.quality.validate import run_suites
+
         selected = context.selected_asset_check_keys
-        for suite_name in suite_names:
-            if check_key(suite_name) in selected:
-                yield _result(context, suite_name, warehouse)
+        names = [name for name in suite_names if check_key(name) in selected]
+        serving = Path(warehouse.serving_database) if warehouse.serving_database else None
+        outcomes = run_suites(names, Path(warehouse.database), serving)
+        for suite_name, outcome in zip(names, outcomes, strict=True):
+            yield _result(context, suite_name, outcome, warehouse)
 
     return layer_checks
 

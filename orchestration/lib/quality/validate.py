@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from orchestration.lib.quality.suites import ERROR, SUITES, WARN, Rule, Suite
+from orchestration.lib.quality.suites import ERROR, SUITES, WARN, Rule, Suite, asset_key_path
 
 BATCH_ROWS = 250_000
 """Rows per Arrow batch handed to GX: bounds memory on large tables."""
@@ -390,3 +394,43 @@ def run_suite(
         baseline=baseline,
         baseline_note=note,
     )
+
+
+def run_suites(
+    names: list[str],
+    build_file: Path,
+    serving_file: Path | None = None,
+    jobs: int | None = None,
+) -> Iterator[SuiteOutcome]:
+    """Validate suites `names` on `jobs` processes (default: one per core); yields each
+    outcome in the order of `names`.
+
+    Each suite reads the build file read-only in its own process (memory stays bounded by one
+    batch per process). The largest tables start first, so that no core idles at the end.
+    """
+    jobs = min(jobs or os.cpu_count() or 1, len(names))
+    if jobs <= 1:
+        for name in names:
+            yield run_suite(name, build_file, serving_file)
+        return
+    sizes = _table_sizes(build_file)
+    largest_first = sorted(names, key=lambda name: -sizes.get(tuple(asset_key_path(name)), 0))
+    # spawn, not fork: the caller may be a multi-threaded process (a Dagster step)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = {
+            name: pool.submit(run_suite, name, build_file, serving_file) for name in largest_first
+        }
+        for name in names:
+            yield futures[name].result()
+
+
+def _table_sizes(build_file: Path) -> dict[tuple[str, str], int]:
+    """Estimated rows of every table in the build file, by (schema, table)."""
+    import duckdb
+
+    with duckdb.connect(str(build_file), read_only=True) as con:
+        rows = con.execute(
+            "select schema_name, table_name, estimated_size from duckdb_tables()"
+        ).fetchall()
+    return {(schema, table): size for schema, table, size in rows}
