@@ -16,8 +16,8 @@ START, END = "2024-01-01", "2024-04-30"
 NEW_FROM = datetime(2024, 4, 29, tzinfo=UTC)
 """Rows dated from here on arrive only in the second run."""
 LATE_FROM = datetime(2024, 4, 27, tzinfo=UTC)
-"""Every third session and email event dated in [LATE_FROM, NEW_FROM) arrives late: it is held
-back from the first run, yet dated inside the default 3-day lookback of the second."""
+"""Every third order, session and email event dated in [LATE_FROM, NEW_FROM) arrives late: it is
+held back from the first run, yet dated inside the default 3-day lookback of the second."""
 TIMESTAMPS = {
     "customers": "signup_at",
     "orders": "ordered_at",
@@ -25,10 +25,12 @@ TIMESTAMPS = {
     "survey_responses": "submitted_at",
     "email_events": "occurred_at",
 }
-LATE_TABLES = {"sessions", "email_events"}
+LATE_TABLES = {"orders", "sessions", "email_events"}
 NEW_CUSTOMER = "9001"
-"""Signs up in the new days; an old session of theirs is quarantined until then."""
+"""Signs up in the new days; an old session and an old order of theirs are quarantined until
+then."""
 OLD_SESSION_OF_NEW_CUSTOMER = "900002"
+OLD_ORDER_OF_NEW_CUSTOMER = "900003"
 LOGIN_SESSION = "900001"
 """A new identified session on a cookie that until then had only old anonymous sessions."""
 
@@ -66,8 +68,24 @@ def is_valid_session(row: dict[str, str]) -> bool:
     )
 
 
+def is_valid_order(row: dict[str, str]) -> bool:
+    return (
+        row["status"] in {"completed", "returned", "cancelled"}
+        and row["sales_channel"] in {"web", "app", "store"}
+        and row["currency"] in {"EUR", "CHF", "GBP", "USD"}
+        and row["item_count"].isdigit()
+        and int(row["item_count"]) >= 1
+        and parsed(row["ordered_at"]) is not None
+        and all(
+            row[amount].replace(".", "", 1).isdigit()
+            for amount in ("gross_amount", "discount_amount", "shipping_amount")
+        )
+        and float(row["discount_amount"]) <= float(row["gross_amount"])
+    )
+
+
 def plant(full: dict[str, tuple[list[str], list[list[str]]]]) -> dict[str, str]:
-    """Add the three changes an incremental run must carry back into old rows; return their keys."""
+    """Add the changes an incremental run must carry back into old rows; return their keys."""
     header, sessions = full["sessions"]
     as_dicts = [dict(zip(header, row, strict=True)) for row in sessions]
     counts: dict[str, int] = {}
@@ -123,7 +141,38 @@ def plant(full: dict[str, tuple[list[str], list[list[str]]]]) -> dict[str, str]:
     customers.append([new_customer[column] for column in customer_header])
     for row in (copy, login, old_session):
         sessions.append([row[column] for column in header])
-    return {"conflicted": conflicted["session_id"], "cookie": cookie}
+
+    # 4. A late conflicting copy of an accepted order dated inside the lookback (one that no
+    #    session points at), and an old order of the customer who arrives with the new days.
+    order_header, orders = full["orders"]
+    order_dicts = [dict(zip(order_header, row, strict=True)) for row in orders]
+    order_counts: dict[str, int] = {}
+    for row in order_dicts:
+        order_counts[row["order_id"]] = order_counts.get(row["order_id"], 0) + 1
+    with_sessions = {row["order_id"] for row in as_dicts}
+    conflicted_order = next(
+        row
+        for row in order_dicts
+        if order_counts[row["order_id"]] == 1
+        and row["order_id"] not in with_sessions
+        and row["customer_id"].isdigit()
+        and is_valid_order(row)
+        and LATE_FROM <= parsed(row["ordered_at"]) < NEW_FROM
+    )
+    order_copy = {**conflicted_order, "item_count": str(int(conflicted_order["item_count"]) + 1)}
+    old_order = {
+        **conflicted_order,
+        "order_id": OLD_ORDER_OF_NEW_CUSTOMER,
+        "customer_id": NEW_CUSTOMER,
+        "ordered_at": "2024-02-02T10:00:00Z",
+    }
+    for row in (order_copy, old_order):
+        orders.append([row[column] for column in order_header])
+    return {
+        "conflicted": conflicted["session_id"],
+        "cookie": cookie,
+        "conflicted_order": conflicted_order["order_id"],
+    }
 
 
 def land(raw: Path, full: dict[str, tuple[list[str], list[list[str]]]], first_run: bool) -> None:
@@ -182,7 +231,9 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     # First the shipped seeds into the same file: the switch to raw_data_path must not mix
     # their rows (same keys, other dates) into the incremental models.
     assert "Raw source changed" not in build(incremental, None)
-    assert "Raw source changed (web_analytics.sessions was built from" in build(incremental, raw)
+    switched = build(incremental, raw)
+    assert "Raw source changed (shop.orders was built from" in switched
+    assert "; web_analytics.sessions was built from" in switched
     with duckdb.connect(str(incremental), read_only=True) as con:
         first = con.execute(
             "select rejection_reason from staging.base_web_analytics__sessions"
@@ -190,6 +241,10 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
             [OLD_SESSION_OF_NEW_CUSTOMER],
         ).fetchall()
         assert first == [("unknown_customer",)]
+        assert con.execute(
+            "select rejection_reason from staging.base_shop__orders where order_id = ?",
+            [OLD_ORDER_OF_NEW_CUSTOMER],
+        ).fetchall() == [("unknown_customer",)]
         assert con.execute("select count(*) from marts.fct_sessions").fetchone()[0] > 1000
 
     land(raw, full, first_run=False)
@@ -204,7 +259,11 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
         con.execute(f"attach '{refreshed}' as refreshed (read_only)")
         names = tables(con, "incremental")
         assert names == tables(con, "refreshed")
-        assert {"staging.base_web_analytics__sessions", "marts.fct_email_events"} <= names
+        assert {
+            "staging.base_shop__orders",
+            "staging.base_web_analytics__sessions",
+            "marts.fct_email_events",
+        } <= names
         for name in sorted(names):
             for left, right in (("incremental", "refreshed"), ("refreshed", "incremental")):
                 extra = con.execute(
@@ -227,4 +286,12 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
         assert con.execute(
             "select customer_id from incremental.marts.fct_sessions where session_id = ?",
             [OLD_SESSION_OF_NEW_CUSTOMER],
+        ).fetchall() == [(NEW_CUSTOMER,)]
+        assert con.execute(
+            "select rejection_reason from incremental.staging.base_shop__orders where order_id = ?",
+            [planted["conflicted_order"]],
+        ).fetchall() == [("duplicate_conflicting",), ("duplicate_conflicting",)]
+        assert con.execute(
+            "select customer_id from incremental.marts.fct_orders where order_id = ?",
+            [OLD_ORDER_OF_NEW_CUSTOMER],
         ).fetchall() == [(NEW_CUSTOMER,)]

@@ -1,6 +1,6 @@
 {#- on-run-start hook. Incremental models keep the rows they judged in earlier runs, so they
-    are only valid while the raw data comes from the same place. When the raw sessions or email
-    events now come from another file (say the shipped seeds, then var raw_data_path), drop
+    are only valid while the raw data comes from the same place. When the raw orders, sessions or
+    email events now come from another file (say the shipped seeds, then var raw_data_path), drop
     every incremental model so this run rebuilds them in full, as dbt build --full-refresh would.
     The source of a row is its _source_file, kept by the base models. Only for build and run. -#}
 {% macro rebuild_incremental_models_on_new_source() -%}
@@ -13,6 +13,7 @@
         | list -%}
     {%- set changed = [] -%}
     {%- for source_name, table_name, base_model in [
+        ('shop', 'orders', 'base_shop__orders'),
         ('web_analytics', 'sessions', 'base_web_analytics__sessions'),
         ('email', 'email_events', 'base_email__email_events'),
     ] -%}

@@ -1,4 +1,9 @@
-{{ config(materialized="table") }}
+{{
+    config(
+        materialized="incremental",
+        unique_key="coalesce(order_id, '')",
+    )
+}}
 
 {#- Every raw order row (exact duplicates collapsed), parsed, converted to EUR and judged.
     One row per distinct raw row; rejection_reason is null for accepted rows. -#}
@@ -12,6 +17,21 @@ with
 raw_orders as (
     select * from {{ raw_table('shop', 'orders') }}
 ),
+
+{%- if is_incremental() %}
+
+{#- Incremental run: judge again only the raw rows of the keys seen inside the lookback window
+    (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
+raw_orders_to_judge as (
+    {{ raw_rows_to_rejudge(
+        'raw_orders',
+        clean_text('order_id'),
+        parse_timestamp_utc(clean_text('ordered_at')),
+        'order_id',
+        incremental_cutoff('ordered_at', where='rejection_reason is null')
+    ) }}
+),
+{%- endif %}
 
 fx_rates as (
     select
@@ -47,7 +67,7 @@ parsed as (
         {{ clean_text('item_count') }} as item_count_text,
         {{ raw_values_json(raw_columns) }} as raw_values,
         _source_file
-    from raw_orders
+    from {{ 'raw_orders_to_judge' if is_incremental() else 'raw_orders' }}
 ),
 
 converted as (
