@@ -263,7 +263,13 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--customers", type=_int, default=None, help="generate this many customers instead"
     )
-    p.add_argument("--threads", type=_int, default=2, help="DuckDB threads (default 2)")
+    p.add_argument(
+        "--threads",
+        type=_int,
+        default=None,
+        help="dbt threads: models built at once (default: the profile's); DuckDB itself uses "
+        "every core",
+    )
     p.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (default 4GB)")
     p.add_argument("--out", type=Path, default=None, help="results folder")
     p.add_argument(

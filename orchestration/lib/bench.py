@@ -207,11 +207,11 @@ def measure(
     return Step(name, seconds, peak / 2**20, rows, ok, note)
 
 
-def _env(database: Path, work: Path, threads: int, memory_limit: str) -> dict[str, str]:
+def _env(database: Path, work: Path, threads: int | None, memory_limit: str) -> dict[str, str]:
     return {
         **os.environ,
+        **({"CUSTOMER_ANALYTICS_THREADS": str(threads)} if threads else {}),
         "CUSTOMER_ANALYTICS_DB": str(database),
-        "CUSTOMER_ANALYTICS_THREADS": str(threads),
         "CUSTOMER_ANALYTICS_MEMORY_LIMIT": memory_limit,
         "CUSTOMER_ANALYTICS_SERVING_DB": str(work / "no-publication.duckdb"),
         "CUSTOMER_ANALYTICS_QUALITY_DIR": str(work / "quality"),
@@ -245,7 +245,7 @@ def run(
     scale: str = "S",
     customers: int | None = None,
     out: Path | None = None,
-    threads: int = 2,
+    threads: int | None = None,
     memory_limit: str = "4GB",
     steps: tuple[str, ...] = STEPS,
 ) -> Result:
@@ -321,7 +321,6 @@ def run(
                     "floor",
                     str(manifest),
                     str(floor_db),
-                    str(threads),
                     memory_limit,
                 ],
                 env,
@@ -586,8 +585,9 @@ def marts_that_differ(build: Path, floor_db: Path) -> list[str]:
     return differing
 
 
-def floor(manifest_path: Path, database: Path, threads: int, memory_limit: str) -> int:
-    """Execute the compiled SQL of every model, then every data test, in DAG order."""
+def floor(manifest_path: Path, database: Path, memory_limit: str) -> int:
+    """Execute the compiled SQL of every model, then every data test, in DAG order, one at a
+    time; DuckDB uses every core (its default, as under dbt)."""
     import duckdb
 
     manifest = json.loads(manifest_path.read_text())
@@ -610,7 +610,6 @@ def floor(manifest_path: Path, database: Path, threads: int, memory_limit: str) 
     for unique_id in sorted(nodes, key=lambda key: nodes[key]["resource_type"] != "model"):
         visit(unique_id)
     config = {
-        "threads": threads,
         "memory_limit": memory_limit,
         "preserve_insertion_order": False,
     }
@@ -727,7 +726,7 @@ def pd_isna(value: Any) -> bool:
 def main(argv: list[str]) -> int:
     """`python -m orchestration.lib.bench floor|pandas …` (the measured child processes)."""
     if argv[0] == "floor":
-        return floor(Path(argv[1]), Path(argv[2]), int(argv[3]), argv[4])
+        return floor(Path(argv[1]), Path(argv[2]), argv[3])
     if argv[0] == "dagster":
         return dagster_build(Path(argv[1]))
     if argv[0] == "pandas":
