@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,9 +89,7 @@ def plant(full: dict[str, tuple[list[str], list[list[str]]]]) -> dict[str, str]:
     """Add the changes an incremental run must carry back into old rows; return their keys."""
     header, sessions = full["sessions"]
     as_dicts = [dict(zip(header, row, strict=True)) for row in sessions]
-    counts: dict[str, int] = {}
-    for row in as_dicts:
-        counts[row["session_id"]] = counts.get(row["session_id"], 0) + 1
+    counts = Counter(row["session_id"] for row in as_dicts)
 
     # 1. A late conflicting copy of an accepted session dated inside the lookback.
     conflicted = next(
@@ -146,9 +145,7 @@ def plant(full: dict[str, tuple[list[str], list[list[str]]]]) -> dict[str, str]:
     #    session points at), and an old order of the customer who arrives with the new days.
     order_header, orders = full["orders"]
     order_dicts = [dict(zip(order_header, row, strict=True)) for row in orders]
-    order_counts: dict[str, int] = {}
-    for row in order_dicts:
-        order_counts[row["order_id"]] = order_counts.get(row["order_id"], 0) + 1
+    order_counts = Counter(row["order_id"] for row in order_dicts)
     with_sessions = {row["order_id"] for row in as_dicts}
     conflicted_order = next(
         row
