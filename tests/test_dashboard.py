@@ -137,6 +137,9 @@ def test_changes_are_formatted_by_unit(absolute, relative, unit, shown) -> None:
 
 def _run_app(serving_file: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("CUSTOMER_ANALYTICS_SERVING_DB", str(serving_file))
+    # Streamlit installs the app as sys.modules["__main__"] and leaves it there; a later
+    # spawned process (the parallel GX suites) would then re-run the app. Put it back after.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     app = AppTest.from_file(str(APP), default_timeout=120)
     app.run()
     return app
