@@ -1,20 +1,32 @@
-{#- The raw text of a row as one JSON object (column name -> raw text), for the quarantine. -#}
-{% macro raw_values_json(columns) -%}
-    {{ return(adapter.dispatch('raw_values_json', 'customer_analytics')(columns)) }}
+{#- The raw columns of a row as one struct (see raw_values_json), carried through a base model
+    so that the JSON text is built only for the rows finally rejected. -#}
+{% macro raw_row(columns) -%}
+    {{ return(adapter.dispatch('raw_row', 'customer_analytics')(columns)) }}
 {%- endmacro %}
 
-{% macro default__raw_values_json(columns) -%}
-    to_json(named_struct(
+{% macro default__raw_row(columns) -%}
+    named_struct(
     {%- for column in columns %}
         '{{ column }}', {{ column }}{{ ',' if not loop.last }}
     {%- endfor %}
-    ))
+    )
 {%- endmacro %}
 
-{% macro duckdb__raw_values_json(columns) -%}
-    cast(json_object(
-    {%- for column in columns %}
-        '{{ column }}', {{ column }}{{ ',' if not loop.last }}
-    {%- endfor %}
-    ) as {{ dbt.type_string() }})
+{% macro duckdb__raw_row(columns) -%}
+    struct_pack({{ columns | join(', ') }})
+{%- endmacro %}
+
+
+{#- The raw text of a row as one JSON object (column name -> raw text, in contract order), for
+    the quarantine. `row_column` holds the row's raw_row struct. -#}
+{% macro raw_values_json(row_column) -%}
+    {{ return(adapter.dispatch('raw_values_json', 'customer_analytics')(row_column)) }}
+{%- endmacro %}
+
+{% macro default__raw_values_json(row_column) -%}
+    to_json({{ row_column }})
+{%- endmacro %}
+
+{% macro duckdb__raw_values_json(row_column) -%}
+    cast(to_json({{ row_column }}) as {{ dbt.type_string() }})
 {%- endmacro %}

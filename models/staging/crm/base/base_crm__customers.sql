@@ -10,8 +10,18 @@
 
 with
 
-raw_customers as (
+{# Not materialized: it is read more than once, and scanning the file again is cheaper than
+    holding every raw row in memory. -#}
+raw_customers as not materialized (
     select * from {{ raw_table('crm', 'customers') }}
+),
+
+collapsed as (
+    {{ collapse_raw_rows(
+        'raw_customers',
+        'customer_id',
+        raw_columns
+    ) }}
 ),
 
 reference_dates as (
@@ -42,9 +52,11 @@ parsed as (
         {{ clean_text('loyalty_joined_at') }} as loyalty_joined_at_text,
         {{ clean_text('marketing_consent') }} as marketing_consent_text,
         {{ clean_text('consent_updated_at') }} as consent_updated_at_text,
-        {{ raw_values_json(raw_columns) }} as raw_values,
+        {{ raw_row(raw_columns) }} as raw_row,
+        source_row_count,
+        has_conflicting_duplicate,
         _source_file
-    from raw_customers
+    from collapsed
 ),
 
 with_country as (
@@ -76,25 +88,15 @@ row_checked as (
     from with_country
 ),
 
-collapsed as (
-    {{ collapse_exact_duplicates('row_checked', [
-        'customer_id', 'email', 'first_name', 'last_name', 'birth_date', 'country_code', 'city',
-        'signup_at', 'acquisition_channel', 'referred_by_customer_id', 'loyalty_joined_at',
-        'has_marketing_consent', 'consent_updated_at', 'rejection_reason', 'rejection_column',
-        'raw_values', '_source_file',
-    ]) }}
-),
-
 cross_checked as (
     select
-        collapsed.*,
-        count(*) over (partition by collapsed.customer_id) > 1 as has_conflicting_duplicate,
+        row_checked.*,
         {{ future_timestamp_limit() }} as future_limit
-    from collapsed
+    from row_checked
     cross join reference_dates
 ),
 
-final as (
+judged as (
     select
         customer_id,
         email,
@@ -116,9 +118,34 @@ final as (
             ["consent_updated_at >= future_limit", "future_timestamp", "consent_updated_at"],
         ]) }},
         source_row_count,
-        raw_values,
+        raw_row,
         _source_file
     from cross_checked
+),
+
+final as (
+    select
+        customer_id,
+        email,
+        first_name,
+        last_name,
+        birth_date,
+        country_code,
+        city,
+        signup_at,
+        acquisition_channel,
+        referred_by_customer_id,
+        loyalty_joined_at,
+        has_marketing_consent,
+        consent_updated_at,
+        rejection_reason,
+        rejection_column,
+        source_row_count,
+        case
+            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
+        end as raw_values,
+        _source_file
+    from judged
 )
 
 select * from final

@@ -11,7 +11,9 @@
 
 with
 
-raw_email_events as (
+{# Not materialized: it is read more than once, and scanning the file again is cheaper than
+    holding every raw row in memory. -#}
+raw_email_events as not materialized (
     select * from {{ raw_table('email', 'email_events') }}
 ),
 
@@ -30,6 +32,14 @@ raw_email_events_to_judge as (
 ),
 {%- endif %}
 
+collapsed as (
+    {{ collapse_raw_rows(
+        'raw_email_events_to_judge' if is_incremental() else 'raw_email_events',
+        'event_id',
+        raw_columns
+    ) }}
+),
+
 customers as (
     select customer_id from {{ ref('stg_crm__customers') }}
 ),
@@ -46,9 +56,11 @@ parsed as (
         lower({{ clean_text('event_type') }}) as event_type,
         {{ parse_timestamp_utc(clean_text('occurred_at')) }} as occurred_at,
         {{ clean_text('occurred_at') }} as occurred_at_text,
-        {{ raw_values_json(raw_columns) }} as raw_values,
+        {{ raw_row(raw_columns) }} as raw_row,
+        source_row_count,
+        has_conflicting_duplicate,
         _source_file
-    from {{ 'raw_email_events_to_judge' if is_incremental() else 'raw_email_events' }}
+    from collapsed
 ),
 
 row_checked as (
@@ -66,25 +78,17 @@ row_checked as (
     from parsed
 ),
 
-collapsed as (
-    {{ collapse_exact_duplicates('row_checked', [
-        'event_id', 'customer_id', 'campaign_id', 'event_type', 'occurred_at',
-        'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
-    ]) }}
-),
-
 cross_checked as (
     select
-        collapsed.*,
-        count(*) over (partition by collapsed.event_id) > 1 as has_conflicting_duplicate,
+        row_checked.*,
         customers.customer_id is null as is_unknown_customer,
         {{ future_timestamp_limit() }} as future_limit
-    from collapsed
+    from row_checked
     cross join reference_dates
-    left join customers on collapsed.customer_id = customers.customer_id
+    left join customers on row_checked.customer_id = customers.customer_id
 ),
 
-final as (
+judged as (
     select
         event_id,
         customer_id,
@@ -97,9 +101,26 @@ final as (
             ["is_unknown_customer", "unknown_customer", "customer_id"],
         ]) }},
         source_row_count,
-        raw_values,
+        raw_row,
         _source_file
     from cross_checked
+),
+
+final as (
+    select
+        event_id,
+        customer_id,
+        campaign_id,
+        event_type,
+        occurred_at,
+        rejection_reason,
+        rejection_column,
+        source_row_count,
+        case
+            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
+        end as raw_values,
+        _source_file
+    from judged
 )
 
 select * from final

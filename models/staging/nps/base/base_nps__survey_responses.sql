@@ -9,8 +9,18 @@
 
 with
 
-raw_survey_responses as (
+{# Not materialized: it is read more than once, and scanning the file again is cheaper than
+    holding every raw row in memory. -#}
+raw_survey_responses as not materialized (
     select * from {{ raw_table('nps', 'survey_responses') }}
+),
+
+collapsed as (
+    {{ collapse_raw_rows(
+        'raw_survey_responses',
+        'response_id',
+        raw_columns
+    ) }}
 ),
 
 customers as (
@@ -36,9 +46,11 @@ parsed as (
         lower({{ clean_text('survey_channel') }}) as survey_channel,
         {{ clean_text('submitted_at') }} as submitted_at_text,
         {{ clean_text('score') }} as score_text,
-        {{ raw_values_json(raw_columns) }} as raw_values,
+        {{ raw_row(raw_columns) }} as raw_row,
+        source_row_count,
+        has_conflicting_duplicate,
         _source_file
-    from raw_survey_responses
+    from collapsed
 ),
 
 row_checked as (
@@ -57,27 +69,19 @@ row_checked as (
     from parsed
 ),
 
-collapsed as (
-    {{ collapse_exact_duplicates('row_checked', [
-        'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment_text',
-        'survey_channel', 'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
-    ]) }}
-),
-
 cross_checked as (
     select
-        collapsed.*,
-        count(*) over (partition by collapsed.response_id) > 1 as has_conflicting_duplicate,
-        collapsed.customer_id is not null and customers.customer_id is null as is_unknown_customer,
-        collapsed.order_id is not null and orders.order_id is null as is_unknown_order,
+        row_checked.*,
+        row_checked.customer_id is not null and customers.customer_id is null as is_unknown_customer,
+        row_checked.order_id is not null and orders.order_id is null as is_unknown_order,
         {{ future_timestamp_limit() }} as future_limit
-    from collapsed
+    from row_checked
     cross join reference_dates
-    left join customers on collapsed.customer_id = customers.customer_id
-    left join orders on collapsed.order_id = orders.order_id
+    left join customers on row_checked.customer_id = customers.customer_id
+    left join orders on row_checked.order_id = orders.order_id
 ),
 
-final as (
+judged as (
     select
         response_id,
         customer_id,
@@ -93,9 +97,28 @@ final as (
             ["is_unknown_order", "unknown_order", "order_id"],
         ]) }},
         source_row_count,
-        raw_values,
+        raw_row,
         _source_file
     from cross_checked
+),
+
+final as (
+    select
+        response_id,
+        customer_id,
+        order_id,
+        submitted_at,
+        score,
+        comment_text,
+        survey_channel,
+        rejection_reason,
+        rejection_column,
+        source_row_count,
+        case
+            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
+        end as raw_values,
+        _source_file
+    from judged
 )
 
 select * from final

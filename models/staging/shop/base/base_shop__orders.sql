@@ -14,7 +14,9 @@
 
 with
 
-raw_orders as (
+{# Not materialized: it is read more than once, and scanning the file again is cheaper than
+    holding every raw row in memory. -#}
+raw_orders as not materialized (
     select * from {{ raw_table('shop', 'orders') }}
 ),
 
@@ -32,6 +34,14 @@ raw_orders_to_judge as (
     ) }}
 ),
 {%- endif %}
+
+collapsed as (
+    {{ collapse_raw_rows(
+        'raw_orders_to_judge' if is_incremental() else 'raw_orders',
+        'order_id',
+        raw_columns
+    ) }}
+),
 
 fx_rates as (
     select
@@ -65,9 +75,11 @@ parsed as (
         {{ clean_text('discount_amount') }} as discount_amount_text,
         {{ clean_text('shipping_amount') }} as shipping_amount_text,
         {{ clean_text('item_count') }} as item_count_text,
-        {{ raw_values_json(raw_columns) }} as raw_values,
+        {{ raw_row(raw_columns) }} as raw_row,
+        source_row_count,
+        has_conflicting_duplicate,
         _source_file
-    from {{ 'raw_orders_to_judge' if is_incremental() else 'raw_orders' }}
+    from collapsed
 ),
 
 converted as (
@@ -109,26 +121,17 @@ row_checked as (
     from converted
 ),
 
-collapsed as (
-    {{ collapse_exact_duplicates('row_checked', [
-        'order_id', 'customer_id', 'ordered_at', 'status', 'sales_channel', 'currency',
-        'gross_amount', 'discount_amount', 'shipping_amount', 'item_count', 'eur_per_unit',
-        'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
-    ]) }}
-),
-
 cross_checked as (
     select
-        collapsed.*,
-        count(*) over (partition by collapsed.order_id) > 1 as has_conflicting_duplicate,
+        row_checked.*,
         customers.customer_id is null as is_unknown_customer,
         {{ future_timestamp_limit() }} as future_limit
-    from collapsed
+    from row_checked
     cross join reference_dates
-    left join customers on collapsed.customer_id = customers.customer_id
+    left join customers on row_checked.customer_id = customers.customer_id
 ),
 
-final as (
+judged as (
     select
         order_id,
         customer_id,
@@ -149,9 +152,34 @@ final as (
             ["is_unknown_customer", "unknown_customer", "customer_id"],
         ]) }},
         source_row_count,
-        raw_values,
+        raw_row,
         _source_file
     from cross_checked
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        ordered_at,
+        status,
+        sales_channel,
+        currency,
+        gross_amount,
+        discount_amount,
+        shipping_amount,
+        gross_amount_eur,
+        discount_amount_eur,
+        shipping_amount_eur,
+        item_count,
+        rejection_reason,
+        rejection_column,
+        source_row_count,
+        case
+            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
+        end as raw_values,
+        _source_file
+    from judged
 )
 
 select * from final

@@ -14,7 +14,9 @@
 
 with
 
-raw_sessions as (
+{# Not materialized: it is read more than once, and scanning the file again is cheaper than
+    holding every raw row in memory. -#}
+raw_sessions as not materialized (
     select * from {{ raw_table('web_analytics', 'sessions') }}
 ),
 
@@ -32,6 +34,14 @@ raw_sessions_to_judge as (
     ) }}
 ),
 {%- endif %}
+
+collapsed as (
+    {{ collapse_raw_rows(
+        'raw_sessions_to_judge' if is_incremental() else 'raw_sessions',
+        'session_id',
+        raw_columns
+    ) }}
+),
 
 customers as (
     select customer_id from {{ ref('stg_crm__customers') }}
@@ -60,9 +70,11 @@ parsed as (
         {{ clean_text('started_at') }} as started_at_text,
         {{ clean_text('duration_seconds') }} as duration_seconds_text,
         {{ clean_text('pageviews') }} as pageviews_text,
-        {{ raw_values_json(raw_columns) }} as raw_values,
+        {{ raw_row(raw_columns) }} as raw_row,
+        source_row_count,
+        has_conflicting_duplicate,
         _source_file
-    from {{ 'raw_sessions_to_judge' if is_incremental() else 'raw_sessions' }}
+    from collapsed
 ),
 
 row_checked as (
@@ -87,28 +99,19 @@ row_checked as (
     from parsed
 ),
 
-collapsed as (
-    {{ collapse_exact_duplicates('row_checked', [
-        'session_id', 'anonymous_id', 'customer_id', 'started_at', 'duration_seconds',
-        'pageviews', 'traffic_source', 'device', 'landing_page', 'order_id',
-        'rejection_reason', 'rejection_column', 'raw_values', '_source_file',
-    ]) }}
-),
-
 cross_checked as (
     select
-        collapsed.*,
-        count(*) over (partition by collapsed.session_id) > 1 as has_conflicting_duplicate,
-        collapsed.customer_id is not null and customers.customer_id is null as is_unknown_customer,
-        collapsed.order_id is not null and orders.order_id is null as is_unknown_order,
+        row_checked.*,
+        row_checked.customer_id is not null and customers.customer_id is null as is_unknown_customer,
+        row_checked.order_id is not null and orders.order_id is null as is_unknown_order,
         {{ future_timestamp_limit() }} as future_limit
-    from collapsed
+    from row_checked
     cross join reference_dates
-    left join customers on collapsed.customer_id = customers.customer_id
-    left join orders on collapsed.order_id = orders.order_id
+    left join customers on row_checked.customer_id = customers.customer_id
+    left join orders on row_checked.order_id = orders.order_id
 ),
 
-final as (
+judged as (
     select
         session_id,
         anonymous_id,
@@ -127,9 +130,31 @@ final as (
             ["is_unknown_order", "unknown_order", "order_id"],
         ]) }},
         source_row_count,
-        raw_values,
+        raw_row,
         _source_file
     from cross_checked
+),
+
+final as (
+    select
+        session_id,
+        anonymous_id,
+        customer_id,
+        started_at,
+        duration_seconds,
+        pageviews,
+        traffic_source,
+        device,
+        landing_page,
+        order_id,
+        rejection_reason,
+        rejection_column,
+        source_row_count,
+        case
+            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
+        end as raw_values,
+        _source_file
+    from judged
 )
 
 select * from final
