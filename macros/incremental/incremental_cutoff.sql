@@ -1,7 +1,11 @@
 {#- The start of an incremental run's window: the latest `timestamp_column` already in this
     model (rows matching `where`, if given) minus var incremental_lookback_days. Rows at or
     after it are recomputed; a late-arriving row dated before it is picked up only by a full
-    refresh (dbt build --full-refresh). Only meaningful inside is_incremental(). -#}
+    refresh (dbt build --full-refresh). Only meaningful inside is_incremental().
+
+    The window's start is looked up when the model runs and written into its SQL as a
+    timestamp literal: compared with a scalar subquery instead, DuckDB joins every raw row
+    with it in a nested loop (14 s of a 15 s incremental run at 1,000,000 customers). -#}
 {% macro incremental_cutoff(timestamp_column, where=none) -%}
     {%- set lookback = var('incremental_lookback_days', 3) -%}
     {%- if lookback is not number or lookback < 0 -%}
@@ -9,17 +13,22 @@
             "var incremental_lookback_days must be a whole number of days >= 0, got '"
             ~ lookback ~ "'.") }}
     {%- endif -%}
-    (
+    {%- if not execute -%}
+        {{ return("cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")") }}
+    {%- endif -%}
+    {%- set query -%}
         select
-            {{ dbt.dateadd(
+            cast({{ dbt.dateadd(
                 'day',
                 -(lookback | int),
                 "coalesce(max(" ~ timestamp_column ~ "), cast('1900-01-01' as "
                     ~ dbt.type_timestamp() ~ "))",
-            ) }}
+            ) }} as {{ dbt.type_string() }})
         from {{ this }}
         {%- if where %}
         where {{ where }}
         {%- endif %}
-    )
+    {%- endset -%}
+    {%- set cutoff = run_query(query).columns[0].values()[0] -%}
+    cast('{{ cutoff }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

@@ -1,27 +1,24 @@
-{#- Incremental identity stitching: the sessions of `sessions_relation` whose attribution may
-    have changed since the last run, as a condition for a where clause. Sessions inside the
-    window or not yet in this model, and every session on a cookie (anonymous_id) that gained
-    an identified session (inside the window or new to this model) or lost one (to the
-    quarantine): either can change the cookie's owner. -#}
-{% macro sessions_to_restitch(sessions_relation, cutoff) -%}
+{#- Incremental identity stitching: the sessions whose row may differ from the one this model
+    holds, as a condition for a where clause over the sessions: those inside the window, those
+    not yet in this model, and every session on a cookie (anonymous_id) whose owner changed,
+    found by comparing `cookie_owners` (a relation of anonymous_id, owner_customer_id: the
+    owners as of this run) with the stitched_customer_id of the anonymous sessions this model
+    holds. A login only changes the anonymous sessions on its cookie when it changes the
+    cookie's owner; re-stitching every session on a cookie that gained or lost a login
+    re-stitched a quarter of all sessions each day at 1,000,000 customers. -#}
+{% macro sessions_to_restitch(cutoff, cookie_owners) -%}
     (
         started_at >= {{ cutoff }}
         or session_id not in (select session_id from {{ this }})
         or anonymous_id in (
-            select anonymous_id
-            from {{ sessions_relation }}
+            select held_sessions.anonymous_id
+            from {{ this }} as held_sessions
+            left join {{ cookie_owners }} as current_owners
+                on held_sessions.anonymous_id = current_owners.anonymous_id
             where
-                customer_id is not null
-                and (
-                    started_at >= {{ cutoff }}
-                    or session_id not in (select session_id from {{ this }})
-                )
-            union
-            select anonymous_id
-            from {{ this }}
-            where
-                customer_id is not null
-                and session_id not in (select session_id from {{ sessions_relation }})
+                held_sessions.customer_id is null
+                and held_sessions.stitched_customer_id
+                is distinct from current_owners.owner_customer_id
         )
     )
 {%- endmacro %}

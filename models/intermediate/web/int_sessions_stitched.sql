@@ -3,8 +3,8 @@
     identified session (when several customers share a cookie: the one with the most
     identified sessions on it, then the smallest customer_id). Logged-in sessions keep their
     own customer. Both ids are kept.
-    Incremental: each run re-stitches the sessions inside the lookback window and every session
-    on a cookie whose owner may have changed (see sessions_to_restitch). -#}
+    Incremental: each run re-stitches the sessions inside the lookback window, the sessions new
+    to this model, and every session on a cookie whose owner changed (see sessions_to_restitch). -#}
 {{
     config(
         materialized="incremental",
@@ -15,7 +15,7 @@
 
 with
 
-all_sessions as (
+all_sessions as not materialized (
     select
         session_id,
         anonymous_id,
@@ -28,13 +28,6 @@ all_sessions as (
         landing_page,
         order_id
     from {{ ref('stg_web_analytics__sessions') }}
-),
-
-sessions as (
-    select * from all_sessions
-    {%- if is_incremental() %}
-    where {{ sessions_to_restitch(ref('stg_web_analytics__sessions'), incremental_cutoff('started_at')) }}
-    {%- endif %}
 ),
 
 identified_cookies as (
@@ -63,6 +56,13 @@ cookie_owners as (
         customer_id as owner_customer_id
     from ranked_cookie_owners
     where owner_rank = 1
+),
+
+sessions as (
+    select * from all_sessions
+    {%- if is_incremental() %}
+    where {{ sessions_to_restitch(incremental_cutoff('started_at'), 'cookie_owners') }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,6 +1,7 @@
 {#- One row per accepted web or app session, attributed to a customer by identity
     stitching (int_sessions_stitched). Incremental like int_sessions_stitched: the sessions
-    inside the lookback window and those on a cookie whose owner may have changed. -#}
+    inside the lookback window, those new to this model and those on a cookie whose owner
+    changed. -#}
 {{
     config(
         materialized="incremental",
@@ -11,10 +12,27 @@
 
 with
 
-sessions as (
+stitched_sessions as not materialized (
     select * from {{ ref('int_sessions_stitched') }}
+),
+
+{%- if is_incremental() %}
+
+{#- Each cookie's owner as stitched this run: the customer its anonymous sessions went to. -#}
+cookie_owners as (
+    select
+        anonymous_id,
+        min(stitched_customer_id) as owner_customer_id
+    from stitched_sessions
+    where customer_id is null
+    group by anonymous_id
+),
+{%- endif %}
+
+sessions as (
+    select * from stitched_sessions
     {%- if is_incremental() %}
-    where {{ sessions_to_restitch(ref('int_sessions_stitched'), incremental_cutoff('started_at')) }}
+    where {{ sessions_to_restitch(incremental_cutoff('started_at'), 'cookie_owners') }}
     {%- endif %}
 ),
 
