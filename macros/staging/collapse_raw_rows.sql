@@ -6,56 +6,54 @@
 
     Only the rows whose cleaned key repeats (or is missing) are grouped; every other row is
     its own distinct row. Grouping and windowing every row of a wide table cost more than half
-    of a base model's time at 1,000,000 customers (README "Performance").
+    of a base model's time at 1,000,000 customers (README "Performance"). Joins, not
+    `in (subquery)`: DuckDB evaluated those as mark joins over every column of every row, which
+    took longer than the grouping they save.
 -#}
 {% macro collapse_raw_rows(relation, key_column, columns) -%}
-    {%- set key = clean_text(key_column) -%}
+    {%- set key = clean_text('raw_rows.' ~ key_column) -%}
     with
 
     repeated_keys as (
         select {{ key }} as repeated_key
-        from {{ relation }}
-        where {{ key }} is not null
+        from {{ relation }} as raw_rows
         group by {{ key }}
-        having count(*) > 1
+        having count(*) > 1 or {{ key }} is null
     ),
 
     unique_key_rows as (
         select
         {%- for column in columns %}
-            {{ column }},
+            raw_rows.{{ column }},
         {%- endfor %}
-            _source_file,
+            raw_rows._source_file,
             1 as source_row_count,
             false as has_conflicting_duplicate
-        from {{ relation }}
-        where
-            {{ key }} is not null
-            and {{ key }} not in (select repeated_key from repeated_keys)
+        from {{ relation }} as raw_rows
+        left join repeated_keys on {{ key }} = repeated_keys.repeated_key
+        where {{ key }} is not null and repeated_keys.repeated_key is null
     ),
 
     repeated_key_rows as (
         select
         {%- for column in columns %}
-            {{ column }},
+            raw_rows.{{ column }},
         {%- endfor %}
-            _source_file,
+            raw_rows._source_file,
             count(*) as source_row_count
-        from {{ relation }}
-        where
-            {{ key }} is null
-            or {{ key }} in (select repeated_key from repeated_keys)
+        from {{ relation }} as raw_rows
+        inner join repeated_keys on {{ key }} is not distinct from repeated_keys.repeated_key
         group by
         {%- for column in columns %}
-            {{ column }},
+            raw_rows.{{ column }},
         {%- endfor %}
-            _source_file
+            raw_rows._source_file
     )
 
     select * from unique_key_rows
     union all
     select
         *,
-        count(*) over (partition by {{ key }}) > 1 as has_conflicting_duplicate
+        count(*) over (partition by {{ clean_text(key_column) }}) > 1 as has_conflicting_duplicate
     from repeated_key_rows
 {%- endmacro %}
