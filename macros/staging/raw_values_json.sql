@@ -1,22 +1,3 @@
-{#- The raw columns of a row as one struct (see raw_values_json), carried through a base model
-    so that the JSON text is built only for the rows finally rejected. -#}
-{% macro raw_row(columns) -%}
-    {{ return(adapter.dispatch('raw_row', 'customer_analytics')(columns)) }}
-{%- endmacro %}
-
-{% macro default__raw_row(columns) -%}
-    named_struct(
-    {%- for column in columns %}
-        '{{ column }}', {{ column }}{{ ',' if not loop.last }}
-    {%- endfor %}
-    )
-{%- endmacro %}
-
-{% macro duckdb__raw_row(columns) -%}
-    struct_pack({{ columns | join(', ') }})
-{%- endmacro %}
-
-
 {#- The raw text of a row as one JSON object (column name -> raw text, in contract order), for
     the quarantine. `row_column` holds the row's raw_row struct. -#}
 {% macro raw_values_json(row_column) -%}

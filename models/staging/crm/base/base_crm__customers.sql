@@ -7,6 +7,13 @@
     'signup_at', 'acquisition_channel', 'referred_by_customer_id', 'loyalty_joined_at',
     'marketing_consent', 'consent_updated_at',
 ] -%}
+{#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
+{%- set cross_row_checks = [
+    ["customer_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "customer_id"],
+    ["signup_at >= future_limit", "future_timestamp", "signup_at"],
+    ["loyalty_joined_at >= future_limit", "future_timestamp", "loyalty_joined_at"],
+    ["consent_updated_at >= future_limit", "future_timestamp", "consent_updated_at"],
+] -%}
 
 with
 
@@ -96,33 +103,6 @@ cross_checked as (
     cross join reference_dates
 ),
 
-judged as (
-    select
-        customer_id,
-        email,
-        first_name,
-        last_name,
-        birth_date,
-        country_code,
-        city,
-        signup_at,
-        acquisition_channel,
-        referred_by_customer_id,
-        loyalty_joined_at,
-        has_marketing_consent,
-        consent_updated_at,
-        {{ validation_outcome([
-            ["customer_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "customer_id"],
-            ["signup_at >= future_limit", "future_timestamp", "signup_at"],
-            ["loyalty_joined_at >= future_limit", "future_timestamp", "loyalty_joined_at"],
-            ["consent_updated_at >= future_limit", "future_timestamp", "consent_updated_at"],
-        ]) }},
-        source_row_count,
-        raw_row,
-        _source_file
-    from cross_checked
-),
-
 final as (
     select
         customer_id,
@@ -138,14 +118,11 @@ final as (
         loyalty_joined_at,
         has_marketing_consent,
         consent_updated_at,
-        rejection_reason,
-        rejection_column,
+        {{ validation_outcome(cross_row_checks) }},
         source_row_count,
-        case
-            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
-        end as raw_values,
+        {{ rejected_raw_values(cross_row_checks, 'raw_row') }} as raw_values,
         _source_file
-    from judged
+    from cross_checked
 )
 
 select * from final

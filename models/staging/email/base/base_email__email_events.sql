@@ -8,6 +8,12 @@
 {#- Every raw email event row (exact duplicates collapsed), parsed and judged. One row per
     distinct raw row; rejection_reason is null for accepted rows. -#}
 {%- set raw_columns = ['event_id', 'customer_id', 'campaign_id', 'event_type', 'occurred_at'] -%}
+{#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
+{%- set cross_row_checks = [
+    ["event_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "event_id"],
+    ["occurred_at >= future_limit", "future_timestamp", "occurred_at"],
+    ["is_unknown_customer", "unknown_customer", "customer_id"],
+] -%}
 
 with
 
@@ -88,24 +94,6 @@ cross_checked as (
     left join customers on row_checked.customer_id = customers.customer_id
 ),
 
-judged as (
-    select
-        event_id,
-        customer_id,
-        campaign_id,
-        event_type,
-        occurred_at,
-        {{ validation_outcome([
-            ["event_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "event_id"],
-            ["occurred_at >= future_limit", "future_timestamp", "occurred_at"],
-            ["is_unknown_customer", "unknown_customer", "customer_id"],
-        ]) }},
-        source_row_count,
-        raw_row,
-        _source_file
-    from cross_checked
-),
-
 final as (
     select
         event_id,
@@ -113,14 +101,11 @@ final as (
         campaign_id,
         event_type,
         occurred_at,
-        rejection_reason,
-        rejection_column,
+        {{ validation_outcome(cross_row_checks) }},
         source_row_count,
-        case
-            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
-        end as raw_values,
+        {{ rejected_raw_values(cross_row_checks, 'raw_row') }} as raw_values,
         _source_file
-    from judged
+    from cross_checked
 )
 
 select * from final

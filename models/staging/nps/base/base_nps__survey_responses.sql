@@ -6,6 +6,13 @@
     'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment',
     'survey_channel',
 ] -%}
+{#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
+{%- set cross_row_checks = [
+    ["response_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "response_id"],
+    ["submitted_at >= future_limit", "future_timestamp", "submitted_at"],
+    ["is_unknown_customer", "unknown_customer", "customer_id"],
+    ["is_unknown_order", "unknown_order", "order_id"],
+] -%}
 
 with
 
@@ -81,27 +88,6 @@ cross_checked as (
     left join orders on row_checked.order_id = orders.order_id
 ),
 
-judged as (
-    select
-        response_id,
-        customer_id,
-        order_id,
-        submitted_at,
-        score,
-        comment_text,
-        survey_channel,
-        {{ validation_outcome([
-            ["response_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "response_id"],
-            ["submitted_at >= future_limit", "future_timestamp", "submitted_at"],
-            ["is_unknown_customer", "unknown_customer", "customer_id"],
-            ["is_unknown_order", "unknown_order", "order_id"],
-        ]) }},
-        source_row_count,
-        raw_row,
-        _source_file
-    from cross_checked
-),
-
 final as (
     select
         response_id,
@@ -111,14 +97,11 @@ final as (
         score,
         comment_text,
         survey_channel,
-        rejection_reason,
-        rejection_column,
+        {{ validation_outcome(cross_row_checks) }},
         source_row_count,
-        case
-            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
-        end as raw_values,
+        {{ rejected_raw_values(cross_row_checks, 'raw_row') }} as raw_values,
         _source_file
-    from judged
+    from cross_checked
 )
 
 select * from final

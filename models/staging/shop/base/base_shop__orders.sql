@@ -11,6 +11,12 @@
     'order_id', 'customer_id', 'ordered_at', 'status', 'sales_channel', 'currency',
     'gross_amount', 'discount_amount', 'shipping_amount', 'item_count',
 ] -%}
+{#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
+{%- set cross_row_checks = [
+    ["order_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "order_id"],
+    ["ordered_at >= future_limit", "future_timestamp", "ordered_at"],
+    ["is_unknown_customer", "unknown_customer", "customer_id"],
+] -%}
 
 with
 
@@ -131,7 +137,7 @@ cross_checked as (
     left join customers on row_checked.customer_id = customers.customer_id
 ),
 
-judged as (
+final as (
     select
         order_id,
         customer_id,
@@ -146,40 +152,11 @@ judged as (
         round(discount_amount * eur_per_unit, 2) as discount_amount_eur,
         round(shipping_amount * eur_per_unit, 2) as shipping_amount_eur,
         item_count,
-        {{ validation_outcome([
-            ["order_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "order_id"],
-            ["ordered_at >= future_limit", "future_timestamp", "ordered_at"],
-            ["is_unknown_customer", "unknown_customer", "customer_id"],
-        ]) }},
+        {{ validation_outcome(cross_row_checks) }},
         source_row_count,
-        raw_row,
+        {{ rejected_raw_values(cross_row_checks, 'raw_row') }} as raw_values,
         _source_file
     from cross_checked
-),
-
-final as (
-    select
-        order_id,
-        customer_id,
-        ordered_at,
-        status,
-        sales_channel,
-        currency,
-        gross_amount,
-        discount_amount,
-        shipping_amount,
-        gross_amount_eur,
-        discount_amount_eur,
-        shipping_amount_eur,
-        item_count,
-        rejection_reason,
-        rejection_column,
-        source_row_count,
-        case
-            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
-        end as raw_values,
-        _source_file
-    from judged
 )
 
 select * from final

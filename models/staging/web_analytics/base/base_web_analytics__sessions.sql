@@ -11,6 +11,13 @@
     'session_id', 'anonymous_id', 'customer_id', 'started_at', 'duration_seconds', 'pageviews',
     'traffic_source', 'device', 'landing_page', 'order_id',
 ] -%}
+{#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
+{%- set cross_row_checks = [
+    ["session_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "session_id"],
+    ["started_at >= future_limit", "future_timestamp", "started_at"],
+    ["is_unknown_customer", "unknown_customer", "customer_id"],
+    ["is_unknown_order", "unknown_order", "order_id"],
+] -%}
 
 with
 
@@ -111,30 +118,6 @@ cross_checked as (
     left join orders on row_checked.order_id = orders.order_id
 ),
 
-judged as (
-    select
-        session_id,
-        anonymous_id,
-        customer_id,
-        started_at,
-        duration_seconds,
-        pageviews,
-        traffic_source,
-        device,
-        landing_page,
-        order_id,
-        {{ validation_outcome([
-            ["session_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "session_id"],
-            ["started_at >= future_limit", "future_timestamp", "started_at"],
-            ["is_unknown_customer", "unknown_customer", "customer_id"],
-            ["is_unknown_order", "unknown_order", "order_id"],
-        ]) }},
-        source_row_count,
-        raw_row,
-        _source_file
-    from cross_checked
-),
-
 final as (
     select
         session_id,
@@ -147,14 +130,11 @@ final as (
         device,
         landing_page,
         order_id,
-        rejection_reason,
-        rejection_column,
+        {{ validation_outcome(cross_row_checks) }},
         source_row_count,
-        case
-            when rejection_reason is not null then {{ raw_values_json('raw_row') }}
-        end as raw_values,
+        {{ rejected_raw_values(cross_row_checks, 'raw_row') }} as raw_values,
         _source_file
-    from judged
+    from cross_checked
 )
 
 select * from final
