@@ -53,13 +53,20 @@ RAW_SOURCES = {
 }
 """Raw table -> (dbt source, key column)."""
 
-NUMBER = r"^\s*[-+]?\d+(?:\.\d+)?\s*$"
+# Raw text that staging can parse. Written with [0-9] and explicit blanks, not \d and \s:
+# pandas then matches them in Arrow (RE2) instead of calling Python's re once per value, which
+# made the raw suites about 6 times slower (19.4 s for 19.6 M raw email events).
+BLANKS = r"[ \t\r\n]*"
+NUMBER = "^" + BLANKS + r"[-+]?[0-9]+(?:\.[0-9]+)?" + BLANKS + "$"
 TIMESTAMP = (
-    r"^\s*\d{4}-\d{2}-\d{2}"  # date
-    r"(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"  # optional time
-    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?\s*$"  # optional offset
+    "^" + BLANKS + r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # date
+    r"(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"  # optional time
+    + BLANKS
+    + r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"  # optional offset
+    + BLANKS
+    + "$"
 )
-INTEGER = r"^\s*\d+\s*$"
+INTEGER = "^" + BLANKS + "[0-9]+" + BLANKS + "$"
 
 
 @dataclass(frozen=True)
