@@ -54,8 +54,8 @@ RAW_SOURCES = {
 """Raw table -> (dbt source, key column)."""
 
 # Raw text that staging can parse. Written with [0-9] and explicit blanks, not \d and \s:
-# pandas then matches them in Arrow (RE2) instead of calling Python's re once per value, which
-# made the raw suites about 6 times slower (19.4 s for 19.6 M raw email events).
+# pandas then matches them in Arrow (RE2) instead of calling Python's re once per value (about
+# 6 times slower per match; raw_email_events at 1,000,000 customers took 19.4 s, not 11.9 s).
 BLANKS = r"[ \t\r\n]*"
 NUMBER = "^" + BLANKS + r"[-+]?[0-9]+(?:\.[0-9]+)?" + BLANKS + "$"
 TIMESTAMP = (
