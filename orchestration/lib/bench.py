@@ -303,9 +303,7 @@ def run(
     if "dbt" in steps:
         dbt_step = measure("dbt", [str(BIN / "dbt"), "build", "--vars", variables], env, total_rows)
         result.steps.append(dbt_step)
-        run_results = work / "target" / "run_results.json"
-        if dbt_step.ok and run_results.exists():
-            dbt_step.note = dbt_time_split(json.loads(run_results.read_text()), dbt_step.seconds)
+        _add_time_split(dbt_step, work)
     if "floor" in steps and result.step("dbt") and result.step("dbt").ok:
         floor_db = work / "floor" / database.name
         floor_db.parent.mkdir()
@@ -393,6 +391,7 @@ def run(
             note = f"after appending {GENERATOR_ARGS['end']} ({held_back:,} raw rows)"
         step = measure("incremental", [str(BIN / "dbt"), "build", "--vars", variables], env)
         step.rows, step.note = new_rows, step.note or note
+        _add_time_split(step, work)
         result.steps.append(step)
     if "full" in steps and result.step("incremental") and result.step("incremental").ok:
         full_db = work / "full" / database.name
@@ -411,6 +410,7 @@ def run(
                 "the incremental run's",
                 "same complete files into a fresh file; ",
             )
+        _add_time_split(full, work)
         result.steps.append(full)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -526,6 +526,15 @@ def dbt_time_split(run_results: dict, wall_seconds: float) -> str:
         f"{node_time['unit_test']:.1f} s, seeds {node_time['seed']:.1f} s (node time, summed over "
         f"threads); start-up and parsing {outside:.1f} s"
     )
+
+
+def _add_time_split(step: Step, work: Path) -> None:
+    """Append where the time of a successful dbt step went to its note, from the run_results
+    that step wrote (each dbt step overwrites them, so call it right after the step)."""
+    run_results = work / "target" / "run_results.json"
+    if step.ok and run_results.exists():
+        split = dbt_time_split(json.loads(run_results.read_text()), step.seconds)
+        step.note = f"{step.note}; {split}" if step.note else split
 
 
 def _copy_seeds(build: Path, floor_db: Path) -> None:
