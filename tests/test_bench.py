@@ -59,8 +59,17 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert ratios["dbt build / engine floor (models + tests)"] == (
         steps["dbt"]["seconds"] / steps["floor"]["seconds"]
     )
-    assert steps["full"]["note"].endswith("every mart equal to the incremental run's")
+    assert "; every mart equal to the incremental run's; models " in steps["full"]["note"]
     assert steps["incremental"]["note"].startswith("after appending 2025-12-31 (")
+    assert "; models " in steps["incremental"]["note"]
+    # the full step, the last dbt run, wrote the run_results its note summarises
+    run_results = json.loads((WORK / "target" / "run_results.json").read_text())
+    test_seconds = sum(
+        node["execution_time"]
+        for node in run_results["results"]
+        if node["unique_id"].startswith("test.")
+    )
+    assert f"data tests {test_seconds:.1f} s" in steps["full"]["note"]
     assert 0 < steps["incremental"]["rows"] < result["raw_rows"]["sessions"] / 100
     assert ratios["incremental / full dbt build"] == (
         steps["incremental"]["seconds"] / steps["full"]["seconds"]
