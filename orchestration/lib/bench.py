@@ -14,7 +14,8 @@ Steps (each in its own process, so that its peak memory is its own):
             and `dbt build` runs again on the same build file: the daily incremental run;
   full      for comparison, a full `dbt build` of the same complete files into a fresh file;
             its marts are checked equal to the incremental run's.
-Wall time and peak RSS of the whole process tree are sampled every 50 ms (psutil).
+Wall time and peak RSS of the whole process tree are sampled every 50 ms (psutil); the note
+of each dbt step (dbt, incremental, full) splits its time into models, data tests and start-up.
 
 Run it with `make bench SCALE=M` (or `customer-analytics bench --scale M`).
 """
