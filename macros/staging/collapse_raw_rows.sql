@@ -12,6 +12,10 @@
 -#}
 {% macro collapse_raw_rows(relation, key_column, columns) -%}
     {%- set key = clean_text('raw_rows.' ~ key_column) -%}
+    {%- set qualified_columns = [] -%}
+    {%- for column in columns + ['_source_file'] -%}
+        {%- do qualified_columns.append('raw_rows.' ~ column) -%}
+    {%- endfor -%}
     with
 
     repeated_keys as (
@@ -23,10 +27,7 @@
 
     unique_key_rows as (
         select
-        {%- for column in columns %}
-            raw_rows.{{ column }},
-        {%- endfor %}
-            raw_rows._source_file,
+            {{ qualified_columns | join(', ') }},
             1 as source_row_count,
             false as has_conflicting_duplicate
         from {{ relation }} as raw_rows
@@ -36,18 +37,12 @@
 
     repeated_key_rows as (
         select
-        {%- for column in columns %}
-            raw_rows.{{ column }},
-        {%- endfor %}
-            raw_rows._source_file,
+            {{ qualified_columns | join(', ') }},
             count(*) as source_row_count
         from {{ relation }} as raw_rows
         inner join repeated_keys on {{ key }} is not distinct from repeated_keys.repeated_key
         group by
-        {%- for column in columns %}
-            raw_rows.{{ column }},
-        {%- endfor %}
-            raw_rows._source_file
+            {{ qualified_columns | join(', ') }}
     )
 
     select * from unique_key_rows
