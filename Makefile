@@ -82,8 +82,8 @@ test: setup lint browser ## lint, dbt build with all dbt tests on a scratch file
 	CUSTOMER_ANALYTICS_DB=$(TEST_DB) $(BIN)/dbt build
 	$(BIN)/pytest
 
-seeds: setup ## regenerate the shipped seeds in seeds/raw (the documented command)
-	$(BIN)/customer-analytics generate --customers 2000 --seed 42 --start 2023-01-01 --end 2025-12-31 --format csv --out seeds/raw
+seeds: setup ## regenerate the shipped sample exports in data/raw (the documented command)
+	$(BIN)/customer-analytics generate --customers 2000 --seed 42 --start 2023-01-01 --end 2025-12-31 --format csv --out data/raw
 
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DAGSTER_PORT ?= 3000

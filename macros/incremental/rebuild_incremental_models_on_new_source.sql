@@ -2,7 +2,8 @@
     are only valid while the raw data comes from the same place. When the raw orders, sessions or
     email events now come from another file (say the shipped seeds, then var raw_data_path), drop
     every incremental model so this run rebuilds them in full, as dbt build --full-refresh would.
-    The source of a row is its _source_file, kept by the base models. Only for build and run. -#}
+    The source of a row is its _source_file, kept by the base models; the current file is what
+    the one raw reader (raw_table) reads now. Only for build and run. -#}
 {% macro rebuild_incremental_models_on_new_source() -%}
     {%- if not execute or flags.WHICH not in ['build', 'run'] -%}
         {{ return('') }}
@@ -23,7 +24,8 @@
             {%- set built_from = run_query(
                 'select distinct _source_file from ' ~ relation ~ ' where _source_file is not null'
             ).columns[0].values() | list -%}
-            {%- set now_from = current_raw_source_file(source_name, table_name) -%}
+            {%- set found = find_raw_files(raw_data_directory(), table_name) -%}
+            {%- set now_from = found[0] if found | length == 1 else none -%}
             {%- if built_from | length > 0 and built_from != [now_from] -%}
                 {%- do changed.append(
                     source_name ~ '.' ~ table_name ~ ' was built from ' ~ built_from | join(', ')
@@ -40,6 +42,9 @@
                 {%- do adapter.drop_relation(relation) -%}
             {%- endif -%}
         {%- endfor -%}
+        {#- A hook whose SQL is empty is never committed by dbt: commit the drops here, or the
+            models' own connections still see the old tables ("already exists"). -#}
+        {%- do adapter.commit() -%}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}

@@ -1,58 +1,39 @@
 {#-
-    The raw layer's one entry point. Returns a parenthesised subquery with every column of the
-    raw data contract (the source's columns in _<source>__sources.yml) as text, so that staging
-    can parse, validate and quarantine each value itself.
+    The raw layer's one entry point, for every way in (make build, dbt build with or without
+    var raw_data_path, the Dagster job): the raw rows of one contract table, read from
+    <raw_data_path>/<table_name>.csv, .csv.gz or .parquet by read_raw_file, as a
+    parenthesised subquery with every column of the raw data contract (the source's columns in
+    _<source>__sources.yml) as text, plus _source_file (the file read). Staging then parses,
+    validates and quarantines each value itself.
 
-    - var raw_data_path empty (default): the shipped seed behind source(source_name, table_name).
-    - var raw_data_path set: <raw_data_path>/<table_name>.csv or .parquet (see read_raw_file).
-    - var raw_landed true (set by the Dagster definitions): the table the orchestrator landed
-      in the raw schema with land_raw_tables; no seed is involved.
+    var raw_data_path empty (the default) reads the shipped sample exports in data/raw/.
 -#}
 {% macro raw_table(source_name, table_name) -%}
-    {%- set path = var('raw_data_path', '') | string | trim -%}
-    {%- set landed = var('raw_landed', false) -%}
-    {%- if landed and path != '' -%}
-        {{ exceptions.raise_compiler_error(
-            "vars raw_landed and raw_data_path exclude each other: the orchestrator lands the "
-            ~ "files itself, so leave raw_data_path empty.") }}
-    {%- endif -%}
-    {%- if landed -%}
-        {%- do source(source_name, table_name) -%}
-    {%- elif path == '' -%}
-        {#- register the dependency on the seed that backs this source -#}
-        {%- do ref(table_name) -%}
-        {%- do source(source_name, table_name) -%}
-    {%- endif -%}
+    {%- set directory = raw_data_directory() -%}
+    {%- set fmt = raw_format(table_name) -%}
     {%- if not execute -%}
         {{ return('(select 1)') }}
     {%- endif -%}
     {%- set contract = raw_contract(source_name, table_name) -%}
-    {%- if landed -%}
-        (
-            select
-            {%- for column in contract.columns %}
-                {{ adapter.quote(column.name) }},
-            {%- endfor %}
-                _source_file
-            from {{ source(source_name, table_name) }}
-        )
-    {%- elif path == '' -%}
-        (
-            select
-            {%- for column in contract.columns %}
-                cast({{ adapter.quote(column.name) }} as {{ dbt.type_string() }}) as {{ column.name }},
-            {%- endfor %}
-                '{{ source_name }}.{{ table_name }} (seed)' as _source_file
-            from {{ source(source_name, table_name) }}
-        )
-    {%- else -%}
-        {{ read_raw_file(path, table_name, contract) }}
+    {{ read_raw_file(directory, table_name, contract, fmt) }}
+{%- endmacro %}
+
+
+{#- The directory the raw files are read from: var raw_data_path, or the shipped sample
+    exports in <project>/data/raw. -#}
+{% macro raw_data_directory() -%}
+    {%- set path = setting('raw_data_path') -%}
+    {%- if path != '' -%}
+        {{ return(path) }}
     {%- endif -%}
+    {%- set project_dir = (env_var('DBT_PROJECT_DIR', '') or flags.PROJECT_DIR or '.') | string -%}
+    {{ return(project_dir.rstrip('/') ~ '/data/raw') }}
 {%- endmacro %}
 
 
 {#- The contract of one raw table, from the parsed project: its columns in YAML order, each
-    with `required` (meta.required, default true), and whether the table itself is required. -#}
+    with `required` (meta.required, default true) and `personal` (meta.personal: values never
+    shown in messages), and whether the table itself is required. -#}
 {% macro raw_contract(source_name, table_name) -%}
     {%- set matches = graph.sources.values()
         | selectattr('source_name', 'equalto', source_name)
@@ -68,6 +49,7 @@
         {%- do columns.append({
             'name': name,
             'required': column.meta.get('required', true),
+            'personal': column.meta.get('personal', false),
         }) -%}
     {%- endfor -%}
     {{ return({

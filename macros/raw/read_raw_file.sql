@@ -1,46 +1,41 @@
 {#-
-    Bring-your-own-data reader: <path>/<table_name>.csv or .parquet as a subquery of text
-    columns in contract order. Runs small metadata queries at compile time to give clear errors:
-    - required table, no file       -> error naming the file and what to do;
+    The one raw reader: <directory>/<table_name>.csv, .csv.gz or .parquet as a subquery of
+    text columns in contract order, plus _source_file. Small metadata queries at compile time
+    give clear errors before anything is built:
+    - required table, no file        -> error naming the file and what to do;
     - optional table, no file        -> warning, empty relation (downstream fields stay null);
+    - more than one file for a table -> error: keep one;
+    - a header column twice          -> error naming the file and the column;
     - required column missing        -> error naming the file, column and contract;
     - optional column missing        -> warning, column read as null;
     - extra columns                  -> warning naming them; they are not read.
-    CSV is read with an explicit dialect (comma, double quote, header, all text) and the
-    encoding in var raw_csv_encoding ('utf-8', BOM accepted; or 'latin-1'): nothing is sniffed.
+    The CSV dialect comes from raw_format(table_name): delimiter (or detected from the header,
+    and logged), encoding, and the column mapping (file header -> contract column). An Excel
+    `sep=<d>` first line sets the delimiter. Values are read as text, never converted here.
 -#}
-{% macro read_raw_file(path, table_name, contract) -%}
-    {{ return(adapter.dispatch('read_raw_file', 'customer_analytics')(path, table_name, contract)) }}
+{% macro read_raw_file(directory, table_name, contract, fmt) -%}
+    {{ return(adapter.dispatch('read_raw_file', 'customer_analytics')(directory, table_name, contract, fmt)) }}
 {%- endmacro %}
 
-{% macro default__read_raw_file(path, table_name, contract) -%}
+{% macro default__read_raw_file(directory, table_name, contract, fmt) -%}
     {{ exceptions.raise_compiler_error(
-        "raw_data_path is implemented for DuckDB only (adapter '" ~ adapter.type() ~ "'): "
-        ~ "load the raw files into the raw schema and leave raw_data_path empty.") }}
+        "The raw reader is implemented for DuckDB only (adapter '" ~ adapter.type() ~ "').") }}
 {%- endmacro %}
 
-{% macro duckdb__read_raw_file(path, table_name, contract) -%}
-    {%- set directory = path.rstrip('/') -%}
-    {%- set encoding = var('raw_csv_encoding', 'utf-8') | string | lower -%}
-    {%- if encoding not in ['utf-8', 'utf8', 'latin-1', 'latin1'] -%}
-        {{ exceptions.raise_compiler_error(
-            "var raw_csv_encoding is '" ~ encoding ~ "': use 'utf-8' or 'latin-1'.") }}
-    {%- endif -%}
-    {%- set csv_file = directory ~ '/' ~ table_name ~ '.csv' -%}
-    {%- set parquet_file = directory ~ '/' ~ table_name ~ '.parquet' -%}
+{% macro duckdb__read_raw_file(directory, table_name, contract, fmt) -%}
     {%- set found = find_raw_files(directory, table_name) -%}
+    {%- set names = table_name ~ '.csv, ' ~ table_name ~ '.csv.gz or ' ~ table_name ~ '.parquet' -%}
 
     {%- if found | length == 0 -%}
         {%- if contract.required -%}
             {{ exceptions.raise_compiler_error(
-                "Required raw file missing: neither " ~ csv_file ~ " nor " ~ parquet_file
-                ~ " exists. Put the '" ~ table_name ~ "' export there (columns: see "
-                ~ contract.yaml ~ "), or unset var raw_data_path to build the shipped seeds.") }}
+                "Required raw file missing: no " ~ names ~ " in " ~ directory ~ ". Put the '"
+                ~ table_name ~ "' export there (columns: see " ~ contract.yaml
+                ~ "), or unset var raw_data_path to build the shipped sample data.") }}
         {%- endif -%}
         {%- do exceptions.warn(
-            "Optional raw file missing: no " ~ table_name ~ ".csv or " ~ table_name
-            ~ ".parquet in " ~ directory ~ "; building with an empty '" ~ table_name
-            ~ "' table, so the fields derived from it stay null.") -%}
+            "Optional raw file missing: no " ~ names ~ " in " ~ directory ~ "; building with an "
+            ~ "empty '" ~ table_name ~ "' table, so the fields derived from it stay null.") -%}
         {%- set empty_relation -%}
         (
             select
@@ -55,42 +50,52 @@
     {%- endif -%}
     {%- if found | length > 1 -%}
         {{ exceptions.raise_compiler_error(
-            "Both " ~ csv_file ~ " and " ~ parquet_file ~ " exist: keep one of them.") }}
+            "More than one raw file for '" ~ table_name ~ "' in " ~ directory ~ ": "
+            ~ found | join(', ') ~ ". Keep one of them.") }}
     {%- endif -%}
 
     {%- set file = found[0] -%}
-    {%- if file.endswith('.csv') -%}
-        {%- set dialect = "header = true, delim = ',', quote = '\"', escape = '\"', encoding = "
-            ~ sql_string(encoding) -%}
-        {#- the header is read as one line of text, not sniffed, so that a malformed data
-            line cannot hide it (the data read below then reports that line) -#}
-        {%- set first_line = run_query(
-            "select line from read_csv(" ~ sql_string(file) ~ ", header = false, "
-            ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
-            ~ "escape = '', parallel = false, encoding = " ~ sql_string(encoding) ~ ") limit 1"
-        ).columns[0].values() -%}
-        {%- if first_line | length == 0 or not first_line[0] -%}
-            {{ exceptions.raise_compiler_error(
-                "Raw file " ~ file ~ " is empty: it needs at least the header row (columns: see "
-                ~ contract.yaml ~ "). Remove the file if the table is optional.") }}
-        {%- endif -%}
-        {%- set header = [] -%}
-        {%- for name in first_line[0].split(',') -%}
-            {%- do header.append(name | trim | replace('"', '')) -%}
-        {%- endfor -%}
+    {%- set is_csv = not file.endswith('.parquet') -%}
+    {%- if is_csv -%}
+        {%- set csv = raw_csv_dialect(file, table_name, contract, fmt) -%}
+        {%- set header = csv.header -%}
     {%- else -%}
         {%- set header = run_query(
             "select column_name from (describe select * from read_parquet("
-            ~ sql_string(file) ~ "))"
-        ).columns[0].values() -%}
+            ~ sql_string(literal_glob(file)) ~ "))"
+        ).columns[0].values() | list -%}
     {%- endif -%}
 
-    {#- match contract columns to the file's header, case- and blank-insensitively -#}
-    {%- set by_name = {} -%}
-    {%- for name in header -%}
-        {%- do by_name.update({name | trim | lower: name}) -%}
-    {%- endfor -%}
+    {#- match the file's header to contract columns: through the mapping, then by name,
+        case- and blank-insensitively -#}
     {%- set contract_names = contract.columns | map(attribute='name') | list -%}
+    {%- for header_name, column_name in fmt.columns.items() -%}
+        {%- if column_name not in contract_names -%}
+            {{ exceptions.raise_compiler_error(
+                "Setting raw_column_mapping." ~ table_name ~ " maps '" ~ header_name ~ "' to '"
+                ~ column_name ~ "', which is not a column of the raw data contract ("
+                ~ contract.yaml ~ "); its columns are " ~ contract_names | join(', ') ~ ".") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set by_name = {} -%}
+    {%- set seen = {} -%}
+    {%- for name in header -%}
+        {%- set key = name | trim | lower -%}
+        {%- if key in seen -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ " has the column '" ~ (name | trim) ~ "' twice in its header. "
+                ~ "Rename or remove one of them, then run again.") }}
+        {%- endif -%}
+        {%- do seen.update({key: name}) -%}
+        {%- set column_name = fmt.columns.get(key, key) -%}
+        {%- if column_name in by_name -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ " has two columns for '" ~ column_name ~ "' ('"
+                ~ by_name[column_name] ~ "' and '" ~ name ~ "'), counting var raw_column_mapping. "
+                ~ "Keep one of them.") }}
+        {%- endif -%}
+        {%- do by_name.update({column_name: name}) -%}
+    {%- endfor -%}
     {%- set missing_optional = [] -%}
     {%- for column in contract.columns -%}
         {%- if column.name not in by_name -%}
@@ -98,7 +103,9 @@
                 {{ exceptions.raise_compiler_error(
                     "Raw file " ~ file ~ " has no column '" ~ column.name ~ "', which the raw "
                     ~ "data contract requires (" ~ contract.yaml ~ "). Add or rename that column "
-                    ~ "in the file's header; columns found: " ~ (header | join(', ')) ~ ".") }}
+                    ~ "in the file's header, or map it with var raw_column_mapping; columns found"
+                    ~ (" (delimiter '" ~ csv.delimiter_label ~ "')" if is_csv else "") ~ ": "
+                    ~ (header | join(', ')) ~ ".") }}
             {%- endif -%}
             {%- do missing_optional.append(column.name) -%}
         {%- endif -%}
@@ -109,8 +116,8 @@
             ~ ": read as null.") -%}
     {%- endif -%}
     {%- set extra = [] -%}
-    {%- for key in by_name if key not in contract_names -%}
-        {%- do extra.append(by_name[key]) -%}
+    {%- for column_name, name in by_name.items() if column_name not in contract_names -%}
+        {%- do extra.append(name) -%}
     {%- endfor -%}
     {%- if extra -%}
         {%- do exceptions.warn(
@@ -128,9 +135,12 @@
             {%- endif %}
         {%- endfor %}
             {{ sql_string(file) }} as _source_file
-        {%- if file.endswith('.csv') %}
+        {%- if is_csv %}
         from read_csv(
-            {{ sql_string(file) }}, {{ dialect }}, auto_detect = false,
+            {{ sql_string(literal_glob(csv.path)) }},
+            header = true, skip = {{ csv.skip }}, delim = {{ sql_string(csv.delimiter) }},
+            quote = '"', escape = '"', encoding = {{ sql_string(csv.encoding) }},
+            auto_detect = false,
             columns = {
             {%- for name in header %}
                 {{ sql_string(name) }}: 'VARCHAR'{{ ',' if not loop.last }}
@@ -138,7 +148,7 @@
             }
         )
         {%- else %}
-        from read_parquet({{ sql_string(file) }})
+        from read_parquet({{ sql_string(literal_glob(file)) }})
         {%- endif %}
     )
 {%- endmacro %}

@@ -1,8 +1,11 @@
 """Resources shared by the assets."""
 
-import dagster as dg
+from typing import Any
 
-from orchestration.lib.settings import Settings
+import dagster as dg
+from pydantic import Field
+
+from orchestration.lib.settings import RawDialect, Settings
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 """Concurrency pool of everything that writes the DuckDB file: DuckDB has one writer, so
@@ -20,20 +23,40 @@ class TransientWarehouseError(RuntimeError):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file dbt builds and the landing directory raw files are read from."""
+    """The DuckDB file dbt builds, and the landing directory the one raw reader reads (as
+    dbt var raw_data_path) with its export dialect (README "Export dialects")."""
 
     database: str
     landing_dir: str
     serving_database: str = ""
     exports_dir: str = ""
     quality_dir: str = ""
-    csv_encoding: str = "utf-8"
+    csv_encoding: str = ""
+    raw_format: dict[str, str] = Field(default_factory=dict)
+    raw_format_overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
+    raw_column_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def raw_dialect(self) -> RawDialect:
+        """The resource's export dialect, validated (SettingError names a bad setting)."""
+        raw_format = dict(self.raw_format)
+        if self.csv_encoding:
+            raw_format = {"encoding": self.csv_encoding, **raw_format}
+        return RawDialect.parse(raw_format, self.raw_format_overrides, self.raw_column_mapping)
+
+    def dbt_vars(self, run_dialect: RawDialect | None = None) -> dict[str, Any]:
+        """The vars of the dbt build: the landing directory and the dialect (the run's config
+        over the resource's)."""
+        dialect = self.raw_dialect()
+        if run_dialect is not None:
+            dialect = dialect.merged_with(run_dialect)
+        return {"raw_data_path": self.landing_dir, **dialect.as_vars()}
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Resources from the environment (README "Dagster")."""
+    """Resources from the environment (README "Configuration")."""
     settings = Settings.from_env()
+    dialect = settings.raw_dialect
     return dg.Definitions(
         resources={
             "warehouse": WarehouseResource(
@@ -42,7 +65,9 @@ def defs() -> dg.Definitions:
                 serving_database=str(settings.serving_database),
                 exports_dir=str(settings.exports_dir),
                 quality_dir=str(settings.quality_dir),
-                csv_encoding=settings.csv_encoding,
+                raw_format=dialect.raw_format,
+                raw_format_overrides=dialect.raw_format_overrides,
+                raw_column_mapping=dialect.raw_column_mapping,
             ),
         }
     )

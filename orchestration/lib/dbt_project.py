@@ -3,7 +3,6 @@ manifest that is parsed offline when the project changed. No Dagster imports."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,8 +12,6 @@ from orchestration.lib.settings import REPO_ROOT
 
 DBT_PROJECT_DIR = REPO_ROOT
 DBT_TARGET_PATH = REPO_ROOT / "target" / "dagster"
-DBT_VARS: dict[str, object] = {"raw_landed": True}
-"""Vars of every dbt call the orchestration makes: the raw tables are landed by Dagster."""
 
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests")
 
@@ -30,6 +27,7 @@ def dbt_env(database: Path | str | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     if database is not None:
@@ -63,8 +61,6 @@ def prepared_manifest_path() -> Path:
             "--quiet",
             "--target-path",
             str(DBT_TARGET_PATH),
-            "--vars",
-            json.dumps(DBT_VARS),
         ],
         cwd=DBT_PROJECT_DIR,
         env=dbt_env(),

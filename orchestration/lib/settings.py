@@ -1,15 +1,25 @@
-"""Where things are: every path and setting the orchestration reads from the environment.
+"""Every setting the orchestration reads (environment variables, Dagster run config), parsed by
+type and range in one place before it reaches SQL, a path or a shell.
 
-Pure and cheap to import. All paths are absolute; defaults stay inside the repository.
+Pure and cheap to import. All paths are absolute; defaults stay inside the repository. A bad
+value raises SettingError with one sentence naming the setting, the value given and the form
+allowed. The dbt vars this module hands to dbt (raw_data_path, raw_format, …) are validated
+again, by the same rules, in macros/settings/ for users who run dbt themselves; a test keeps
+the two in step.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_RAW_DIR = REPO_ROOT / "data" / "raw"
 
 RAW_TABLES: tuple[str, ...] = (
     "customers",
@@ -20,51 +30,333 @@ RAW_TABLES: tuple[str, ...] = (
 )
 """The raw data contract's tables, in load order."""
 
+RAW_FORMAT_DEFAULTS: dict[str, str] = {
+    "delimiter": "auto",
+    "decimal_separator": ".",
+    "thousands_separator": "",
+    "timestamp_format": "",
+    "date_format": "",
+    "timezone": "UTC",
+    "encoding": "utf-8",
+}
+"""The export dialect's keys and defaults (dbt var raw_format; macros/settings/raw_format.sql)."""
+
+_DELIMITERS = {"auto": "auto", ",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
+_ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "cp1252": "cp1252",
+    "windows-1252": "cp1252",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+}
+_TIMESTAMP_FORMAT = re.compile(r"^(%[dmYHMS]|[ .:/T-])+$")
+_DATE_FORMAT = re.compile(r"^(%[dmY]|[./-])+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_COLUMN = re.compile(r"^[a-z_]+$")
+_MEMORY = re.compile(
+    r"^[0-9]{1,6}(\.[0-9]{1,3})?\s?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE
+)
+_TEMP_SIZE = re.compile(
+    r"^([0-9]{1,6}(\.[0-9]{1,3})?\s?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)"
+    r"|[0-9]{1,3}% of available disk space)$",
+    re.IGNORECASE,
+)
+_CRON_FIELD = re.compile(r"^[0-9*/,-]{1,40}$")
+
+
+class SettingError(ValueError):
+    """A setting with a value outside its type or range; the message says which and why."""
+
+
+def _shown(value: object) -> str:
+    return str(value)[:60]
+
+
+def _fail(name: str, value: object, allowed: str) -> SettingError:
+    return SettingError(f"Setting {name} is '{_shown(value)}': {allowed}")
+
+
+def parse_raw_format(value: object, name: str = "raw_format") -> dict[str, str]:
+    """Validate one raw_format mapping (some or all keys); return it normalised."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(
+            name, value, "it must be a mapping, e.g. {delimiter: ';', decimal_separator: ','}."
+        )
+    result: dict[str, str] = {}
+    for key, given in value.items():
+        where = f"{name}.{key}"
+        if key not in RAW_FORMAT_DEFAULTS:
+            raise _fail(name, key, f"unknown key; the keys are {', '.join(RAW_FORMAT_DEFAULTS)}.")
+        if not isinstance(given, str):
+            raise _fail(where, given, "it must be text.")
+        if key == "delimiter":
+            if given not in _DELIMITERS:
+                raise _fail(
+                    where, given, "use auto (detected from the header), ',', ';', tab or '|'."
+                )
+            given = _DELIMITERS[given]
+        elif key == "decimal_separator" and given not in (".", ","):
+            raise _fail(where, given, "use '.' or ','.")
+        elif key == "thousands_separator" and given not in ("", ".", ",", " ", "'"):
+            raise _fail(where, given, "use '' (none), '.', ',', ' ' or \"'\".")
+        elif (
+            key == "timestamp_format"
+            and given
+            and not (
+                _TIMESTAMP_FORMAT.match(given)
+                and all(given.count(d) == 1 for d in ("%d", "%m", "%Y", "%H", "%M"))
+                and given.count("%S") <= 1
+            )
+        ):
+            raise _fail(
+                where,
+                given,
+                "use '' for ISO 8601, or a format with %d, %m, %Y, %H, %M (and optionally %S) "
+                "once each, separated by ' ', '.', ':', '/', '-' or 'T', e.g. '%d.%m.%Y %H:%M'.",
+            )
+        elif (
+            key == "date_format"
+            and given
+            and not (
+                _DATE_FORMAT.match(given) and all(given.count(d) == 1 for d in ("%d", "%m", "%Y"))
+            )
+        ):
+            raise _fail(
+                where,
+                given,
+                "use '' for YYYY-MM-DD, or a format with %d, %m and %Y once each, separated by "
+                "'.', '/' or '-', e.g. '%d.%m.%Y'.",
+            )
+        elif key == "timezone" and given != "UTC" and given not in available_timezones():
+            raise _fail(where, given, "use an IANA time zone name such as Europe/Berlin, or UTC.")
+        elif key == "encoding":
+            if given.lower() not in _ENCODINGS:
+                raise _fail(
+                    where,
+                    given,
+                    "use utf-8 (a BOM is accepted), cp1252 (Excel on Windows), latin-1 or "
+                    "utf-16 (with a BOM).",
+                )
+            given = _ENCODINGS[given.lower()]
+        result[key] = given
+    merged = {**RAW_FORMAT_DEFAULTS, **result}
+    if merged["thousands_separator"] == merged["decimal_separator"]:
+        raise _fail(
+            f"{name}.thousands_separator",
+            merged["thousands_separator"],
+            f"it must differ from decimal_separator ('{merged['decimal_separator']}').",
+        )
+    return result
+
+
+def parse_per_table(value: object, name: str) -> dict[str, dict]:
+    """Validate a {table: mapping} setting (raw_format_overrides, raw_column_mapping)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(name, value, "it must be a mapping, e.g. {orders: {...}}.")
+    result: dict[str, dict] = {}
+    for table, inner in value.items():
+        if table not in RAW_TABLES:
+            raise _fail(
+                name, table, f"not a raw table; the raw tables are {', '.join(RAW_TABLES)}."
+            )
+        if not isinstance(inner, dict):
+            raise _fail(f"{name}.{table}", inner, "it must be a mapping.")
+        if name == "raw_format_overrides":
+            result[table] = parse_raw_format(inner, f"{name}.{table}")
+        else:
+            for header, column in inner.items():
+                if (
+                    not isinstance(header, str)
+                    or not isinstance(column, str)
+                    or _CONTROL.search(header)
+                    or not _COLUMN.match(column)
+                ):
+                    raise SettingError(
+                        f"Setting {name}.{table} maps '{_shown(header)}' to '{_shown(column)}': "
+                        "map a file header (text without control characters) to a contract "
+                        "column name, e.g. {Bestellnummer: order_id}."
+                    )
+            result[table] = dict(inner)
+    return result
+
+
+def parse_path(value: str, name: str) -> Path:
+    """A file or directory path, taken literally: no control characters, at most 1024."""
+    if _CONTROL.search(value) or len(value) > 1024 or not value.strip():
+        raise _fail(
+            name,
+            value,
+            "a path must be 1 to 1024 characters with no control characters "
+            "(tabs, line breaks, NUL).",
+        )
+    return Path(value).resolve()
+
+
+def _json_setting(env: dict[str, str], name: str) -> object:
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise _fail(name, text, 'it must be JSON, e.g. \'{"delimiter": ";"}\'.') from None
+
+
+def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", text) or not low <= int(text) <= high:
+        raise _fail(name, text, f"it must be a whole number from {low} to {high}.")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class RawDialect:
+    """The export dialect handed to dbt as vars (README "Export dialects")."""
+
+    raw_format: dict[str, str] = field(default_factory=dict)
+    raw_format_overrides: dict[str, dict] = field(default_factory=dict)
+    raw_column_mapping: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def parse(
+        cls,
+        raw_format: object = None,
+        raw_format_overrides: object = None,
+        raw_column_mapping: object = None,
+    ) -> RawDialect:
+        """Validate the three dialect settings (each a mapping, or None for none)."""
+        return cls(
+            parse_raw_format(raw_format),
+            parse_per_table(raw_format_overrides, "raw_format_overrides"),
+            parse_per_table(raw_column_mapping, "raw_column_mapping"),
+        )
+
+    def merged_with(self, other: RawDialect) -> RawDialect:
+        """`other`'s settings over these (run config over the environment)."""
+        overrides = {**self.raw_format_overrides}
+        for table, values in other.raw_format_overrides.items():
+            overrides[table] = {**overrides.get(table, {}), **values}
+        return RawDialect(
+            {**self.raw_format, **other.raw_format},
+            overrides,
+            {**self.raw_column_mapping, **other.raw_column_mapping},
+        )
+
+    def as_vars(self) -> dict[str, Any]:
+        """The dbt vars of this dialect (only those set)."""
+        result: dict[str, Any] = {}
+        if self.raw_format:
+            result["raw_format"] = self.raw_format
+        if self.raw_format_overrides:
+            result["raw_format_overrides"] = self.raw_format_overrides
+        if self.raw_column_mapping:
+            result["raw_column_mapping"] = self.raw_column_mapping
+        return result
+
 
 @dataclass(frozen=True)
 class Settings:
-    """The orchestration's settings, read from environment variables (see README "Dagster")."""
+    """The orchestration's settings, read from environment variables (README "Configuration")."""
 
     database: Path
     serving_database: Path
     exports_dir: Path
     quality_dir: Path
     landing_dir: Path
-    csv_encoding: str
+    raw_dialect: RawDialect
+    threads: int
+    memory_limit: str
+    max_temp_size: str
     schedule_cron: str
     schedule_timezone: str
     dagster_home: Path
     automation_on: bool
 
+    @property
+    def csv_encoding(self) -> str:
+        """The raw files' encoding (raw_format.encoding)."""
+        return self.raw_dialect.raw_format.get("encoding", RAW_FORMAT_DEFAULTS["encoding"])
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Read the settings from `environ` (default: the process environment)."""
+        """Read and validate the settings from `environ` (default: the process environment)."""
         env = os.environ if environ is None else environ
+
+        def directory(name: str, default: Path) -> Path:
+            return parse_path(env.get(name) or str(default), name)
+
+        raw_format = _json_setting(env, "CUSTOMER_ANALYTICS_RAW_FORMAT") or {}
+        if not isinstance(raw_format, dict):
+            raise _fail("CUSTOMER_ANALYTICS_RAW_FORMAT", raw_format, "it must be a JSON object.")
+        if env.get("CUSTOMER_ANALYTICS_CSV_ENCODING", "").strip():
+            raw_format = {"encoding": env["CUSTOMER_ANALYTICS_CSV_ENCODING"].strip(), **raw_format}
+        dialect = RawDialect.parse(
+            raw_format,
+            _json_setting(env, "CUSTOMER_ANALYTICS_RAW_FORMAT_OVERRIDES"),
+            _json_setting(env, "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING"),
+        )
+        memory_limit = env.get("CUSTOMER_ANALYTICS_MEMORY_LIMIT", "").strip() or "4GB"
+        if not _MEMORY.match(memory_limit):
+            raise _fail(
+                "CUSTOMER_ANALYTICS_MEMORY_LIMIT", memory_limit, "give a size such as 4GB or 512MB."
+            )
+        max_temp = env.get("CUSTOMER_ANALYTICS_MAX_TEMP_SIZE", "").strip()
+        max_temp = max_temp or "90% of available disk space"
+        if not _TEMP_SIZE.match(max_temp):
+            raise _fail(
+                "CUSTOMER_ANALYTICS_MAX_TEMP_SIZE",
+                max_temp,
+                "give a size such as 20GB, or '90% of available disk space'.",
+            )
+        cron = env.get("CUSTOMER_ANALYTICS_SCHEDULE_CRON", "").strip() or "0 6 * * *"
+        if len(cron.split()) != 5 or not all(_CRON_FIELD.match(part) for part in cron.split()):
+            raise _fail(
+                "CUSTOMER_ANALYTICS_SCHEDULE_CRON",
+                cron,
+                "give five cron fields of digits, '*', '/', ',' and '-', e.g. '0 6 * * *'.",
+            )
+        timezone = env.get("CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE", "").strip() or "Europe/Berlin"
+        if timezone != "UTC" and timezone not in available_timezones():
+            raise _fail(
+                "CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE",
+                timezone,
+                "use an IANA time zone name such as Europe/Berlin, or UTC.",
+            )
+        automation = env.get("CUSTOMER_ANALYTICS_AUTOMATION", "").strip().lower() or "on"
+        if automation not in ("on", "off"):
+            raise _fail("CUSTOMER_ANALYTICS_AUTOMATION", automation, "use on or off.")
         return cls(
-            database=Path(
-                env.get(
-                    "CUSTOMER_ANALYTICS_DB",
-                    str(REPO_ROOT / "warehouse" / "customer_analytics.duckdb"),
-                )
-            ).resolve(),
-            serving_database=Path(
-                env.get(
-                    "CUSTOMER_ANALYTICS_SERVING_DB",
-                    str(REPO_ROOT / "warehouse" / "serving" / "customer_analytics.duckdb"),
-                )
-            ).resolve(),
-            exports_dir=Path(
-                env.get("CUSTOMER_ANALYTICS_EXPORTS_DIR", str(REPO_ROOT / "warehouse" / "exports"))
-            ).resolve(),
-            quality_dir=Path(
-                env.get("CUSTOMER_ANALYTICS_QUALITY_DIR", str(REPO_ROOT / "warehouse" / "quality"))
-            ).resolve(),
-            landing_dir=Path(
-                env.get("CUSTOMER_ANALYTICS_LANDING_DIR", str(REPO_ROOT / "seeds" / "raw"))
-            ).resolve(),
-            csv_encoding=env.get("CUSTOMER_ANALYTICS_CSV_ENCODING", "utf-8"),
-            schedule_cron=env.get("CUSTOMER_ANALYTICS_SCHEDULE_CRON", "0 6 * * *"),
-            schedule_timezone=env.get("CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE", "Europe/Berlin"),
-            dagster_home=Path(env.get("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home"))).resolve(),
-            automation_on=env.get("CUSTOMER_ANALYTICS_AUTOMATION", "on").lower() != "off",
+            database=directory(
+                "CUSTOMER_ANALYTICS_DB", REPO_ROOT / "warehouse" / "customer_analytics.duckdb"
+            ),
+            serving_database=directory(
+                "CUSTOMER_ANALYTICS_SERVING_DB",
+                REPO_ROOT / "warehouse" / "serving" / "customer_analytics.duckdb",
+            ),
+            exports_dir=directory(
+                "CUSTOMER_ANALYTICS_EXPORTS_DIR", REPO_ROOT / "warehouse" / "exports"
+            ),
+            quality_dir=directory(
+                "CUSTOMER_ANALYTICS_QUALITY_DIR", REPO_ROOT / "warehouse" / "quality"
+            ),
+            landing_dir=directory("CUSTOMER_ANALYTICS_LANDING_DIR", DEFAULT_RAW_DIR),
+            raw_dialect=dialect,
+            threads=_int_setting(env, "CUSTOMER_ANALYTICS_THREADS", 1, 1, 64),
+            memory_limit=memory_limit,
+            max_temp_size=max_temp,
+            schedule_cron=cron,
+            schedule_timezone=timezone,
+            dagster_home=directory("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
+            automation_on=automation == "on",
         )

@@ -17,7 +17,7 @@ read_{{ table_name }} as (
     select
         '{{ source_name }}.{{ table_name }}' as source_table,
         count(*) as rows_read
-    from {{ raw_table(source_name, table_name) }}
+    from {{ ref('raw_' ~ table_name) }}
 ),
 
 accepted_{{ table_name }} as (

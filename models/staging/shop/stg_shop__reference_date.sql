@@ -19,7 +19,7 @@
 with
 
 raw_orders as (
-    select ordered_at from {{ raw_table('shop', 'orders') }}
+    select ordered_at from {{ ref('raw_orders') }}
 ),
 
 order_dates as (

@@ -4,12 +4,27 @@ from functools import cache
 from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
 from orchestration.defs.resources import (
     TRANSIENT_RETRY_POLICY,
     WAREHOUSE_POOL,
     WarehouseResource,
 )
+from orchestration.lib.settings import RawDialect
+
+
+class RawDialectConfig(dg.Config):
+    """Run config of the dbt build: the raw files' export dialect, over the environment's
+    (README "Export dialects"); empty means the environment's settings."""
+
+    raw_format: dict[str, str] = Field(default_factory=dict)
+    raw_format_overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
+    raw_column_mapping: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    def dialect(self) -> RawDialect:
+        """The validated dialect (SettingError names a bad setting)."""
+        return RawDialect.parse(self.raw_format, self.raw_format_overrides, self.raw_column_mapping)
 
 
 @cache
@@ -37,11 +52,14 @@ def build_dbt_definitions() -> dg.Definitions:
         def get_asset_key(self, dbt_resource_props: dict[str, Any]) -> dg.AssetKey:
             if dbt_resource_props["resource_type"] == "source":
                 return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            if dbt_resource_props.get("fqn", [None, None])[1] == "raw":
+                # the raw models land the files as raw.<table>: the raw assets
+                return dg.AssetKey(["raw", dbt_resource_props["alias"]])
             return super().get_asset_key(dbt_resource_props)
 
         def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
             fqn = dbt_resource_props.get("fqn", [])
-            if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props["resource_type"] == "source" or fqn[1:2] == ["raw"]:
                 return "raw"
             if dbt_resource_props["resource_type"] == "seed":
                 return "reference"
@@ -63,24 +81,46 @@ def build_dbt_definitions() -> dg.Definitions:
     )
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-    @dbt_assets(
-        manifest=manifest,
-        project=project,
-        dagster_dbt_translator=translator,
-        pool=WAREHOUSE_POOL,
-        retry_policy=TRANSIENT_RETRY_POLICY,
-        name="customer_analytics_dbt",
-    )
-    def customer_analytics_dbt(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-    ):
-        """`dbt build` of the selected models, seeds and tests on the landed raw tables."""
-        from orchestration.defs.dbt.run import run_dbt_build
+    def build_assets(name: str, select: str, exclude: str | None):
+        @dbt_assets(
+            manifest=manifest,
+            project=project,
+            dagster_dbt_translator=translator,
+            select=select,
+            exclude=exclude,
+            pool=WAREHOUSE_POOL,
+            retry_policy=TRANSIENT_RETRY_POLICY,
+            name=name,
+        )
+        def dbt_build_step(
+            context: dg.AssetExecutionContext,
+            dbt: DbtCliResource,
+            warehouse: WarehouseResource,
+            config: RawDialectConfig,
+        ):
+            from orchestration.defs.dbt.run import run_dbt_build
 
-        yield from run_dbt_build(context, dbt, warehouse)
+            yield from run_dbt_build(context, dbt, warehouse, config.dialect())
+
+        return dbt_build_step
+
+    # Two steps, so that the raw Great Expectations suites (blocking checks on the raw assets)
+    # run between them: first the raw models land the landing directory's files as
+    # raw.<table> through the one raw reader (dbt var raw_data_path; run config: the export
+    # dialect), then everything else is built on them.
+    raw_assets = build_assets(
+        "customer_analytics_raw",
+        "path:models/raw",
+        None,
+    )
+    main_assets = build_assets(
+        "customer_analytics_dbt",
+        "fqn:*",
+        "path:models/raw",
+    )
 
     return dg.Definitions(
-        assets=[customer_analytics_dbt],
+        assets=[raw_assets, main_assets],
         resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
     )
 

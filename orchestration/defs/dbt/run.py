@@ -11,9 +11,9 @@ from typing import Any
 import dagster as dg
 
 from orchestration.defs.resources import TransientWarehouseError, WarehouseResource
-from orchestration.lib.dbt_project import DBT_VARS
+from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 from orchestration.lib.headlines import markdown_table
-from orchestration.lib.settings import RAW_TABLES
+from orchestration.lib.settings import RAW_TABLES, RawDialect, SettingError
 
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
 
@@ -50,7 +50,10 @@ def _failures(run_results: dict[str, Any]) -> list[str]:
 
 
 def run_dbt_build(
-    context: dg.AssetExecutionContext, dbt: Any, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: Any,
+    warehouse: WarehouseResource,
+    run_dialect: RawDialect | None = None,
 ) -> Iterator[Any]:
     """Run `dbt build` for the selected assets; yield its events once dbt has released the
     DuckDB file, enriched with row counts and headline tables; then the quarantine counts as
@@ -60,8 +63,14 @@ def run_dbt_build(
     # DbtCliResource hands the process environment to dbt, and profiles.yml reads the file to
     # build from CUSTOMER_ANALYTICS_DB: point it at this resource's warehouse.
     os.environ["CUSTOMER_ANALYTICS_DB"] = warehouse.database
+    os.environ["DBT_PROJECT_DIR"] = str(DBT_PROJECT_DIR)
+    try:
+        dbt_vars = warehouse.dbt_vars(run_dialect)
+    except SettingError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    context.log.info(f"Raw files from {warehouse.landing_dir}")
     invocation = dbt.cli(
-        ["build", "--vars", json.dumps(DBT_VARS)], context=context, raise_on_error=False
+        ["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False
     )
     events = list(invocation.stream())
     manifest = invocation.manifest

@@ -20,7 +20,7 @@ with
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
 raw_customers as not materialized (
-    select * from {{ raw_table('crm', 'customers') }}
+    select * from {{ ref('raw_customers') }}
 ),
 
 collapsed as (

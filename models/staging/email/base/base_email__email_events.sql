@@ -20,7 +20,7 @@ with
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
 raw_email_events as not materialized (
-    select * from {{ raw_table('email', 'email_events') }}
+    select * from {{ ref('raw_email_events') }}
 ),
 
 {%- if is_incremental() %}

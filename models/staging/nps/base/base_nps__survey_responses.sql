@@ -19,7 +19,7 @@ with
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
 raw_survey_responses as not materialized (
-    select * from {{ raw_table('nps', 'survey_responses') }}
+    select * from {{ ref('raw_survey_responses') }}
 ),
 
 collapsed as (

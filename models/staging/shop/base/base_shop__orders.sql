@@ -23,7 +23,7 @@ with
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
 raw_orders as not materialized (
-    select * from {{ raw_table('shop', 'orders') }}
+    select * from {{ ref('raw_orders') }}
 ),
 
 {%- if is_incremental() %}

@@ -24,7 +24,7 @@ with
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
 raw_sessions as not materialized (
-    select * from {{ raw_table('web_analytics', 'sessions') }}
+    select * from {{ ref('raw_sessions') }}
 ),
 
 {%- if is_incremental() %}

@@ -1,0 +1,134 @@
+{#-
+    The project's settings (dbt vars), each parsed by type and range in this one place before
+    it can reach SQL or a path. Models and macros read a setting with setting('<name>'), never
+    with var() directly; a bad value stops dbt at parse time, before any SQL runs, with one
+    sentence naming the setting, the value given and the form allowed.
+
+    Kinds: int (a whole number in [min, max], given as a number or as digits), date
+    (YYYY-MM-DD, a real date; '' where empty is allowed), share (a number in (0, 1]), path (a
+    directory, taken literally), choice. The raw export dialect (raw_format and friends) is
+    validated by raw_format().
+-#}
+{% macro settings_spec() -%}
+    {{ return({
+        'raw_data_path': {'kind': 'path', 'default': ''},
+        'as_of_date': {'kind': 'date', 'default': '', 'empty': true},
+        'earliest_valid_date': {'kind': 'date', 'default': '2000-01-01', 'empty': false},
+        'future_tolerance_days': {'kind': 'int', 'default': 1, 'min': 0, 'max': 3650},
+        'incremental_lookback_days': {'kind': 'int', 'default': 3, 'min': 0, 'max': 3650},
+        'churn_window_days': {'kind': 'int', 'default': 180, 'min': 1, 'max': 3650},
+        'engagement_window_days': {'kind': 'int', 'default': 90, 'min': 1, 'max': 3650},
+        'engagement_click_weight': {'kind': 'int', 'default': 2, 'min': 0, 'max': 1000},
+        'engaged_session_min_seconds': {'kind': 'int', 'default': 60, 'min': 0, 'max': 86400},
+        'engaged_session_min_pageviews': {'kind': 'int', 'default': 3, 'min': 1, 'max': 10000},
+        'nps_segment_window_months': {'kind': 'int', 'default': 12, 'min': 1, 'max': 120},
+        'nps_promoter_min_score': {'kind': 'int', 'default': 9, 'min': 1, 'max': 10},
+        'nps_passive_min_score': {'kind': 'int', 'default': 7, 'min': 1, 'max': 10},
+        'rejection_alarm_share': {'kind': 'share', 'default': 0.5},
+        'rejection_alarm_min_rows': {'kind': 'int', 'default': 20, 'min': 1, 'max': 1000000000},
+    }) }}
+{%- endmacro %}
+
+
+{#- The validated value of one setting (see settings_spec). -#}
+{% macro setting(name) -%}
+    {%- set spec = settings_spec() -%}
+    {%- if name not in spec -%}
+        {{ exceptions.raise_compiler_error("Unknown setting '" ~ name ~ "' (macros/settings/setting.sql).") }}
+    {%- endif -%}
+    {%- set rule = spec[name] -%}
+    {%- set given = var(name, rule.default) -%}
+    {%- set shown = (given | string)[:60] -%}
+    {%- set problem = "Setting " ~ name ~ " (dbt var) is '" ~ shown ~ "'" -%}
+
+    {%- if rule.kind == 'int' -%}
+        {%- if given is boolean -%}
+            {%- set value = none -%}
+        {%- elif given is integer -%}
+            {%- set value = given -%}
+        {%- elif given is string and modules.re.match('^[0-9]{1,12}$', given | trim) -%}
+            {%- set value = given | trim | int -%}
+        {%- else -%}
+            {%- set value = none -%}
+        {%- endif -%}
+        {%- if value is none or value < rule.min or value > rule.max -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": it must be a whole number from "
+                ~ rule.min ~ " to " ~ rule.max ~ ".") }}
+        {%- endif -%}
+        {{ return(value) }}
+
+    {%- elif rule.kind == 'share' -%}
+        {%- if given is boolean -%}
+            {%- set value = none -%}
+        {%- elif given is number -%}
+            {%- set value = given | float -%}
+        {%- elif given is string and modules.re.match('^(0|1)?\.[0-9]{1,6}$|^1$', given | trim) -%}
+            {%- set value = given | trim | float -%}
+        {%- else -%}
+            {%- set value = none -%}
+        {%- endif -%}
+        {%- if value is none or value <= 0 or value > 1 -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": it must be a number above 0 and at "
+                ~ "most 1 (a share of rows, e.g. 0.5).") }}
+        {%- endif -%}
+        {{ return(value) }}
+
+    {%- elif rule.kind == 'date' -%}
+        {%- set text = (given if given is not none else '') | string | trim -%}
+        {%- if text == '' and rule.empty -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- set valid = modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+        {%- if valid -%}
+            {%- set parts = text.split('-') | map('int') | list -%}
+            {%- set valid = parts[0] >= 1900 and parts[0] <= 2999 and parts[1] >= 1 and parts[1] <= 12
+                and parts[2] >= 1 and parts[2] <= 31 -%}
+            {%- if valid -%}
+                {#- a real calendar date (31 April and 29 February 2023 are not) -#}
+                {%- set days = [31, 29 if parts[0] % 4 == 0 and (parts[0] % 100 != 0 or parts[0] % 400 == 0) else 28,
+                    31, 30, 31, 30, 31, 31, 30, 31, 30, 31] -%}
+                {%- set valid = parts[2] <= days[parts[1] - 1] -%}
+            {%- endif -%}
+        {%- endif -%}
+        {%- if not valid -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": give a real date as YYYY-MM-DD "
+                ~ "between 1900 and 2999" ~ (", or leave it empty" if rule.empty else "") ~ ".") }}
+        {%- endif -%}
+        {{ return(text) }}
+
+    {%- elif rule.kind == 'path' -%}
+        {%- if given is none -%}
+            {{ return('') }}
+        {%- endif -%}
+        {%- if given is not string -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": it must be the path of a directory "
+                ~ "(text), or empty for the shipped sample data.") }}
+        {%- endif -%}
+        {%- set text = given | trim -%}
+        {%- if modules.re.search('[\x00-\x1f\x7f]', text) or text | length > 1024 -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": a directory path must be at most "
+                ~ "1024 characters with no control characters (tabs, line breaks, NUL).") }}
+        {%- endif -%}
+        {{ return(text.rstrip('/') if text not in ['/'] else text) }}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error("Setting " ~ name ~ " has no known kind.") }}
+{%- endmacro %}
+
+
+{#- on-run-start (first hook): parse every setting, so that a bad one stops the run before
+    any model's SQL runs, whichever models are selected. -#}
+{% macro validate_settings() -%}
+    {%- for name in settings_spec() -%}
+        {%- do setting(name) -%}
+    {%- endfor -%}
+    {%- if setting('nps_passive_min_score') >= setting('nps_promoter_min_score') -%}
+        {{ exceptions.raise_compiler_error(
+            "Setting nps_passive_min_score (dbt var) is '" ~ setting('nps_passive_min_score')
+            ~ "': it must be below nps_promoter_min_score ('" ~ setting('nps_promoter_min_score')
+            ~ "').") }}
+    {%- endif -%}
+    {%- for table_name in ['customers', 'orders', 'sessions', 'survey_responses', 'email_events'] -%}
+        {%- do raw_format(table_name) -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -1,0 +1,6 @@
+{{ config(alias="sessions") }}
+
+{#- One row per line of the raw sessions export, every contract column as text plus
+    _source_file: the landing of <raw_data_path>/sessions.csv, .csv.gz or .parquet through the one
+    raw reader (macro raw_table), whichever way the build was started. -#}
+select * from {{ raw_table('web_analytics', 'sessions') }}
