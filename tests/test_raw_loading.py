@@ -1,7 +1,10 @@
-"""Bring-your-own-data loading: file discovery, contract errors, encodings, CSV vs Parquet."""
+"""The one raw reader: file discovery, contract errors, export dialects, CSV vs Parquet."""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import shutil
 import subprocess
 import sys
@@ -63,7 +66,7 @@ def test_missing_required_file_stops_with_a_clear_error(tmp_path: Path, dbt_buil
     result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
     assert result.returncode != 0
     assert (
-        f"Required raw file missing: neither {raw}/orders.csv nor {raw}/orders.parquet exists"
+        f"Required raw file missing: no orders.csv, orders.csv.gz or orders.parquet in {raw}."
     ) in result.output
 
 
@@ -101,7 +104,7 @@ def test_bom_crlf_and_latin1_files_load_like_plain_utf8(tmp_path: Path, dbt_buil
 
     from_bom = dbt_build("bom", staging, raw_data_path=str(bom_crlf))
     from_latin1 = dbt_build(
-        "latin1", staging, raw_data_path=str(latin1), raw_csv_encoding="latin-1"
+        "latin1", staging, raw_data_path=str(latin1), raw_format={"encoding": "latin-1"}
     )
     for result in (from_bom, from_latin1):
         assert result.returncode == 0, result.output[-4000:]
@@ -111,18 +114,92 @@ def test_bom_crlf_and_latin1_files_load_like_plain_utf8(tmp_path: Path, dbt_buil
     assert ("Müller",) in from_latin1.query("select last_name from staging.stg_crm__customers")
 
 
-def test_unknown_encoding_is_refused(tmp_path: Path, dbt_build) -> None:
-    raw = copy_tables(tmp_path / "raw", ["customers", "orders"])
-    result = dbt_build(raw_data_path=str(raw), raw_csv_encoding="utf-16")
-    assert result.returncode != 0
-    assert "var raw_csv_encoding is 'utf-16': use 'utf-8' or 'latin-1'." in result.output
+def test_other_encodings_gzip_and_an_excel_sep_line_load_like_plain_utf8(
+    tmp_path: Path, dbt_build
+) -> None:
+    """utf-16 with a BOM, cp1252 (with characters Latin-1 lacks), gzip, an Excel `sep=;` line
+    with semicolons and a quoted field spanning lines: the same staging rows as plain UTF-8."""
+    tables = ["customers", "orders"]
+    staging = ["+stg_crm__customers", "+stg_shop__orders"]
+    plain = dbt_build("plain", staging, raw_data_path=str(copy_tables(tmp_path / "plain", tables)))
+    assert plain.returncode == 0, plain.output[-4000:]
+
+    utf16, cp1252, gz = tmp_path / "utf16", tmp_path / "cp1252", tmp_path / "gz"
+    for folder in (utf16, cp1252, gz):
+        folder.mkdir()
+    for table in tables:
+        text = (FIXTURES / "defects" / f"{table}.csv").read_text(encoding="utf-8")
+        (utf16 / f"{table}.csv").write_text(text, encoding="utf-16")  # Python writes the BOM
+        (cp1252 / f"{table}.csv").write_bytes(
+            ("sep=;\r\n" + _semicolons(text).replace("\n", "\r\n")).encode("cp1252")
+        )
+        (gz / f"{table}.csv.gz").write_bytes(gzip.compress(text.encode("utf-8")))
+    assert "€".encode("cp1252") in (cp1252 / "orders.csv").read_bytes()  # not in Latin-1
+
+    results = {
+        "utf16": dbt_build(
+            "u16", staging, raw_data_path=str(utf16), raw_format={"encoding": "utf-16"}
+        ),
+        "cp1252": dbt_build(
+            "cp", staging, raw_data_path=str(cp1252), raw_format={"encoding": "cp1252"}
+        ),
+        "gz": dbt_build("gz", staging, raw_data_path=str(gz)),
+    }
+    for name, result in results.items():
+        assert result.returncode == 0, (name, result.output[-4000:])
+        for relation in ("staging.stg_crm__customers", "staging.stg_shop__orders"):
+            key = STAGING_TABLES[relation]
+            assert result.table(relation, key) == plain.table(relation, key), (name, relation)
+    assert f"Raw file {cp1252}/orders.csv: Excel 'sep=' line, delimiter ';'." in (
+        results["cp1252"].output
+    )
 
 
-def test_bad_as_of_date_is_refused(tmp_path: Path, dbt_build) -> None:
-    raw = copy_tables(tmp_path / "raw", ["customers", "orders"])
-    result = dbt_build(raw_data_path=str(raw), as_of_date="30.06.2024")
+def _semicolons(text: str) -> str:
+    """The same CSV with ';' between fields (Python's csv module re-quotes as needed)."""
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def test_the_delimiter_is_detected_from_the_header_and_logged(tmp_path: Path, dbt_build) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for table in ("customers", "orders"):
+        text = (FIXTURES / "defects" / f"{table}.csv").read_text(encoding="utf-8")
+        (raw / f"{table}.csv").write_text(_semicolons(text), encoding="utf-8")
+    result = dbt_build(select=["+stg_shop__orders"], raw_data_path=str(raw), as_of_date=AS_OF)
+    assert result.returncode == 0, result.output[-4000:]
+    assert f"Raw file {raw}/orders.csv: detected delimiter ';'." in result.output
+    assert result.query("select count(*) from staging.stg_shop__orders") == [(5,)]
+
+
+def test_a_directory_name_is_never_a_pattern(tmp_path: Path, dbt_build) -> None:
+    """'shop[1]' as a glob would match 'shop1': the reader must read 'shop[1]' itself."""
+    literal = copy_tables(tmp_path / "shop[1]", ["customers", "orders"])
+    decoy = tmp_path / "shop1"
+    decoy.mkdir()
+    (decoy / "orders.csv").write_text("nothing,here\n")
+    result = dbt_build(select=["+stg_shop__orders"], raw_data_path=str(literal), as_of_date=AS_OF)
+    assert result.returncode == 0, result.output[-4000:]
+    assert result.query("select count(*) from staging.stg_shop__orders") == [(5,)]
+    assert result.query("select distinct _source_file from raw.orders") == [
+        (f"{literal}/orders.csv",)
+    ]
+
+
+def test_a_column_twice_in_the_header_is_refused_by_name(tmp_path: Path, dbt_build) -> None:
+    raw = copy_tables(tmp_path / "raw", ["customers"])
+    lines = (FIXTURES / "defects" / "orders.csv").read_text().splitlines()
+    (raw / "orders.csv").write_text(
+        "\n".join([lines[0] + ",Status"] + [line + ",x" for line in lines[1:]]) + "\n"
+    )
+    result = dbt_build(raw_data_path=str(raw), as_of_date=AS_OF)
     assert result.returncode != 0
-    assert "var as_of_date is '30.06.2024': give a date as YYYY-MM-DD" in result.output
+    assert (
+        f"Raw file {raw}/orders.csv has the column 'Status' twice in its header." in result.output
+    )
 
 
 def generate(out: Path, file_format: str) -> Path:

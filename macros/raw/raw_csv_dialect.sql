@@ -21,11 +21,12 @@
         ).columns[0].values()[0] -%}
         {%- set encoding = 'utf-8' -%}
     {%- endif -%}
-    {#- the first lines as text, not sniffed, so that a malformed data line cannot hide them -#}
+    {#- the first lines as text, not sniffed, so that a malformed data line cannot hide them
+        (strict_mode off: Excel ends records with CRLF but breaks lines inside a cell with LF) -#}
     {%- set lines = run_query(
         "select line from read_csv(" ~ sql_string(literal_glob(path)) ~ ", header = false, "
         ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
-        ~ "escape = '', parallel = false, encoding = " ~ sql_string(encoding)
+        ~ "escape = '', strict_mode = false, parallel = false, encoding = " ~ sql_string(encoding)
         ~ ") limit 2"
     ).columns[0].values() | list -%}
     {%- set first = (lines[0] if lines else '') or '' -%}
