@@ -7,12 +7,7 @@
     timestamp literal, so that DuckDB plans a plain filter (with a scalar subquery it planned a
     nested-loop join of every raw row with the one-row subquery). -#}
 {% macro incremental_cutoff(timestamp_column, where=none) -%}
-    {%- set lookback = var('incremental_lookback_days', 3) -%}
-    {%- if lookback is not number or lookback < 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "var incremental_lookback_days must be a whole number of days >= 0, got '"
-            ~ lookback ~ "'.") }}
-    {%- endif -%}
+    {%- set lookback = setting('incremental_lookback_days') -%}
     {%- if not execute -%}
         {{ return("cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")") }}
     {%- endif -%}

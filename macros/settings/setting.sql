@@ -38,7 +38,8 @@
     {%- endif -%}
     {%- set rule = spec[name] -%}
     {%- set given = var(name, rule.default) -%}
-    {%- set shown = (given | string)[:60] -%}
+    {#- the value as given, cut to 60 characters, control characters shown as '?' -#}
+    {%- set shown = modules.re.sub('[\x00-\x1f\x7f]', '?', (given | string)[:60]) -%}
     {%- set problem = "Setting " ~ name ~ " (dbt var) is '" ~ shown ~ "'" -%}
 
     {%- if rule.kind == 'int' -%}

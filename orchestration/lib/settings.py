@@ -74,7 +74,8 @@ class SettingError(ValueError):
 
 
 def _shown(value: object) -> str:
-    return str(value)[:60]
+    """The value as given, cut to 60 characters, control characters shown as '?'."""
+    return _CONTROL.sub("?", str(value)[:60])
 
 
 def _fail(name: str, value: object, allowed: str) -> SettingError:

@@ -22,7 +22,7 @@ reference_dates as (
 windowed as (
     select
         messages.*,
-        {{ dbt.dateadd('day', -var('engagement_window_days'), 'reference_dates.reference_date') }}
+        {{ dbt.dateadd('day', -setting('engagement_window_days'), 'reference_dates.reference_date') }}
             as window_start,
         reference_dates.reference_date
     from messages

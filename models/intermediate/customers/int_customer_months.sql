@@ -107,7 +107,7 @@ with_activity as (
     select
         *,
         {{ dbt.datediff('last_order_date_to_period_end', 'period_end', 'day') }}
-        < {{ var('churn_window_days') }} as is_active
+        < {{ setting('churn_window_days') }} as is_active
     from final
 ),
 

@@ -30,7 +30,7 @@ final as (
         count(
             case
                 when
-                    sessions.session_date > {{ dbt.dateadd('day', -var('engagement_window_days'), 'reference_dates.reference_date') }}
+                    sessions.session_date > {{ dbt.dateadd('day', -setting('engagement_window_days'), 'reference_dates.reference_date') }}
                     and sessions.session_date <= reference_dates.reference_date
                     then 1
             end

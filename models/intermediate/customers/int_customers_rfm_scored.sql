@@ -57,7 +57,7 @@ inputs as (
         customer_orders.net_lifetime_revenue as monetary,
         coalesce(customer_sessions.recent_sessions, 0)
         + coalesce(customer_emails.recent_email_opens, 0)
-        + {{ var('engagement_click_weight') }} * coalesce(customer_emails.recent_email_clicks, 0)
+        + {{ setting('engagement_click_weight') }} * coalesce(customer_emails.recent_email_clicks, 0)
             as engagement_points
     from customer_orders
     left join customer_sessions on customer_orders.customer_id = customer_sessions.customer_id

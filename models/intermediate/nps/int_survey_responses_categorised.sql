@@ -24,8 +24,8 @@ final as (
         score,
         survey_channel,
         case
-            when score >= {{ var('nps_promoter_min_score') }} then 'promoter'
-            when score >= {{ var('nps_passive_min_score') }} then 'passive'
+            when score >= {{ setting('nps_promoter_min_score') }} then 'promoter'
+            when score >= {{ setting('nps_passive_min_score') }} then 'passive'
             else 'detractor'
         end as nps_category
     from survey_responses

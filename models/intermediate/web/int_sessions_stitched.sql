@@ -82,8 +82,8 @@ final as (
         sessions.landing_page,
         sessions.order_id,
         (
-            sessions.duration_seconds >= {{ var('engaged_session_min_seconds') }}
-            or sessions.pageviews >= {{ var('engaged_session_min_pageviews') }}
+            sessions.duration_seconds >= {{ setting('engaged_session_min_seconds') }}
+            or sessions.pageviews >= {{ setting('engaged_session_min_pageviews') }}
             or sessions.order_id is not null
         ) as is_engaged
     from sessions

@@ -44,7 +44,7 @@ windowed_responses as (
     cross join reference_dates
     where
         responses.submitted_date
-        > {{ dbt.dateadd('month', -var('nps_segment_window_months'), 'reference_dates.reference_date') }}
+        > {{ dbt.dateadd('month', -setting('nps_segment_window_months'), 'reference_dates.reference_date') }}
         and responses.submitted_date <= reference_dates.reference_date
 ),
 
@@ -111,7 +111,7 @@ final as (
         {{ nps_from_counts('counted.promoters', 'counted.detractors', 'counted.responses') }} as nps,
         {{ nps_margin_of_error_95('counted.promoters', 'counted.detractors', 'counted.responses') }}
             as nps_margin_of_error_95,
-        cast({{ dbt.dateadd('month', -var('nps_segment_window_months'), 'reference_dates.reference_date') }} as date)
+        cast({{ dbt.dateadd('month', -setting('nps_segment_window_months'), 'reference_dates.reference_date') }} as date)
             as window_start_exclusive,
         reference_dates.reference_date as window_end
     from counted

@@ -1,0 +1,182 @@
+"""Every setting is parsed by type and range before it reaches SQL, a path or a shell.
+
+dbt vars are validated in macros/settings/ (for anyone who runs dbt), environment variables
+and Dagster run config in orchestration/lib/settings.py; the raw export dialect is validated in
+both, and the same catalogue of bad values is refused by both. A bad dbt var stops dbt before
+any SQL runs: the DuckDB file it was pointed at holds no table afterwards.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from conftest import run_dbt
+
+from orchestration.lib.settings import RawDialect, SettingError, Settings
+
+# (vars, the sentence dbt must print). Each is malicious or malformed in its own way.
+BAD_DBT_VARS: dict[str, tuple[dict, str]] = {
+    "injection in a number": (
+        {"incremental_lookback_days": "3 or 1=1"},
+        "Setting incremental_lookback_days (dbt var) is '3 or 1=1': it must be a whole number "
+        "from 0 to 3650.",
+    ),
+    "subquery as a number": (
+        {"churn_window_days": "(select 180)"},
+        "Setting churn_window_days (dbt var) is '(select 180)': it must be a whole number from "
+        "1 to 3650.",
+    ),
+    "negative days": (
+        {"engagement_window_days": -5},
+        "Setting engagement_window_days (dbt var) is '-5': it must be a whole number from 1 to "
+        "3650.",
+    ),
+    "boolean as a number": (
+        {"engagement_click_weight": True},
+        "Setting engagement_click_weight (dbt var) is 'True': it must be a whole number",
+    ),
+    "impossible date": (
+        {"as_of_date": "2024-02-30"},
+        "Setting as_of_date (dbt var) is '2024-02-30': give a real date as YYYY-MM-DD",
+    ),
+    "earliest date in German notation": (
+        {"earliest_valid_date": "01.01.2000"},
+        "Setting earliest_valid_date (dbt var) is '01.01.2000': give a real date as YYYY-MM-DD",
+    ),
+    "share above one": (
+        {"rejection_alarm_share": 2},
+        "Setting rejection_alarm_share (dbt var) is '2': it must be a number above 0 and at most 1",
+    ),
+    "line break in a path": (
+        {"raw_data_path": "/tmp/raw\n; rm -rf /"},
+        "Setting raw_data_path (dbt var) is '/tmp/raw?; rm -rf /': a directory path must be at "
+        "most 1024 characters with no control characters",
+    ),
+    "decimal separator": (
+        {"raw_format": {"decimal_separator": ";"}},
+        "Setting raw_format.decimal_separator (dbt var) is ';': use '.' or ','.",
+    ),
+    "quote in a timestamp format": (
+        {"raw_format": {"timestamp_format": "%d.%m.%Y %H:%M'); drop table x; --"}},
+        "Setting raw_format.timestamp_format (dbt var) is '%d.%m.%Y %H:%M'); drop table x; --':"
+        " use '' for ISO 8601",
+    ),
+    "unknown time zone": (
+        {"raw_format": {"timezone": "Mars/Olympus"}},
+        "Setting raw_format.timezone (dbt var) is 'Mars/Olympus': use an IANA time zone name",
+    ),
+    "unknown encoding": (
+        {"raw_format": {"encoding": "ebcdic"}},
+        "Setting raw_format.encoding (dbt var) is 'ebcdic': use utf-8 (a BOM is accepted), cp1252",
+    ),
+    "same separator twice": (
+        {"raw_format": {"decimal_separator": ",", "thousands_separator": ","}},
+        "Setting raw_format.thousands_separator (dbt var) is ',': it must differ from "
+        "decimal_separator (',').",
+    ),
+    "unknown table": (
+        {"raw_format_overrides": {"invoices": {"delimiter": ";"}}},
+        "Setting raw_format_overrides (dbt var) names table 'invoices': the raw tables are "
+        "customers, orders, sessions, survey_responses, email_events.",
+    ),
+    "SQL as a column name": (
+        {"raw_column_mapping": {"orders": {"Bestellnummer": "order_id; drop table x"}}},
+        "Setting raw_column_mapping.orders (dbt var) maps 'Bestellnummer' to 'order_id; drop "
+        "table x': map a file header",
+    ),
+}
+
+
+def _tables(database) -> list[tuple]:
+    if not database.exists():
+        return []
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "select schema_name, table_name from duckdb_tables()"
+            " union all select schema_name, view_name from duckdb_views() where not internal"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DBT_VARS))
+def test_a_bad_dbt_var_is_refused_by_name_before_any_sql_runs(case: str, tmp_path) -> None:
+    vars_, sentence = BAD_DBT_VARS[case]
+    database = tmp_path / "warehouse.duckdb"
+    result = run_dbt(["build"], database, vars_, tmp_path)
+    assert result.returncode != 0
+    assert sentence in result.output, result.output[-3000:]
+    assert _tables(database) == []  # nothing was built, not even the raw tables
+
+
+def test_a_cross_setting_rule_is_checked_before_any_model(tmp_path) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    vars_ = {"nps_passive_min_score": 9, "nps_promoter_min_score": 9}
+    result = run_dbt(["build"], database, vars_, tmp_path)
+    assert result.returncode != 0
+    assert (
+        "Setting nps_passive_min_score (dbt var) is '9': it must be below nps_promoter_min_score"
+        in result.output
+    )
+    assert [table for table in _tables(database) if table[0] != "staging"] == []
+
+
+# The same dialect values through the Python settings (environment, Dagster run config).
+@pytest.mark.parametrize(
+    "case",
+    sorted(
+        case
+        for case, (vars_, _) in BAD_DBT_VARS.items()
+        if set(vars_) & {"raw_format", "raw_format_overrides", "raw_column_mapping"}
+    ),
+)
+def test_python_refuses_the_same_dialect_values_as_dbt(case: str) -> None:
+    vars_, sentence = BAD_DBT_VARS[case]
+    with pytest.raises(SettingError) as refused:
+        RawDialect.parse(
+            vars_.get("raw_format"),
+            vars_.get("raw_format_overrides"),
+            vars_.get("raw_column_mapping"),
+        )
+    # the same rule and form, without dbt's "(dbt var)"
+    assert sentence.replace(" (dbt var)", "").split(": ", 1)[1][:30] in str(refused.value)
+
+
+BAD_ENVIRONMENT = {
+    "CUSTOMER_ANALYTICS_THREADS": ("2; rm -rf /", "whole number from 1 to 64"),
+    "CUSTOMER_ANALYTICS_MEMORY_LIMIT": ("4GB'; attach 'x", "give a size such as 4GB"),
+    "CUSTOMER_ANALYTICS_MAX_TEMP_SIZE": ("lots", "give a size such as 20GB"),
+    "CUSTOMER_ANALYTICS_SCHEDULE_CRON": ("0 6 * * * rm", "give five cron fields"),
+    "CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE": ("Europe/Atlantis", "IANA time zone name"),
+    "CUSTOMER_ANALYTICS_AUTOMATION": ("maybe", "use on or off"),
+    "CUSTOMER_ANALYTICS_LANDING_DIR": ("/srv/raw\x00/etc", "no control characters"),
+    "CUSTOMER_ANALYTICS_RAW_FORMAT": ('{"delimiter": "::"}', "use auto (detected from"),
+    "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": ("{not json", "it must be JSON"),
+    "CUSTOMER_ANALYTICS_CSV_ENCODING": ("klingon", "use utf-8 (a BOM is accepted)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_ENVIRONMENT))
+def test_a_bad_environment_setting_is_refused_by_name(name: str) -> None:
+    value, allowed = BAD_ENVIRONMENT[name]
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({name: value})
+    message = str(refused.value)
+    assert allowed in message
+    assert message.startswith("Setting ")
+    assert name in message or "raw_format" in message
+
+
+def test_good_settings_are_normalised() -> None:
+    settings = Settings.from_env(
+        {
+            "CUSTOMER_ANALYTICS_THREADS": "2",
+            "CUSTOMER_ANALYTICS_RAW_FORMAT": '{"delimiter": "tab", "encoding": "Windows-1252"}',
+            "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": '{"orders": {"Bestellnummer": "order_id"}}',
+            "CUSTOMER_ANALYTICS_LANDING_DIR": "relative/landing",
+        }
+    )
+    assert settings.threads == 2
+    assert settings.raw_dialect.raw_format == {"delimiter": "\t", "encoding": "cp1252"}
+    assert settings.landing_dir.is_absolute()
+    assert settings.raw_dialect.as_vars()["raw_column_mapping"] == {
+        "orders": {"Bestellnummer": "order_id"}
+    }
