@@ -14,6 +14,8 @@ import duckdb
 import pytest
 from conftest import REPO
 
+RAW = REPO / "data" / "raw"
+
 
 @pytest.fixture(scope="module")
 def defs() -> dg.Definitions:
@@ -68,7 +70,9 @@ def test_asset_graph_holds_every_dbt_node_and_the_raw_tables(
     ]
     assert len(dbt_nodes) >= 30
     for node in dbt_nodes:
-        assert f"{node['schema']}/{node['name']}" in keys, node["unique_id"]
+        # the raw models land raw.<table>: their assets are raw/<table>
+        name = node["alias"] if node["schema"] == "raw" else node["name"]
+        assert f"{node['schema']}/{name}" in keys, node["unique_id"]
     for table in ("customers", "orders", "sessions", "survey_responses", "email_events"):
         assert f"raw/{table}" in keys
     # every dbt source is the raw landing asset of the same name
@@ -142,7 +146,7 @@ def test_landing_sensor_runs_once_per_new_or_changed_file(
 
     requests, cursor = evaluate(None)
     assert requests == []  # empty landing directory
-    shutil.copy(REPO / "seeds" / "raw" / "customers.csv", landing / "customers.csv")
+    shutil.copy(RAW / "customers.csv", landing / "customers.csv")
     requests, cursor = evaluate(cursor)
     assert len(requests) == 1  # a new file
     first_key = requests[0].run_key
@@ -189,7 +193,7 @@ def test_materialising_everything_builds_every_mart(
     defs: dg.Definitions, manifest: dict, tmp_path: Path
 ) -> None:
     database = tmp_path / "dagster.duckdb"
-    result = _materialize(defs, database, REPO / "seeds" / "raw")
+    result = _materialize(defs, database, RAW)
     assert result.success
     materialized = {
         m.event_specific_data.materialization.asset_key.to_user_string()
@@ -251,9 +255,9 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
 ) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    shutil.copy(REPO / "seeds" / "raw" / "customers.csv", landing)
+    shutil.copy(RAW / "customers.csv", landing)
     # orders with a header only: no order date, so the reference date cannot be set
-    header = (REPO / "seeds" / "raw" / "orders.csv").read_text().splitlines()[0]
+    header = (RAW / "orders.csv").read_text().splitlines()[0]
     (landing / "orders.csv").write_text(header + "\n")
     served = tmp_path / "serving" / "served.duckdb"
     served.parent.mkdir()
@@ -295,16 +299,22 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     } in summary["failed_checks"]
 
 
-def _land(database: Path, landing: Path) -> dg.ExecuteInProcessResult:
-    from orchestration.defs.raw.assets import land_raw_tables
+def _land(
+    database: Path, landing: Path, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialise the raw assets only: the landing step of daily_refresh."""
+    from orchestration.defs.dbt.assets import build_dbt_definitions
     from orchestration.defs.resources import WarehouseResource
 
+    definitions = build_dbt_definitions()
+    (raw_step,) = [a for a in definitions.assets if a.op.name == "customer_analytics_raw"]
     return dg.materialize(
-        [land_raw_tables],
+        [raw_step],
         resources={
-            "warehouse": WarehouseResource(database=str(database), landing_dir=str(landing))
+            "dbt": definitions.resources["dbt"],
+            "warehouse": WarehouseResource(database=str(database), landing_dir=str(landing)),
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
 
@@ -316,32 +326,48 @@ def _event_types(result: dg.ExecuteInProcessResult) -> list[str]:
 def test_a_busy_warehouse_file_is_retried_until_it_is_free(tmp_path: Path) -> None:
     import subprocess
     import sys
+    import threading
     import time
 
     database = tmp_path / "busy.duckdb"
-    ready = tmp_path / "locked"
-    # another process holds the DuckDB file for 15 s (DuckDB allows one writer process)
+    ready, release = tmp_path / "locked", tmp_path / "release"
+    # another process holds the DuckDB file (DuckDB allows one writer process) until the
+    # landing step has been seen waiting for it
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, pathlib, sys, time; con = duckdb.connect(sys.argv[1]);"
-            " pathlib.Path(sys.argv[2]).touch(); time.sleep(15); con.close()",
+            " pathlib.Path(sys.argv[2]).touch()\n"
+            "while not pathlib.Path(sys.argv[3]).exists(): time.sleep(0.1)\n"
+            "con.close()",
             str(database),
             str(ready),
+            str(release),
         ]
     )
+    instance = dg.DagsterInstance.ephemeral()
+    outcome: list[dg.ExecuteInProcessResult] = []
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not ready.exists():
-            assert time.monotonic() < deadline
+            assert time.monotonic() < deadline and holder.poll() is None
             time.sleep(0.1)
-        result = _land(database, REPO / "seeds" / "raw")
+        worker = threading.Thread(target=lambda: outcome.append(_land(database, RAW, instance)))
+        worker.start()
+        deadline = time.monotonic() + 600
+        while not instance.get_event_records(
+            dg.EventRecordsFilter(event_type=dg.DagsterEventType.STEP_UP_FOR_RETRY), limit=1
+        ):
+            assert time.monotonic() < deadline and worker.is_alive(), "never retried"
+            time.sleep(0.2)
     finally:
+        release.touch()
         holder.wait(timeout=60)
+    worker.join(timeout=900)
+    (result,) = outcome
     assert result.success
-    types = _event_types(result)
-    assert "STEP_UP_FOR_RETRY" in types  # the first attempt met the lock
+    assert "STEP_UP_FOR_RETRY" in _event_types(result)  # the first attempt met the lock
     with duckdb.connect(str(database), read_only=True) as con:
         assert con.execute("select count(*) from raw.orders").fetchone() == (7585,)
 
@@ -349,10 +375,13 @@ def test_a_busy_warehouse_file_is_retried_until_it_is_free(tmp_path: Path) -> No
 def test_bad_input_fails_at_once_with_a_clear_message(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing.mkdir()
-    shutil.copy(REPO / "seeds" / "raw" / "customers.csv", landing)
+    shutil.copy(RAW / "customers.csv", landing)
     result = _land(tmp_path / "bad.duckdb", landing)
     assert not result.success
     assert "STEP_UP_FOR_RETRY" not in _event_types(result)  # a data error is not retried
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.step_failure_data.user_failure_data.description
-    assert f"Required raw file missing: neither {landing}/orders.csv nor" in message
+    assert (
+        f"Required raw file missing: no orders.csv, orders.csv.gz or orders.parquet in {landing}."
+        in message
+    )

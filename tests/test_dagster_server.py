@@ -7,184 +7,22 @@ stops every process it started.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO
-
-TIMEOUT_S = 600
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class DagsterServer:
-    url: str
-    database: Path
-    home: Path
-
-    def graphql(self, query: str, variables: dict | None = None) -> dict:
-        request = urllib.request.Request(
-            f"{self.url}/graphql",
-            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            payload = json.loads(response.read())
-        assert "errors" not in payload, payload
-        return payload["data"]
+from conftest import REPO
+from dagster_servers import DagsterServer, launch, repository, running_dagster, wait_for
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:
     work = tmp_path_factory.mktemp("dagster_server")
-    home = work / "home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    database = work / "warehouse.duckdb"
-    port = free_port()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "CUSTOMER_ANALYTICS_DB": str(database),
-        "CUSTOMER_ANALYTICS_LANDING_DIR": str(REPO / "seeds" / "raw"),
-        "CUSTOMER_ANALYTICS_AUTOMATION": "off",
-        "CUSTOMER_ANALYTICS_SERVING_DB": str(work / "serving" / "served.duckdb"),
-        "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(work / "exports"),
-    }
-    logs = [(work / "webserver.log").open("w"), (work / "daemon.log").open("w")]
-    commands = [
-        [
-            str(BIN / "dagster-webserver"),
-            "-m",
-            "orchestration.definitions",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        [str(BIN / "dagster-daemon"), "run", "-m", "orchestration.definitions"],
-    ]
-
-    def start(command: list[str], log) -> subprocess.Popen:
-        return subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    # create the instance's storage once, before several processes would race to create it
-    subprocess.run(
-        [str(BIN / "dagster"), "instance", "migrate"],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    url = f"http://127.0.0.1:{port}"
-    # then the webserver, and the daemon once the webserver answers
-    processes = [start(commands[0], logs[0])]
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert all(p.poll() is None for p in processes), (work / "webserver.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/server_info", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "webserver did not become healthy in 180 s"
-            time.sleep(1)
-        processes.append(start(commands[1], logs[1]))
-        yield DagsterServer(url, database, home)
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-        for log in logs:
-            log.close()
-
-
-REPOSITORIES = """
-{ repositoriesOrError { ... on RepositoryConnection { nodes {
-    name location { name }
-    schedules { name cronSchedule executionTimezone }
-    sensors { name }
-} } } }
-"""
-
-LAUNCH = """
-mutation Launch($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
-    __typename
-    ... on LaunchRunSuccess { run { runId } }
-    ... on PythonError { message }
-  }
-}
-"""
-
-RUN = """
-query Run($runId: ID!) {
-  runOrError(runId: $runId) { ... on Run { status startTime endTime } }
-}
-"""
-
-
-def repository(server: DagsterServer) -> dict:
-    (node,) = server.graphql(REPOSITORIES)["repositoriesOrError"]["nodes"]
-    return node
-
-
-def launch(server: DagsterServer) -> str:
-    repo = repository(server)
-    params = {
-        "selector": {
-            "repositoryLocationName": repo["location"]["name"],
-            "repositoryName": repo["name"],
-            "jobName": "daily_refresh",
-        },
-        "runConfigData": {},
-    }
-    result = server.graphql(LAUNCH, {"params": params})["launchRun"]
-    assert result["__typename"] == "LaunchRunSuccess", result
-    return result["run"]["runId"]
-
-
-def wait_for(server: DagsterServer, run_id: str) -> dict:
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        run = server.graphql(RUN, {"runId": run_id})["runOrError"]
-        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-            return run
-        time.sleep(2)
-    raise AssertionError(f"run {run_id} did not finish in {TIMEOUT_S} s")
+    with running_dagster(
+        work, {"CUSTOMER_ANALYTICS_LANDING_DIR": str(REPO / "data" / "raw")}
+    ) as running:
+        yield running
 
 
 def test_graphql_shows_the_asset_graph_and_the_schedule(server: DagsterServer) -> None:

@@ -19,12 +19,17 @@
 {%- endmacro %}
 
 
-{#- The directory the raw files are read from: var raw_data_path, or the shipped sample
-    exports in <project>/data/raw. -#}
+{#- The directory the raw files are read from: var raw_data_path, else the environment's
+    CUSTOMER_ANALYTICS_LANDING_DIR (the one setting make, dbt and Dagster share), else the
+    shipped sample exports in <project>/data/raw. -#}
 {% macro raw_data_directory() -%}
     {%- set path = setting('raw_data_path') -%}
     {%- if path != '' -%}
         {{ return(path) }}
+    {%- endif -%}
+    {%- set landing = landing_dir_from_env() -%}
+    {%- if landing != '' -%}
+        {{ return(landing) }}
     {%- endif -%}
     {%- set project_dir = (env_var('DBT_PROJECT_DIR', '') or flags.PROJECT_DIR or '.') | string -%}
     {{ return(project_dir.rstrip('/') ~ '/data/raw') }}

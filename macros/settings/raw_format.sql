@@ -20,19 +20,29 @@
 
 {% macro raw_format(table_name) -%}
     {%- set defaults = raw_format_defaults() -%}
-    {%- set project = var('raw_format', {}) or {} -%}
-    {%- set overrides_all = var('raw_format_overrides', {}) or {} -%}
-    {%- set mapping_all = var('raw_column_mapping', {}) or {} -%}
-    {%- set tables = ['customers', 'orders', 'sessions', 'survey_responses', 'email_events'] -%}
-    {%- for name, value in [('raw_format', project), ('raw_format_overrides', overrides_all),
-            ('raw_column_mapping', mapping_all)] -%}
-        {%- if value is not mapping -%}
-            {{ exceptions.raise_compiler_error("Setting " ~ name ~ " (dbt var) is '"
-                ~ (value | string)[:60] ~ "': it must be a mapping, e.g. "
-                ~ ("{delimiter: ';', decimal_separator: ','}" if name == 'raw_format'
+    {#- the environment's settings (CUSTOMER_ANALYTICS_RAW_FORMAT …, shared with Dagster),
+        then the dbt vars over them -#}
+    {%- set project = {} -%}
+    {%- set overrides_all = {} -%}
+    {%- set mapping_all = {} -%}
+    {%- for target, env_name, var_name in [
+            (project, 'CUSTOMER_ANALYTICS_RAW_FORMAT', 'raw_format'),
+            (overrides_all, 'CUSTOMER_ANALYTICS_RAW_FORMAT_OVERRIDES', 'raw_format_overrides'),
+            (mapping_all, 'CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING', 'raw_column_mapping')] -%}
+        {%- set given = var(var_name, {}) or {} -%}
+        {%- if given is not mapping -%}
+            {{ exceptions.raise_compiler_error("Setting " ~ var_name ~ " (dbt var) is '"
+                ~ (given | string)[:60] ~ "': it must be a mapping, e.g. "
+                ~ ("{delimiter: ';', decimal_separator: ','}" if var_name == 'raw_format'
                     else "{orders: {...}}") ~ ".") }}
         {%- endif -%}
+        {%- do target.update(json_from_env(env_name)) -%}
+        {%- do target.update(given) -%}
     {%- endfor -%}
+    {%- if env_var('CUSTOMER_ANALYTICS_CSV_ENCODING', '') | trim and 'encoding' not in project -%}
+        {%- do project.update({'encoding': env_var('CUSTOMER_ANALYTICS_CSV_ENCODING') | trim}) -%}
+    {%- endif -%}
+    {%- set tables = ['customers', 'orders', 'sessions', 'survey_responses', 'email_events'] -%}
     {%- for name, value in [('raw_format_overrides', overrides_all), ('raw_column_mapping', mapping_all)] -%}
         {%- for key in value -%}
             {%- if key not in tables -%}
@@ -49,6 +59,7 @@
 
     {%- set result = {} -%}
     {%- do result.update(defaults) -%}
+    {#- var raw_csv_encoding: the older name of raw_format.encoding -#}
     {%- set legacy_encoding = var('raw_csv_encoding', none) -%}
     {%- if legacy_encoding is not none -%}
         {%- do result.update({'encoding': legacy_encoding}) -%}

@@ -116,6 +116,35 @@
 {%- endmacro %}
 
 
+{#- CUSTOMER_ANALYTICS_LANDING_DIR, validated like var raw_data_path ('' when unset). -#}
+{% macro landing_dir_from_env() -%}
+    {%- set text = env_var('CUSTOMER_ANALYTICS_LANDING_DIR', '') | trim -%}
+    {%- if modules.re.search('[\x00-\x1f\x7f]', text) or text | length > 1024 -%}
+        {{ exceptions.raise_compiler_error("Setting CUSTOMER_ANALYTICS_LANDING_DIR is '"
+            ~ modules.re.sub('[\x00-\x1f\x7f]', '?', text[:60]) ~ "': a path must be 1 to 1024 "
+            ~ "characters with no control characters (tabs, line breaks, NUL).") }}
+    {%- endif -%}
+    {{ return(text.rstrip('/') if text not in ['/'] else text) }}
+{%- endmacro %}
+
+
+{#- A JSON mapping from an environment variable ({} when unset), for the dialect settings
+    the environment may give (CUSTOMER_ANALYTICS_RAW_FORMAT and friends). -#}
+{% macro json_from_env(name) -%}
+    {%- set text = env_var(name, '') | trim -%}
+    {%- if text == '' -%}
+        {{ return({}) }}
+    {%- endif -%}
+    {%- set value = fromjson(text) -%}
+    {%- if value is not mapping -%}
+        {{ exceptions.raise_compiler_error("Setting " ~ name ~ " is '"
+            ~ modules.re.sub('[\x00-\x1f\x7f]', '?', text[:60])
+            ~ "': it must be a JSON object, e.g. '{\"delimiter\": \";\"}'.") }}
+    {%- endif -%}
+    {{ return(value) }}
+{%- endmacro %}
+
+
 {#- on-run-start (first hook): parse every setting, so that a bad one stops the run before
     any model's SQL runs, whichever models are selected. -#}
 {% macro validate_settings() -%}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from orchestration.lib.settings import RAW_TABLES
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "csv.gz", "parquet")
 
 
 def raw_files(landing_dir: Path) -> list[Path]:
@@ -63,30 +63,34 @@ def content_key(fingerprint_: dict[str, dict]) -> str:
 
 
 _CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)")
-_LANDED = re.compile(r"landed (\w+):")
+_CSV_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
+_ORIGINAL_LINE = re.compile(r"^\s*Original Line:.*$", re.MULTILINE)
 
 
-def explain_csv_error(output: str, landing_dir: Path) -> str | None:
-    """For a landing that stopped on a malformed CSV line, one sentence naming the file, the
-    line and the rule; None when the output holds no CSV error.
+def without_raw_lines(text: str) -> str:
+    """`text` with DuckDB's "Original Line: …" echo of a malformed CSV line removed: the line
+    can hold personal data, and must not reach Dagster's metadata or failure summaries."""
+    return _ORIGINAL_LINE.sub("  Original Line: (not shown: it may hold personal data)", text)
 
-    The landing macro lands the tables in RAW_TABLES order and logs `landed <table>: …` after
-    each, so the file that failed is the first one not landed.
-    """
+
+def explain_csv_error(output: str) -> str | None:
+    """For a build that stopped on a malformed raw CSV line, one sentence naming the file, the
+    line and the rule (never the line's content); None when the output holds no CSV error."""
     match = _CSV_ERROR.search(output)
     if not match:
         return None
-    landed = set(_LANDED.findall(output))
-    table = next((name for name in RAW_TABLES if name not in landed), None)
-    path = landing_dir / f"{table}.csv" if table else landing_dir
-    detail = output[match.start() :].splitlines()
-    found = next((line.strip() for line in detail if "Expected Number of Columns" in line), "")
+    detail = output[match.start() :]
+    file = _CSV_FILE.search(detail)
+    found = next(
+        (line.strip() for line in detail.splitlines() if "Expected Number of Columns" in line), ""
+    )
     rule = (
         f"every line needs exactly the header's columns ({found})"
         if found
         else "every line needs exactly the header's columns and closed double quotes"
     )
     return (
-        f"Raw file {path} is malformed at row {match.group(1)} (the header is row 1): {rule}. "
-        "Fix or re-export that row; nothing was loaded or published."
+        f"Raw file {file.group(1).strip() if file else '(see the dbt log)'} is malformed at row "
+        f"{match.group(1)} (the header is row 1): {rule}. Fix or re-export that row; nothing "
+        "was published."
     )

@@ -13,6 +13,7 @@ import dagster as dg
 from orchestration.defs.resources import TransientWarehouseError, WarehouseResource
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 from orchestration.lib.headlines import markdown_table
+from orchestration.lib.landing import explain_csv_error, without_raw_lines
 from orchestration.lib.settings import RAW_TABLES, RawDialect, SettingError
 
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
@@ -134,8 +135,10 @@ def run_dbt_build(
         error_text = f"{invocation.get_error()} {' '.join(failures)}"
         if LOCK_ERROR.search(error_text):
             raise TransientWarehouseError(f"The warehouse file is busy: {error_text[:500]}")
+        failures = [without_raw_lines(failure) for failure in failures]
+        summary = explain_csv_error(error_text) or "; ".join(failures[:5]) or "see the dbt logs"
         raise dg.Failure(
-            description="dbt build failed: " + ("; ".join(failures[:5]) or "see the dbt logs"),
+            description="dbt build failed: " + summary,
             metadata={
                 "failing dbt nodes": dg.MetadataValue.md("\n".join(f"- {f}" for f in failures))
             },
