@@ -1,6 +1,6 @@
 """The raw-data generator: determinism, formats, the committed seeds, defects and the CLI.
 
-The contract checks read the committed seeds (`seeds/raw/*.csv`), which another test proves
+The contract checks read the committed seeds (`data/raw/*.csv`), which another test proves
 equal to the documented seeds command; every expectation here is written from the raw data
 contract in docs/generator.md, not from generator internals.
 """
@@ -26,7 +26,7 @@ from orchestration.cli import main
 from orchestration.lib.generator import DEFECT_KINDS, GeneratorConfig, generate
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds" / "raw"
+SEEDS = ROOT / "data" / "raw"
 SEEDS_COMMAND = [
     "generate", "--customers", "2000", "--seed", "42", "--start", "2023-01-01",
     "--end", "2025-12-31", "--format", "csv", "--out",
@@ -209,8 +209,8 @@ def test_committed_seeds_match_the_documented_command(tmp_path: Path) -> None:
         assert "customers" in done.stderr and table in done.stderr  # progress lines
         committed = (SEEDS / f"{table}.csv").read_bytes()
         assert committed == (out / f"{table}.csv").read_bytes(), (
-            f"seeds/raw/{table}.csv is stale: rerun `customer-analytics "
-            f"{' '.join(SEEDS_COMMAND)} seeds/raw`"
+            f"data/raw/{table}.csv is stale: rerun `customer-analytics "
+            f"{' '.join(SEEDS_COMMAND)} data/raw`"
         )
     total = sum((SEEDS / f"{t}.csv").stat().st_size for t in CONTRACT)
     assert total < 15_000_000, f"seeds are {total / 1e6:.1f} MB; keep them under 15 MB"

@@ -191,7 +191,7 @@ def generated_case(generated_build: GeneratedBuild) -> Case:
 @pytest.fixture(scope="module")
 def seed_case(seed_build: DbtResult) -> Case:
     """The shipped seeds, built once for the session."""
-    return Case("seeds", seed_build, compute_reference(REPO / "seeds" / "raw"))
+    return Case("seeds", seed_build, compute_reference(REPO / "data" / "raw"))
 
 
 @pytest.fixture(params=["seed_case", "generated_case"])

@@ -266,7 +266,7 @@ def run(
 
     complete: Path | None = None
     if customers is None:
-        raw = REPO_ROOT / "seeds" / "raw"
+        raw = REPO_ROOT / "data" / "raw"
         result_steps: list[Step] = []
     else:
         raw, complete = work / "raw", work / "raw-complete"
@@ -332,23 +332,21 @@ def run(
     if "dagster" in steps and result.step("dbt") and result.step("dbt").ok:
         dagster_db = work / "dagster" / database.name
         dagster_db.parent.mkdir()
-        landed = _land(raw, dagster_db, work)
         step = measure(
             "dagster",
-            [sys.executable, "-m", "orchestration.lib.bench", "dagster", str(dagster_db)],
+            [
+                sys.executable,
+                "-m",
+                "orchestration.lib.bench",
+                "dagster",
+                str(dagster_db),
+                str(raw),
+            ],
             {**env, "CUSTOMER_ANALYTICS_DB": str(dagster_db)},
             total_rows,
         )
-        if not landed:
-            step.ok, step.note = False, "landing the raw files failed"
-        elif step.ok:
-            _check_marts(
-                step,
-                database,
-                dagster_db,
-                "dbt's",
-                "dbt assets only, raw tables landed beforehand; ",
-            )
+        if step.ok:
+            _check_marts(step, database, dagster_db, "dbt's", "dbt assets, raw models included; ")
         result.steps.append(step)
     if "pandas" in steps:
         reference_pickle = work / "pandas_reference.pickle"
@@ -377,10 +375,7 @@ def run(
             result.pandas_mismatches = compare_with_marts(reference_pickle, database)
             result.pandas_equals_marts = not result.pandas_mismatches
     if "gx" in steps and result.step("dbt") and result.step("dbt").ok:
-        landed = _land(raw, database, work)
-        note = "" if landed else "raw tables not landed: raw suites skipped"
         gx = measure("gx", [str(BIN / "customer-analytics"), "validate"], env, total_rows)
-        gx.note = gx.note or note
         result.steps.append(gx)
     if "incremental" in steps and result.step("dbt") and result.step("dbt").ok:
         if complete is None:
@@ -472,31 +467,9 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
     return held_back
 
 
-def _land(raw: Path, database: Path, work: Path) -> bool:
-    """Land the raw files in `database`'s raw schema, as Dagster's landing step does."""
-    done = subprocess.run(
-        [
-            str(BIN / "dbt"),
-            "run-operation",
-            "land_raw_tables",
-            "--args",
-            json.dumps({"directory": str(raw)}),
-            "--vars",
-            json.dumps({"raw_landed": True}),
-            "--target-path",
-            str(work / "target-landing"),
-        ],
-        cwd=REPO_ROOT,
-        env={**_env(database, work, 2, "4GB"), "CUSTOMER_ANALYTICS_DB": str(database)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-def dagster_build(database: Path) -> int:
-    """Materialise every dbt asset through Dagster (in process), on landed raw tables."""
+def dagster_build(database: Path, raw: Path) -> int:
+    """Materialise every dbt asset through Dagster (in process), reading the raw files of
+    `raw` as the landing directory."""
     import dagster as dg
 
     from orchestration.defs.dbt.assets import build_dbt_definitions
@@ -504,9 +477,7 @@ def dagster_build(database: Path) -> int:
 
     definitions = build_dbt_definitions()
     resources = dict(definitions.resources)
-    resources["warehouse"] = WarehouseResource(
-        database=str(database), landing_dir=str(database.parent)
-    )
+    resources["warehouse"] = WarehouseResource(database=str(database), landing_dir=str(raw))
     assets = [a for a in definitions.assets if isinstance(a, dg.AssetsDefinition)]
     result = dg.materialize(
         assets, resources=resources, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
@@ -738,7 +709,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "floor":
         return floor(Path(argv[1]), Path(argv[2]), argv[3])
     if argv[0] == "dagster":
-        return dagster_build(Path(argv[1]))
+        return dagster_build(Path(argv[1]), Path(argv[2]))
     if argv[0] == "pandas":
         return pandas_peer(Path(argv[1]), Path(argv[2]))
     raise SystemExit(f"unknown step {argv[0]!r}: floor or pandas")

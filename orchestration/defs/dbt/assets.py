@@ -98,9 +98,9 @@ def build_dbt_definitions() -> dg.Definitions:
             warehouse: WarehouseResource,
             config: RawDialectConfig,
         ):
-            from orchestration.defs.dbt.run import run_dbt_build
+            from orchestration.defs.dbt.run import run_dbt_build, run_dialect
 
-            yield from run_dbt_build(context, dbt, warehouse, config.dialect())
+            yield from run_dbt_build(context, dbt, warehouse, run_dialect(context, config))
 
         return dbt_build_step
 

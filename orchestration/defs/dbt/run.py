@@ -42,6 +42,19 @@ HEADLINE_QUERIES: dict[str, tuple[str, list[str]]] = {
 }
 
 
+def run_dialect(context: dg.AssetExecutionContext, config: Any) -> RawDialect:
+    """The export dialect of this run: the raw step's run config, then this step's over it,
+    so that a dialect given once (for the raw step) also parses the values in staging."""
+    ops = (context.run.run_config or {}).get("ops", {})
+    raw_config = (ops.get("customer_analytics_raw") or {}).get("config") or {}
+    dialect = RawDialect.parse(
+        raw_config.get("raw_format"),
+        raw_config.get("raw_format_overrides"),
+        raw_config.get("raw_column_mapping"),
+    )
+    return dialect.merged_with(config.dialect())
+
+
 def _failures(run_results: dict[str, Any]) -> list[str]:
     return [
         f"{result['unique_id']}: {result.get('status')}: {(result.get('message') or '').strip()}"
