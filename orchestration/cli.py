@@ -319,7 +319,13 @@ def main(argv: list[str] | None = None) -> int:
     _add_validate(sub)
     _add_bench(sub)
     args = parser.parse_args(argv)
-    return args.handler(args)
+    from orchestration.lib.settings import SettingError
+
+    try:
+        return args.handler(args)
+    except SettingError as exc:  # a bad environment variable: one sentence, no traceback
+        print(f"customer-analytics {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

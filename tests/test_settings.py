@@ -180,3 +180,24 @@ def test_good_settings_are_normalised() -> None:
     assert settings.raw_dialect.as_vars()["raw_column_mapping"] == {
         "orders": {"Bestellnummer": "order_id"}
     }
+
+
+def test_the_cli_refuses_a_bad_environment_setting_in_one_sentence(tmp_path) -> None:
+    import os
+    import subprocess
+
+    from conftest import BIN
+
+    done = subprocess.run(
+        [str(BIN / "customer-analytics"), "validate"],
+        env={**os.environ, "CUSTOMER_ANALYTICS_MEMORY_LIMIT": "4GB; drop"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "customer-analytics validate: error: Setting CUSTOMER_ANALYTICS_MEMORY_LIMIT is "
+        "'4GB; drop': give a size such as 4GB or 512MB."
+    )
