@@ -14,6 +14,7 @@
     ["loyalty_joined_at >= future_limit", "future_timestamp", "loyalty_joined_at"],
     ["consent_updated_at >= future_limit", "future_timestamp", "consent_updated_at"],
 ] -%}
+{%- set fmt = raw_format('customers') -%}
 
 with
 
@@ -45,15 +46,15 @@ parsed as (
         lower({{ clean_text('email') }}) as email,
         {{ clean_text('first_name') }} as first_name,
         {{ clean_text('last_name') }} as last_name,
-        {{ try_cast_text(clean_text('birth_date'), 'date') }} as birth_date,
+        {{ parse_date(clean_text('birth_date'), fmt) }} as birth_date,
         upper({{ clean_text('country_code') }}) as country_code,
         {{ clean_text('city') }} as city,
-        {{ parse_timestamp_utc(clean_text('signup_at')) }} as signup_at,
+        {{ parse_timestamp(clean_text('signup_at'), fmt) }} as signup_at,
         lower({{ clean_text('acquisition_channel') }}) as acquisition_channel,
         {{ clean_text('referred_by_customer_id') }} as referred_by_customer_id,
-        {{ parse_timestamp_utc(clean_text('loyalty_joined_at')) }} as loyalty_joined_at,
+        {{ parse_timestamp(clean_text('loyalty_joined_at'), fmt) }} as loyalty_joined_at,
         {{ parse_boolean('marketing_consent') }} as has_marketing_consent,
-        {{ parse_timestamp_utc(clean_text('consent_updated_at')) }} as consent_updated_at,
+        {{ parse_timestamp(clean_text('consent_updated_at'), fmt) }} as consent_updated_at,
         {{ clean_text('birth_date') }} as birth_date_text,
         {{ clean_text('signup_at') }} as signup_at_text,
         {{ clean_text('loyalty_joined_at') }} as loyalty_joined_at_text,
@@ -69,8 +70,10 @@ parsed as (
 with_country as (
     select
         parsed.*,
-        country_codes.country_code as known_country_code
+        country_codes.country_code as known_country_code,
+        reference_dates.reference_date
     from parsed
+    cross join reference_dates
     left join country_codes on parsed.country_code = country_codes.country_code
 ),
 
@@ -79,16 +82,21 @@ row_checked as (
         *,
         {{ first_failed_check([
             ["customer_id is null", "missing_key", "customer_id"],
+            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
             ["signup_at_text is null", "missing_value", "signup_at"],
             ["signup_at is null", "unparseable_value", "signup_at"],
+            ["signup_at < " ~ earliest_valid_timestamp(), "out_of_range", "signup_at"],
             ["acquisition_channel is null", "missing_value", "acquisition_channel"],
             ["acquisition_channel not in ('organic_search', 'paid_search', 'social', 'email', 'referral', 'affiliate', 'direct')", "invalid_enum", "acquisition_channel"],
             ["marketing_consent_text is null", "missing_value", "marketing_consent"],
             ["has_marketing_consent is null", "unparseable_value", "marketing_consent"],
             ["birth_date_text is not null and birth_date is null", "unparseable_value", "birth_date"],
-            ["birth_date < cast('1900-01-01' as date) or birth_date > cast(signup_at as date)", "out_of_range", "birth_date"],
+            ["birth_date < cast('1900-01-01' as date) or birth_date > cast(signup_at as date) or birth_date > reference_date", "out_of_range", "birth_date"],
+            ["not " ~ is_valid_key('referred_by_customer_id'), "invalid_value", "referred_by_customer_id"],
             ["loyalty_joined_at_text is not null and loyalty_joined_at is null", "unparseable_value", "loyalty_joined_at"],
+            ["loyalty_joined_at < " ~ earliest_valid_timestamp(), "out_of_range", "loyalty_joined_at"],
             ["consent_updated_at_text is not null and consent_updated_at is null", "unparseable_value", "consent_updated_at"],
+            ["consent_updated_at < " ~ earliest_valid_timestamp(), "out_of_range", "consent_updated_at"],
             ["email is not null and email not like '%_@_%'", "invalid_value", "email"],
             ["country_code is not null and known_country_code is null", "invalid_enum", "country_code"],
         ]) }}
@@ -97,10 +105,9 @@ row_checked as (
 
 cross_checked as (
     select
-        row_checked.*,
-        {{ future_timestamp_limit() }} as future_limit
+        *,
+        {{ future_timestamp_limit('reference_date') }} as future_limit
     from row_checked
-    cross join reference_dates
 ),
 
 final as (

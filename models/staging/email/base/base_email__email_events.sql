@@ -14,6 +14,7 @@
     ["occurred_at >= future_limit", "future_timestamp", "occurred_at"],
     ["is_unknown_customer", "unknown_customer", "customer_id"],
 ] -%}
+{%- set fmt = raw_format('email_events') -%}
 
 with
 
@@ -31,7 +32,7 @@ raw_email_events_to_judge as (
     {{ raw_rows_to_rejudge(
         'raw_email_events',
         clean_text('event_id'),
-        parse_timestamp_utc(clean_text('occurred_at')),
+        parse_timestamp(clean_text('occurred_at'), fmt),
         'event_id',
         incremental_cutoff('occurred_at', where='rejection_reason is null')
     ) }}
@@ -60,7 +61,7 @@ parsed as (
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_text('campaign_id') }} as campaign_id,
         lower({{ clean_text('event_type') }}) as event_type,
-        {{ parse_timestamp_utc(clean_text('occurred_at')) }} as occurred_at,
+        {{ parse_timestamp(clean_text('occurred_at'), fmt) }} as occurred_at,
         {{ clean_text('occurred_at') }} as occurred_at_text,
         {{ raw_row(raw_columns) }} as raw_row,
         source_row_count,
@@ -74,12 +75,16 @@ row_checked as (
         *,
         {{ first_failed_check([
             ["event_id is null", "missing_key", "event_id"],
+            ["not " ~ is_valid_key('event_id'), "invalid_value", "event_id"],
             ["customer_id is null", "missing_value", "customer_id"],
+            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
             ["campaign_id is null", "missing_value", "campaign_id"],
+            ["not " ~ is_valid_key('campaign_id'), "invalid_value", "campaign_id"],
             ["event_type is null", "missing_value", "event_type"],
             ["event_type not in ('sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed')", "invalid_enum", "event_type"],
             ["occurred_at_text is null", "missing_value", "occurred_at"],
             ["occurred_at is null", "unparseable_value", "occurred_at"],
+            ["occurred_at < " ~ earliest_valid_timestamp(), "out_of_range", "occurred_at"],
         ]) }}
     from parsed
 ),

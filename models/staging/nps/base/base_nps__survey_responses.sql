@@ -13,6 +13,7 @@
     ["is_unknown_customer", "unknown_customer", "customer_id"],
     ["is_unknown_order", "unknown_order", "order_id"],
 ] -%}
+{%- set fmt = raw_format('survey_responses') -%}
 
 with
 
@@ -47,8 +48,8 @@ parsed as (
         {{ clean_text('response_id') }} as response_id,
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_text('order_id') }} as order_id,
-        {{ parse_timestamp_utc(clean_text('submitted_at')) }} as submitted_at,
-        {{ try_cast_text(clean_text('score'), dbt.type_bigint()) }} as score,
+        {{ parse_timestamp(clean_text('submitted_at'), fmt) }} as submitted_at,
+        {{ parse_integer(clean_text('score')) }} as score,
         {{ clean_text('comment') }} as comment_text,
         lower({{ clean_text('survey_channel') }}) as survey_channel,
         {{ clean_text('submitted_at') }} as submitted_at_text,
@@ -65,8 +66,12 @@ row_checked as (
         *,
         {{ first_failed_check([
             ["response_id is null", "missing_key", "response_id"],
+            ["not " ~ is_valid_key('response_id'), "invalid_value", "response_id"],
+            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
+            ["not " ~ is_valid_key('order_id'), "invalid_value", "order_id"],
             ["submitted_at_text is null", "missing_value", "submitted_at"],
             ["submitted_at is null", "unparseable_value", "submitted_at"],
+            ["submitted_at < " ~ earliest_valid_timestamp(), "out_of_range", "submitted_at"],
             ["score_text is null", "missing_value", "score"],
             ["score is null", "unparseable_value", "score"],
             ["score < 0 or score > 10", "out_of_range", "score"],

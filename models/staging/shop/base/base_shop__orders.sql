@@ -17,6 +17,9 @@
     ["ordered_at >= future_limit", "future_timestamp", "ordered_at"],
     ["is_unknown_customer", "unknown_customer", "customer_id"],
 ] -%}
+{%- set fmt = raw_format('orders') -%}
+{#- the largest decimal(18, 2): a EUR amount beyond it is out_of_range -#}
+{%- set max_amount = '9999999999999999.99' -%}
 
 with
 
@@ -34,7 +37,7 @@ raw_orders_to_judge as (
     {{ raw_rows_to_rejudge(
         'raw_orders',
         clean_text('order_id'),
-        parse_timestamp_utc(clean_text('ordered_at')),
+        parse_timestamp(clean_text('ordered_at'), fmt),
         'order_id',
         incremental_cutoff('ordered_at', where='rejection_reason is null')
     ) }}
@@ -68,14 +71,14 @@ parsed as (
     select
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,
-        {{ parse_timestamp_utc(clean_text('ordered_at')) }} as ordered_at,
+        {{ parse_timestamp(clean_text('ordered_at'), fmt) }} as ordered_at,
         lower({{ clean_text('status') }}) as status,
         lower({{ clean_text('sales_channel') }}) as sales_channel,
         upper({{ clean_text('currency') }}) as currency,
-        {{ try_cast_text(clean_text('gross_amount'), 'decimal(18, 2)') }} as gross_amount,
-        {{ try_cast_text(clean_text('discount_amount'), 'decimal(18, 2)') }} as discount_amount,
-        {{ try_cast_text(clean_text('shipping_amount'), 'decimal(18, 2)') }} as shipping_amount,
-        {{ try_cast_text(clean_text('item_count'), dbt.type_bigint()) }} as item_count,
+        {{ parse_amount(clean_text('gross_amount'), fmt) }} as gross_amount,
+        {{ parse_amount(clean_text('discount_amount'), fmt) }} as discount_amount,
+        {{ parse_amount(clean_text('shipping_amount'), fmt) }} as shipping_amount,
+        {{ parse_integer(clean_text('item_count')) }} as item_count,
         {{ clean_text('ordered_at') }} as ordered_at_text,
         {{ clean_text('gross_amount') }} as gross_amount_text,
         {{ clean_text('discount_amount') }} as discount_amount_text,
@@ -88,10 +91,15 @@ parsed as (
     from collapsed
 ),
 
+{# In EUR, rounded half away from zero to the cent, computed as decimal(38, 2) so that no
+    amount can overflow here; final keeps those that fit decimal(18, 2). #}
 converted as (
     select
         parsed.*,
-        fx_rates.eur_per_unit
+        fx_rates.eur_per_unit,
+        round(cast(parsed.gross_amount as decimal(38, 2)) * fx_rates.eur_per_unit, 2) as gross_amount_eur_wide,
+        round(cast(parsed.discount_amount as decimal(38, 2)) * fx_rates.eur_per_unit, 2) as discount_amount_eur_wide,
+        round(cast(parsed.shipping_amount as decimal(38, 2)) * fx_rates.eur_per_unit, 2) as shipping_amount_eur_wide
     from parsed
     left join fx_rates on parsed.currency = fx_rates.currency
 ),
@@ -101,9 +109,12 @@ row_checked as (
         *,
         {{ first_failed_check([
             ["order_id is null", "missing_key", "order_id"],
+            ["not " ~ is_valid_key('order_id'), "invalid_value", "order_id"],
             ["customer_id is null", "missing_value", "customer_id"],
+            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
             ["ordered_at_text is null", "missing_value", "ordered_at"],
             ["ordered_at is null", "unparseable_value", "ordered_at"],
+            ["ordered_at < " ~ earliest_valid_timestamp(), "out_of_range", "ordered_at"],
             ["status is null", "missing_value", "status"],
             ["status not in ('completed', 'returned', 'cancelled')", "invalid_enum", "status"],
             ["sales_channel is null", "missing_value", "sales_channel"],
@@ -121,8 +132,11 @@ row_checked as (
             ["gross_amount < 0", "negative_amount", "gross_amount"],
             ["discount_amount < 0", "negative_amount", "discount_amount"],
             ["shipping_amount < 0", "negative_amount", "shipping_amount"],
+            ["abs(gross_amount_eur_wide) > " ~ max_amount, "out_of_range", "gross_amount"],
+            ["abs(discount_amount_eur_wide) > " ~ max_amount, "out_of_range", "discount_amount"],
+            ["abs(shipping_amount_eur_wide) > " ~ max_amount, "out_of_range", "shipping_amount"],
             ["discount_amount > gross_amount", "out_of_range", "discount_amount"],
-            ["item_count < 1", "out_of_range", "item_count"],
+            ["item_count < 1 or item_count > " ~ max_count_value(), "out_of_range", "item_count"],
         ]) }}
     from converted
 ),
@@ -148,9 +162,12 @@ final as (
         gross_amount,
         discount_amount,
         shipping_amount,
-        round(gross_amount * eur_per_unit, 2) as gross_amount_eur,
-        round(discount_amount * eur_per_unit, 2) as discount_amount_eur,
-        round(shipping_amount * eur_per_unit, 2) as shipping_amount_eur,
+        {% for amount in ['gross_amount', 'discount_amount', 'shipping_amount'] -%}
+        case
+            when abs({{ amount }}_eur_wide) <= {{ max_amount }}
+                then cast({{ amount }}_eur_wide as decimal(18, 2))
+        end as {{ amount }}_eur,
+        {% endfor -%}
         item_count,
         {{ validation_outcome(cross_row_checks) }},
         source_row_count,

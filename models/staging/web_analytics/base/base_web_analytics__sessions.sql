@@ -18,6 +18,7 @@
     ["is_unknown_customer", "unknown_customer", "customer_id"],
     ["is_unknown_order", "unknown_order", "order_id"],
 ] -%}
+{%- set fmt = raw_format('sessions') -%}
 
 with
 
@@ -35,7 +36,7 @@ raw_sessions_to_judge as (
     {{ raw_rows_to_rejudge(
         'raw_sessions',
         clean_text('session_id'),
-        parse_timestamp_utc(clean_text('started_at')),
+        parse_timestamp(clean_text('started_at'), fmt),
         'session_id',
         incremental_cutoff('started_at', where='rejection_reason is null')
     ) }}
@@ -67,9 +68,9 @@ parsed as (
         {{ clean_text('session_id') }} as session_id,
         {{ clean_text('anonymous_id') }} as anonymous_id,
         {{ clean_text('customer_id') }} as customer_id,
-        {{ parse_timestamp_utc(clean_text('started_at')) }} as started_at,
-        {{ try_cast_text(clean_text('duration_seconds'), dbt.type_bigint()) }} as duration_seconds,
-        {{ try_cast_text(clean_text('pageviews'), dbt.type_bigint()) }} as pageviews,
+        {{ parse_timestamp(clean_text('started_at'), fmt) }} as started_at,
+        {{ parse_integer(clean_text('duration_seconds')) }} as duration_seconds,
+        {{ parse_integer(clean_text('pageviews')) }} as pageviews,
         lower({{ clean_text('traffic_source') }}) as traffic_source,
         lower({{ clean_text('device') }}) as device,
         {{ clean_text('landing_page') }} as landing_page,
@@ -89,9 +90,14 @@ row_checked as (
         *,
         {{ first_failed_check([
             ["session_id is null", "missing_key", "session_id"],
+            ["not " ~ is_valid_key('session_id'), "invalid_value", "session_id"],
             ["anonymous_id is null", "missing_value", "anonymous_id"],
+            ["not " ~ is_valid_key('anonymous_id'), "invalid_value", "anonymous_id"],
+            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
+            ["not " ~ is_valid_key('order_id'), "invalid_value", "order_id"],
             ["started_at_text is null", "missing_value", "started_at"],
             ["started_at is null", "unparseable_value", "started_at"],
+            ["started_at < " ~ earliest_valid_timestamp(), "out_of_range", "started_at"],
             ["duration_seconds_text is null", "missing_value", "duration_seconds"],
             ["duration_seconds is null", "unparseable_value", "duration_seconds"],
             ["pageviews_text is null", "missing_value", "pageviews"],
@@ -100,8 +106,8 @@ row_checked as (
             ["traffic_source not in ('organic_search', 'paid_search', 'social', 'email', 'referral', 'affiliate', 'direct')", "invalid_enum", "traffic_source"],
             ["device is null", "missing_value", "device"],
             ["device not in ('desktop', 'mobile', 'tablet')", "invalid_enum", "device"],
-            ["duration_seconds < 0", "out_of_range", "duration_seconds"],
-            ["pageviews < 1", "out_of_range", "pageviews"],
+            ["duration_seconds < 0 or duration_seconds > " ~ max_count_value(), "out_of_range", "duration_seconds"],
+            ["pageviews < 1 or pageviews > " ~ max_count_value(), "out_of_range", "pageviews"],
         ]) }}
     from parsed
 ),
