@@ -262,7 +262,10 @@ AMOUNTS = [
             ("10.5", ACCEPTED, Decimal("10.50")),
             ("+0.99", ACCEPTED, Decimal("0.99")),
             ("0", ACCEPTED, Decimal("0.00")),
-            ("8500000000.00", ACCEPTED, Decimal("8500000000.00"), (("currency", "GBP"),)),
+            # var max_amount_eur (default 1,000,000,000): at most that in EUR is accepted
+            ("850000000.00", ACCEPTED, Decimal("850000000.00"), (("currency", "GBP"),)),
+            ("1000000000.00", ACCEPTED, Decimal("1000000000.00")),
+            ("1000000000.01", RANGE),
         ],
     ),
     Case(

@@ -24,6 +24,7 @@
         'nps_segment_window_months': {'kind': 'int', 'default': 12, 'min': 1, 'max': 120},
         'nps_promoter_min_score': {'kind': 'int', 'default': 9, 'min': 1, 'max': 10},
         'nps_passive_min_score': {'kind': 'int', 'default': 7, 'min': 1, 'max': 10},
+        'max_amount_eur': {'kind': 'int', 'default': 1000000000, 'min': 1, 'max': 999999999999},
         'rejection_alarm_share': {'kind': 'share', 'default': 0.5},
         'rejection_alarm_min_rows': {'kind': 'int', 'default': 20, 'min': 1, 'max': 1000000000},
     }) }}

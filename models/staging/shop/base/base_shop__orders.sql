@@ -18,8 +18,9 @@
     ["is_unknown_customer", "unknown_customer", "customer_id"],
 ] -%}
 {%- set fmt = raw_format('orders') -%}
-{#- the largest decimal(18, 2): a EUR amount beyond it is out_of_range -#}
-{%- set max_amount = '9999999999999999.99' -%}
+{#- a EUR amount beyond var max_amount_eur is out_of_range: it could not be real, and sums
+    of such amounts would overflow the marts' decimal(18, 2) -#}
+{%- set max_amount = setting('max_amount_eur') -%}
 
 with
 
