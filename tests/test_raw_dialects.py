@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import BIN, DbtResult, run_dbt
 from export_dialects import (
@@ -362,3 +363,16 @@ def test_iso_and_german_exports_build_the_same_marts(
     difference = first_difference(iso, german)
     assert difference is None, difference
     assert quarantine_counts(iso) == quarantine_counts(german)
+
+    # the Great Expectations raw suites read the dialect the build recorded: the German raw
+    # text parses there too, and the same rules fail when the dialect is taken away
+    from orchestration.lib.quality.suites import SUITES
+    from orchestration.lib.quality.validate import run_suite
+
+    for suite in (name for name in SUITES if name.startswith("raw_")):
+        outcome = run_suite(suite, german.database)
+        assert not outcome.skipped and outcome.failures == [], (suite, outcome.messages())
+    with duckdb.connect(str(german.database)) as con:
+        con.execute("update staging.raw_source_state set raw_format = '{}'")
+    outcome = run_suite("raw_orders", german.database)
+    assert {failure.column for failure in outcome.failures} >= {"ordered_at", "gross_amount"}

@@ -19,6 +19,7 @@ the README ("Data quality"). GX is imported only when a suite is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -67,6 +68,40 @@ TIMESTAMP = (
     + "$"
 )
 INTEGER = "^" + BLANKS + "[0-9]+" + BLANKS + "$"
+
+_STRPTIME_FIELDS = {
+    "%d": "[0-9]{1,2}",
+    "%m": "[0-9]{1,2}",
+    "%Y": "[0-9]{4}",
+    "%H": "[0-9]{1,2}",
+    "%M": "[0-9]{2}",
+    "%S": "[0-9]{2}",
+}
+
+
+def value_regex(kind: str, fmt: dict[str, str] | None = None) -> str:
+    """The raw text staging can parse as `kind` (timestamp, date, amount, integer) in the
+    export dialect `fmt` (the table's raw_format, as recorded by the build; None: defaults)."""
+    fmt = fmt or {}
+    if kind == "integer":
+        return INTEGER
+    if kind == "amount":
+        decimal = fmt.get("decimal_separator", ".")
+        thousands = fmt.get("thousands_separator", "")
+        if decimal == "." and not thousands:
+            return NUMBER
+        whole = "[0-9]+"
+        if thousands:
+            whole = f"(?:[0-9]+|[0-9]{{1,3}}(?:[{thousands}][0-9]{{3}})+)"
+        return "^" + BLANKS + rf"[-+]?{whole}(?:[{decimal}][0-9]+)?" + BLANKS + "$"
+    pattern = fmt.get("timestamp_format" if kind == "timestamp" else "date_format", "")
+    if not pattern:
+        return TIMESTAMP
+    parts = [
+        _STRPTIME_FIELDS.get(token, f"[{token}]")
+        for token in re.findall(r"%[dmYHMS]|.", pattern, flags=re.DOTALL)
+    ]
+    return "^" + BLANKS + "".join(parts) + BLANKS + "$"
 
 
 @dataclass(frozen=True)
@@ -189,7 +224,9 @@ def raw_contract_columns(table: str) -> tuple[str, ...]:
     raise KeyError(f"{table} is not in {path}")
 
 
-def _raw_suite(table: str, parsed: dict[str, str]) -> Suite:
+def _raw_suite(table: str, parsed: dict[str, str], fmt: dict[str, str] | None) -> Suite:
+    """A raw table's suite; `parsed` maps columns to their kind, whose values must parse in
+    the table's export dialect `fmt`."""
     source, key = RAW_SOURCES[table]
     row_rules = [
         _not_null(
@@ -199,8 +236,12 @@ def _raw_suite(table: str, parsed: dict[str, str]) -> Suite:
             mostly=1 - KEY_NULL_SHARE,
         ),
         *(
-            _matches(column, regex, f"at least {PARSEABLE_SHARE:.0%} of {column} values parse")
-            for column, regex in parsed.items()
+            _matches(
+                column,
+                value_regex(kind, fmt),
+                f"at least {PARSEABLE_SHARE:.0%} of {column} values parse",
+            )
+            for column, kind in parsed.items()
         ),
     ]
     return Suite(
@@ -219,44 +260,47 @@ def _raw_suite(table: str, parsed: dict[str, str]) -> Suite:
     )
 
 
-def raw_customers() -> Suite:
+def raw_customers(fmt: dict[str, str] | None = None) -> Suite:
     """CRM export: contract columns, volume, keys, parseable dates."""
     return _raw_suite(
         "customers",
-        {"signup_at": TIMESTAMP, "birth_date": TIMESTAMP, "consent_updated_at": TIMESTAMP},
+        {"signup_at": "timestamp", "birth_date": "date", "consent_updated_at": "timestamp"},
+        fmt,
     )
 
 
-def raw_orders() -> Suite:
+def raw_orders(fmt: dict[str, str] | None = None) -> Suite:
     """Shop export: contract columns, volume, keys, parseable timestamps and amounts."""
     return _raw_suite(
         "orders",
         {
-            "ordered_at": TIMESTAMP,
-            "gross_amount": NUMBER,
-            "discount_amount": NUMBER,
-            "shipping_amount": NUMBER,
-            "item_count": INTEGER,
+            "ordered_at": "timestamp",
+            "gross_amount": "amount",
+            "discount_amount": "amount",
+            "shipping_amount": "amount",
+            "item_count": "integer",
         },
+        fmt,
     )
 
 
-def raw_sessions() -> Suite:
+def raw_sessions(fmt: dict[str, str] | None = None) -> Suite:
     """Web sessions: contract columns, volume, keys, parseable start times and counts."""
     return _raw_suite(
         "sessions",
-        {"started_at": TIMESTAMP, "duration_seconds": INTEGER, "pageviews": INTEGER},
+        {"started_at": "timestamp", "duration_seconds": "integer", "pageviews": "integer"},
+        fmt,
     )
 
 
-def raw_survey_responses() -> Suite:
+def raw_survey_responses(fmt: dict[str, str] | None = None) -> Suite:
     """NPS responses: contract columns, volume, keys, parseable times and scores."""
-    return _raw_suite("survey_responses", {"submitted_at": TIMESTAMP, "score": INTEGER})
+    return _raw_suite("survey_responses", {"submitted_at": "timestamp", "score": "integer"}, fmt)
 
 
-def raw_email_events() -> Suite:
+def raw_email_events(fmt: dict[str, str] | None = None) -> Suite:
     """Email events: contract columns, volume, keys, parseable times."""
-    return _raw_suite("email_events", {"occurred_at": TIMESTAMP})
+    return _raw_suite("email_events", {"occurred_at": "timestamp"}, fmt)
 
 
 _REFERENCE_DATE = "(select max(reference_date) from staging.stg_shop__reference_date)"
