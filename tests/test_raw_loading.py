@@ -245,3 +245,68 @@ def test_csv_and_parquet_of_the_same_data_give_identical_staging(tmp_path: Path,
     )
     assert from_csv.query(report) == from_parquet.query(report)
     assert from_csv.query("select sum(rows_quarantined) from marts.rpt_data_quality")[0][0] > 0
+
+
+def _rewrite(source: Path, target: Path, column: str, change) -> None:
+    """`source` as CSV with `change` applied to every non-empty value of `column`."""
+    with source.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    index = rows[0].index(column)
+    for row in rows[1:]:
+        if row[index]:
+            row[index] = change(row[index])
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "data" / "raw"
+
+
+def test_decimal_commas_with_default_settings_stop_the_build_with_the_fix(
+    tmp_path: Path, dbt_build
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SHIPPED / "customers.csv", raw / "customers.csv")
+    _rewrite(
+        SHIPPED / "orders.csv", raw / "orders.csv", "gross_amount", lambda v: v.replace(".", ",")
+    )
+    result = dbt_build(raw_data_path=str(raw))
+    assert result.returncode != 0
+    said = " ".join(result.output.split())  # dbt wraps long messages
+    with (raw / "orders.csv").open(encoding="utf-8") as handle:
+        orders = sum(1 for _ in csv.reader(handle)) - 1
+    assert (
+        f"Raw file {raw}/orders.csv: {orders} of {orders} rows (100.0 %) were quarantined as "
+        "unparseable_value in column gross_amount, e.g. '"
+    ) in said
+    assert "Values look like decimal commas: set var raw_format: {decimal_separator: ','}" in said
+    # nothing downstream of the orders was built, and the failed build publishes nothing
+    # (make build stops at dbt; Dagster's publish step waits for every mart)
+    built = {
+        name
+        for (name,) in result.query(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        )
+    }
+    assert not built & {"fct_orders", "dim_customers", "rpt_kpis_monthly", "rpt_data_quality"}
+
+
+def test_the_alarm_never_shows_values_of_a_personal_data_column(tmp_path: Path, dbt_build) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SHIPPED / "orders.csv", raw / "orders.csv")
+    birth_dates = []
+
+    def german(value: str) -> str:
+        year, month, day = value.split("-")
+        birth_dates.append(f"{day}.{month}.{year}")
+        return birth_dates[-1]
+
+    _rewrite(SHIPPED / "customers.csv", raw / "customers.csv", "birth_date", german)
+    result = dbt_build(select=["+base_crm__customers"], raw_data_path=str(raw))
+    assert result.returncode != 0
+    said = " ".join(result.output.split())
+    assert "were quarantined as unparseable_value in column birth_date (values not shown:" in said
+    assert "Values look like German dates" in said  # the hint, from values it does not show
+    assert not any(value in result.output for value in birth_dates[:200])

@@ -36,8 +36,9 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set personal = column in contract_columns -%}
+    {#- a few offending values: they tell which setting fixes it; shown unless personal -#}
     {%- set samples = [] -%}
-    {%- if not personal and modules.re.match('^[a-z_]+$', column) -%}
+    {%- if modules.re.match('^[a-z_]+$', column) -%}
         {%- set found = run_query(
             "select value from (select distinct json_extract_string(raw_values, '$." ~ column
             ~ "') as value from " ~ this ~ " where rejection_reason = " ~ sql_string(reason)
@@ -76,8 +77,8 @@
         "Raw file " ~ (files | join(', ') or table_name) ~ ": " ~ rejected ~ " of " ~ total
         ~ " rows (" ~ ((100.0 * rejected / total) | round(1)) ~ " %) were quarantined as "
         ~ reason ~ " in column " ~ column
-        ~ (", e.g. " ~ samples | join(', ') if samples else
-            (" (values not shown: personal data)" if personal else ""))
+        ~ (" (values not shown: personal data)" if personal
+            else (", e.g. " ~ samples | join(', ') if samples else ""))
         ~ ". " ~ hint ~ " Nothing was published; this alarm fires at var rejection_alarm_share ("
         ~ share ~ ") of a table's rows.") }}
 {%- endmacro %}
