@@ -96,6 +96,13 @@
         {%- endif -%}
         {%- do by_name.update({column_name: name}) -%}
     {%- endfor -%}
+    {#- the header names that are contract columns (or mapped): the only ones an error shows -#}
+    {%- set known = [] -%}
+    {%- for name in header -%}
+        {%- if fmt.columns.get(name | trim | lower, name | trim | lower) in contract_names -%}
+            {%- do known.append(name | trim) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set missing_optional = [] -%}
     {%- for column in contract.columns -%}
         {%- if column.name not in by_name -%}
@@ -103,9 +110,11 @@
                 {{ exceptions.raise_compiler_error(
                     "Raw file " ~ file ~ " has no column '" ~ column.name ~ "', which the raw "
                     ~ "data contract requires (" ~ contract.yaml ~ "). Add or rename that column "
-                    ~ "in the file's header, or map it with var raw_column_mapping; columns found"
-                    ~ (" (delimiter '" ~ csv.delimiter_label ~ "')" if is_csv else "") ~ ": "
-                    ~ (header | join(', ')) ~ ".") }}
+                    ~ "in the file's header, or map it with var raw_column_mapping; contract columns "
+                    ~ "found" ~ (" (delimiter '" ~ csv.delimiter_label ~ "')" if is_csv else "")
+                    ~ ": " ~ (known | join(', ') or 'none') ~ (" and " ~ (header | length - known | length)
+                    ~ " other column(s), not shown: a file without a header row would show data"
+                    if header | length > known | length else "") ~ ".") }}
             {%- endif -%}
             {%- do missing_optional.append(column.name) -%}
         {%- endif -%}
@@ -129,7 +138,7 @@
         select
         {%- for column in contract.columns %}
             {%- if column.name in by_name %}
-            cast({{ adapter.quote(by_name[column.name]) }} as {{ dbt.type_string() }}) as {{ column.name }},
+            cast({{ '"' ~ by_name[column.name] | replace('"', '""') ~ '"' }} as {{ dbt.type_string() }}) as {{ column.name }},
             {%- else %}
             cast(null as {{ dbt.type_string() }}) as {{ column.name }},
             {%- endif %}

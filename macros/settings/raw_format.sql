@@ -29,7 +29,8 @@
             (project, 'CUSTOMER_ANALYTICS_RAW_FORMAT', 'raw_format'),
             (overrides_all, 'CUSTOMER_ANALYTICS_RAW_FORMAT_OVERRIDES', 'raw_format_overrides'),
             (mapping_all, 'CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING', 'raw_column_mapping')] -%}
-        {%- set given = var(var_name, {}) or {} -%}
+        {%- set given = var(var_name, {}) -%}
+        {%- set given = {} if given is none else given -%}
         {%- if given is not mapping -%}
             {{ exceptions.raise_compiler_error("Setting " ~ var_name ~ " (dbt var) is '"
                 ~ (given | string)[:60] ~ "': it must be a mapping, e.g. "
@@ -98,6 +99,11 @@
             ~ result.decimal_separator ~ "').") }}
     {%- endif -%}
 
+    {%- for key in ['timestamp_format', 'date_format', 'timezone', 'encoding'] -%}
+        {%- if modules.re.search('[\x00-\x1f\x7f]', result[key]) -%}
+            {{ raw_format_error(where, key, result, "it must not contain control characters.") }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set ts = result.timestamp_format -%}
     {%- if ts != '' and not (
             modules.re.match('^(%[dmYHMS]|[ .:/T-])+$', ts)
@@ -136,11 +142,24 @@
     {%- for header, column in mapping.items() -%}
         {%- if header is not string or column is not string
                 or modules.re.search('[\x00-\x1f\x7f]', header)
+                or modules.re.search('[\x00-\x1f\x7f]', column)
                 or not modules.re.match('^[a-z_]+$', column) -%}
             {{ exceptions.raise_compiler_error("Setting raw_column_mapping." ~ table_name
                 ~ " (dbt var) maps '" ~ (header | string)[:60] ~ "' to '" ~ (column | string)[:60]
                 ~ "': map a file header (text without control characters) to a contract column "
                 ~ "name, e.g. {Bestellnummer: order_id}.") }}
+        {%- endif -%}
+        {%- if execute -%}
+            {%- set contract_names = [] -%}
+            {%- for node in graph.sources.values() if node.name == table_name -%}
+                {%- do contract_names.extend(node.columns.keys() | list) -%}
+            {%- endfor -%}
+            {%- if column not in contract_names -%}
+                {{ exceptions.raise_compiler_error("Setting raw_column_mapping." ~ table_name
+                    ~ " (dbt var) maps '" ~ (header | string)[:60] ~ "' to '" ~ column
+                    ~ "', which is not a column of the raw data contract; its columns are "
+                    ~ contract_names | join(', ') ~ ".") }}
+            {%- endif -%}
         {%- endif -%}
         {%- do columns.update({header | trim | lower: column}) -%}
     {%- endfor -%}

@@ -69,7 +69,7 @@
         {%- else -%}
             {%- set value = none -%}
         {%- endif -%}
-        {%- if value is none or value <= 0 or value > 1 -%}
+        {%- if value is none or value != value or value <= 0 or value > 1 -%}
             {{ exceptions.raise_compiler_error(problem ~ ": it must be a number above 0 and at "
                 ~ "most 1 (a share of rows, e.g. 0.5).") }}
         {%- endif -%}
@@ -107,9 +107,10 @@
                 ~ "(text), or empty for the shipped sample data.") }}
         {%- endif -%}
         {%- set text = given | trim -%}
-        {%- if modules.re.search('[\x00-\x1f\x7f]', text) or text | length > 1024 -%}
+        {%- if modules.re.search('[\x00-\x1f\x7f\\\\]', text) or text | length > 1024 -%}
             {{ exceptions.raise_compiler_error(problem ~ ": a directory path must be at most "
-                ~ "1024 characters with no control characters (tabs, line breaks, NUL).") }}
+                ~ "1024 characters with no control characters (tabs, line breaks, NUL) and no "
+                ~ "backslash.") }}
         {%- endif -%}
         {{ return(text.rstrip('/') if text not in ['/'] else text) }}
     {%- endif -%}
@@ -120,10 +121,10 @@
 {#- CUSTOMER_ANALYTICS_LANDING_DIR, validated like var raw_data_path ('' when unset). -#}
 {% macro landing_dir_from_env() -%}
     {%- set text = env_var('CUSTOMER_ANALYTICS_LANDING_DIR', '') | trim -%}
-    {%- if modules.re.search('[\x00-\x1f\x7f]', text) or text | length > 1024 -%}
+    {%- if modules.re.search('[\x00-\x1f\x7f\\\\]', text) or text | length > 1024 -%}
         {{ exceptions.raise_compiler_error("Setting CUSTOMER_ANALYTICS_LANDING_DIR is '"
             ~ modules.re.sub('[\x00-\x1f\x7f]', '?', text[:60]) ~ "': a path must be 1 to 1024 "
-            ~ "characters with no control characters (tabs, line breaks, NUL).") }}
+            ~ "characters with no control characters (tabs, line breaks, NUL) and no backslash.") }}
     {%- endif -%}
     {{ return(text.rstrip('/') if text not in ['/'] else text) }}
 {%- endmacro %}

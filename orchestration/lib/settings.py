@@ -14,6 +14,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import available_timezones
@@ -69,6 +70,38 @@ _TEMP_SIZE = re.compile(
 _CRON_FIELD = re.compile(r"^[0-9*/,-]{1,40}$")
 
 
+RAW_SOURCES: dict[str, str] = {
+    "customers": "crm",
+    "orders": "shop",
+    "sessions": "web_analytics",
+    "survey_responses": "nps",
+    "email_events": "email",
+}
+"""Raw table -> the dbt source whose YAML (models/staging/<source>/) holds its contract."""
+
+
+@cache
+def contract_columns(table: str) -> tuple[str, ...]:
+    """The raw data contract's columns of `table`, in order (models/staging/<source>/)."""
+    import yaml
+
+    source = RAW_SOURCES[table]
+    path = REPO_ROOT / "models" / "staging" / source / f"_{source}__sources.yml"
+    for declared in yaml.safe_load(path.read_text())["sources"]:
+        for declared_table in declared["tables"]:
+            if declared_table["name"] == table:
+                return tuple(column["name"] for column in declared_table["columns"])
+    raise KeyError(f"{table} is not in {path}")
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """The IANA names dbt's validation knows (pytz, as in macros/settings/raw_format.sql)."""
+    import pytz
+
+    return frozenset(pytz.all_timezones)
+
+
 class SettingError(ValueError):
     """A setting with a value outside its type or range; the message says which and why."""
 
@@ -97,6 +130,10 @@ def parse_raw_format(value: object, name: str = "raw_format") -> dict[str, str]:
             raise _fail(name, key, f"unknown key; the keys are {', '.join(RAW_FORMAT_DEFAULTS)}.")
         if not isinstance(given, str):
             raise _fail(where, given, "it must be text.")
+        if key in ("timestamp_format", "date_format", "timezone", "encoding") and _CONTROL.search(
+            given
+        ):
+            raise _fail(where, given, "it must not contain control characters.")
         if key == "delimiter":
             if given not in _DELIMITERS:
                 raise _fail(
@@ -135,7 +172,7 @@ def parse_raw_format(value: object, name: str = "raw_format") -> dict[str, str]:
                 "use '' for YYYY-MM-DD, or a format with %d, %m and %Y once each, separated by "
                 "'.', '/' or '-', e.g. '%d.%m.%Y'.",
             )
-        elif key == "timezone" and given != "UTC" and given not in available_timezones():
+        elif key == "timezone" and given != "UTC" and given not in _time_zones():
             raise _fail(where, given, "use an IANA time zone name such as Europe/Berlin, or UTC.")
         elif key == "encoding":
             if given.lower() not in _ENCODINGS:
@@ -147,14 +184,17 @@ def parse_raw_format(value: object, name: str = "raw_format") -> dict[str, str]:
                 )
             given = _ENCODINGS[given.lower()]
         result[key] = given
-    merged = {**RAW_FORMAT_DEFAULTS, **result}
+    return result
+
+
+def _check_separators(merged: dict[str, str], name: str) -> None:
+    """The effective dialect of one table: its two separators must differ."""
     if merged["thousands_separator"] == merged["decimal_separator"]:
         raise _fail(
             f"{name}.thousands_separator",
             merged["thousands_separator"],
             f"it must differ from decimal_separator ('{merged['decimal_separator']}').",
         )
-    return result
 
 
 def parse_per_table(value: object, name: str) -> dict[str, dict]:
@@ -166,8 +206,9 @@ def parse_per_table(value: object, name: str) -> dict[str, dict]:
     result: dict[str, dict] = {}
     for table, inner in value.items():
         if table not in RAW_TABLES:
-            raise _fail(
-                name, table, f"not a raw table; the raw tables are {', '.join(RAW_TABLES)}."
+            raise SettingError(
+                f"Setting {name} names table '{_shown(table)}': the raw tables are "
+                f"{', '.join(RAW_TABLES)}."
             )
         if not isinstance(inner, dict):
             raise _fail(f"{name}.{table}", inner, "it must be a mapping.")
@@ -179,6 +220,7 @@ def parse_per_table(value: object, name: str) -> dict[str, dict]:
                     not isinstance(header, str)
                     or not isinstance(column, str)
                     or _CONTROL.search(header)
+                    or _CONTROL.search(column)
                     or not _COLUMN.match(column)
                 ):
                     raise SettingError(
@@ -186,18 +228,26 @@ def parse_per_table(value: object, name: str) -> dict[str, dict]:
                         "map a file header (text without control characters) to a contract "
                         "column name, e.g. {Bestellnummer: order_id}."
                     )
+                if column not in contract_columns(table):
+                    raise SettingError(
+                        f"Setting {name}.{table} maps '{_shown(header)}' to '{column}', which is "
+                        "not a column of the raw data contract; its columns are "
+                        f"{', '.join(contract_columns(table))}."
+                    )
             result[table] = dict(inner)
     return result
 
 
 def parse_path(value: str, name: str) -> Path:
-    """A file or directory path, taken literally: no control characters, at most 1024."""
-    if _CONTROL.search(value) or len(value) > 1024 or not value.strip():
+    """A file or directory path, taken literally (blanks around it trimmed, as dbt does): no
+    control characters or backslash, at most 1024 characters."""
+    value = value.strip()
+    if _CONTROL.search(value) or "\\" in value or len(value) > 1024 or not value:
         raise _fail(
             name,
             value,
             "a path must be 1 to 1024 characters with no control characters "
-            "(tabs, line breaks, NUL).",
+            "(tabs, line breaks, NUL) and no backslash.",
         )
     return Path(value).resolve()
 
@@ -207,9 +257,12 @@ def _json_setting(env: dict[str, str], name: str) -> object:
     if not text:
         return None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
-        raise _fail(name, text, 'it must be JSON, e.g. \'{"delimiter": ";"}\'.') from None
+        value = None
+    if not isinstance(value, dict):
+        raise _fail(name, text, 'it must be a JSON object, e.g. \'{"delimiter": ";"}\'.')
+    return value
 
 
 def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -236,23 +289,37 @@ class RawDialect:
         raw_format_overrides: object = None,
         raw_column_mapping: object = None,
     ) -> RawDialect:
-        """Validate the three dialect settings (each a mapping, or None for none)."""
-        return cls(
+        """Validate the three dialect settings (each a mapping, or None for none), and each
+        table's effective dialect (defaults, then raw_format, then its override)."""
+        dialect = cls(
             parse_raw_format(raw_format),
             parse_per_table(raw_format_overrides, "raw_format_overrides"),
             parse_per_table(raw_column_mapping, "raw_column_mapping"),
         )
+        dialect.check()
+        return dialect
+
+    def check(self) -> None:
+        """Each table's effective dialect is consistent (SettingError otherwise)."""
+        for table in RAW_TABLES:
+            override = self.raw_format_overrides.get(table, {})
+            _check_separators(
+                {**RAW_FORMAT_DEFAULTS, **self.raw_format, **override},
+                f"raw_format_overrides.{table}" if override else "raw_format",
+            )
 
     def merged_with(self, other: RawDialect) -> RawDialect:
         """`other`'s settings over these (run config over the environment)."""
         overrides = {**self.raw_format_overrides}
         for table, values in other.raw_format_overrides.items():
             overrides[table] = {**overrides.get(table, {}), **values}
-        return RawDialect(
+        merged = RawDialect(
             {**self.raw_format, **other.raw_format},
             overrides,
             {**self.raw_column_mapping, **other.raw_column_mapping},
         )
+        merged.check()
+        return merged
 
     def as_vars(self) -> dict[str, Any]:
         """The dbt vars of this dialect (only those set)."""
@@ -297,16 +364,27 @@ class Settings:
         def directory(name: str, default: Path) -> Path:
             return parse_path(env.get(name) or str(default), name)
 
-        raw_format = _json_setting(env, "CUSTOMER_ANALYTICS_RAW_FORMAT") or {}
-        if not isinstance(raw_format, dict):
-            raise _fail("CUSTOMER_ANALYTICS_RAW_FORMAT", raw_format, "it must be a JSON object.")
-        if env.get("CUSTOMER_ANALYTICS_CSV_ENCODING", "").strip():
-            raw_format = {"encoding": env["CUSTOMER_ANALYTICS_CSV_ENCODING"].strip(), **raw_format}
-        dialect = RawDialect.parse(
-            raw_format,
-            _json_setting(env, "CUSTOMER_ANALYTICS_RAW_FORMAT_OVERRIDES"),
-            _json_setting(env, "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING"),
+        raw_format = parse_raw_format(
+            _json_setting(env, "CUSTOMER_ANALYTICS_RAW_FORMAT"), "CUSTOMER_ANALYTICS_RAW_FORMAT"
         )
+        if env.get("CUSTOMER_ANALYTICS_CSV_ENCODING", "").strip() and "encoding" not in raw_format:
+            raw_format.update(
+                parse_raw_format(
+                    {"encoding": env["CUSTOMER_ANALYTICS_CSV_ENCODING"].strip()},
+                    "CUSTOMER_ANALYTICS_CSV_ENCODING (raw_format)",
+                )
+            )
+        dialect = RawDialect(
+            raw_format,
+            parse_per_table(
+                _json_setting(env, "CUSTOMER_ANALYTICS_RAW_FORMAT_OVERRIDES"),
+                "raw_format_overrides",
+            ),
+            parse_per_table(
+                _json_setting(env, "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING"), "raw_column_mapping"
+            ),
+        )
+        dialect.check()
         memory_limit = env.get("CUSTOMER_ANALYTICS_MEMORY_LIMIT", "").strip() or "4GB"
         if not _MEMORY.match(memory_limit):
             raise _fail(
