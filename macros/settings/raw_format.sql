@@ -170,5 +170,5 @@
 
 {% macro raw_format_error(where, key, result, allowed) -%}
     {{ exceptions.raise_compiler_error(where ~ "." ~ key ~ " (dbt var) is '"
-        ~ (result[key] | string)[:60] ~ "': " ~ allowed) }}
+        ~ modules.re.sub('[\x00-\x1f\x7f]', '?', (result[key] | string)[:60]) ~ "': " ~ allowed) }}
 {%- endmacro %}
