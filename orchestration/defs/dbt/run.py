@@ -43,16 +43,21 @@ HEADLINE_QUERIES: dict[str, tuple[str, list[str]]] = {
 
 
 def run_dialect(context: dg.AssetExecutionContext, config: Any) -> RawDialect:
-    """The export dialect of this run: the raw step's run config, then this step's over it,
-    so that a dialect given once (for the raw step) also parses the values in staging."""
+    """The export dialect of this run, the same for both dbt steps: the raw step's run config,
+    then the dbt step's over it, wherever the user gave it (a dialect seen by one step only
+    would make the other look like a change of raw source)."""
     ops = (context.run.run_config or {}).get("ops", {})
-    raw_config = (ops.get("customer_analytics_raw") or {}).get("config") or {}
-    dialect = RawDialect.parse(
-        raw_config.get("raw_format"),
-        raw_config.get("raw_format_overrides"),
-        raw_config.get("raw_column_mapping"),
-    )
-    return dialect.merged_with(config.dialect())
+    dialect = config.dialect()
+    for step in ("customer_analytics_raw", "customer_analytics_dbt"):
+        given = (ops.get(step) or {}).get("config") or {}
+        dialect = dialect.merged_with(
+            RawDialect.parse(
+                given.get("raw_format"),
+                given.get("raw_format_overrides"),
+                given.get("raw_column_mapping"),
+            )
+        )
+    return dialect
 
 
 def _failures(run_results: dict[str, Any]) -> list[str]:
