@@ -91,7 +91,25 @@ def run_dbt_build(
     invocation = dbt.cli(
         ["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False
     )
-    events = list(invocation.stream())
+    events: list[Any] = []
+    for dbt_event in invocation.stream_raw_events():
+        # dbt's warnings and the raw reader's notes (detected dialect, missing optional files,
+        # ignored columns, a change of raw source) belong in the run's log, not only stdout
+        info = dbt_event.raw_event.get("info", {})
+        message = without_raw_lines(str(info.get("msg", "")))
+        if info.get("level") == "warn":
+            context.log.warning(message)
+        elif message.startswith(("Raw file", "Raw source changed")):
+            context.log.info(message)
+        events.extend(
+            dbt_event.to_default_asset_events(
+                manifest=invocation.manifest,
+                dagster_dbt_translator=invocation.dagster_dbt_translator,
+                context=invocation.context,
+                target_path=invocation.target_path,
+                project=invocation.project,
+            )
+        )
     manifest = invocation.manifest
     succeeded = invocation.is_successful()
 
