@@ -71,6 +71,21 @@ def run_dbt(
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
 
 
+def mart_tables(database: Path, schema: str = "marts") -> dict[str, list[tuple]]:
+    """Every table of `schema` in a DuckDB file, all rows in a total order."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = [
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ? order by 1", [schema]
+            ).fetchall()
+        ]
+        return {
+            name: con.execute(f"select * from {schema}.{name} order by all").fetchall()
+            for name in names
+        }
+
+
 @pytest.fixture
 def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
     """`dbt build` on a fresh DuckDB file in tmp_path; vars as keyword arguments."""

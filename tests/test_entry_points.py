@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
-from conftest import BIN, REPO, run_dbt
+from conftest import BIN, REPO, mart_tables, run_dbt
 from dagster_servers import launch, running_dagster, wait_for
 
 from orchestration.lib.publish import PUBLIC_SCHEMA
@@ -32,21 +32,6 @@ INPUT = {"make": "S1", "dbt": "S2", "cli": "S1", "web": "S2"}
 
 CIRCUIT = ["make", "dbt", "cli", "web", "make", "cli", "dbt", "web", "cli", "make", "web", "dbt"]
 """Runs in order, then back to the first: every ordered pair of distinct entry points once."""
-
-
-def marts(database: Path) -> dict[str, list[tuple]]:
-    """Every table of schema marts, all rows in a total order."""
-    with duckdb.connect(str(database), read_only=True) as con:
-        names = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
-            ).fetchall()
-        ]
-        return {
-            name: con.execute(f"select * from marts.{name} order by all").fetchall()
-            for name in names
-        }
 
 
 def served_build_id(serving: Path) -> str | None:
@@ -87,7 +72,7 @@ def test_every_entry_point_after_every_other_on_one_warehouse(tmp_path: Path) ->
     for name, raw in shops.items():
         clean = run_dbt(["build"], tmp_path / f"clean-{name}.duckdb", {"raw_data_path": str(raw)})
         assert clean.returncode == 0, clean.output[-3000:]
-        expected[name] = marts(clean.database)
+        expected[name] = mart_tables(clean.database)
         assert expected[name]["dim_customers"], name
 
     work = tmp_path / "site"
@@ -164,7 +149,7 @@ def test_every_entry_point_after_every_other_on_one_warehouse(tmp_path: Path) ->
             before = served_build_id(serving)
             entry_points[step]()
             done.append(step)
-            built = marts(database)
+            built = mart_tables(database)
             mismatched = [
                 name for name, rows in expected[INPUT[step]].items() if built.get(name) != rows
             ]
@@ -173,7 +158,9 @@ def test_every_entry_point_after_every_other_on_one_warehouse(tmp_path: Path) ->
             after = served_build_id(serving)
             if step in publishes:
                 assert after != before, f"{step} did not publish"
-                served = {name: rows for name, rows in marts(serving).items() if name in built}
+                served = {
+                    name: rows for name, rows in mart_tables(serving).items() if name in built
+                }
                 assert served == {name: built[name] for name in served}, step
                 assert "dim_customers" in served
             else:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from conftest import BIN, run_dbt
+from conftest import BIN, mart_tables, run_dbt
 
 START, END = "2024-01-01", "2024-04-30"
 NEW_FROM = datetime(2024, 4, 29, tzinfo=UTC)
@@ -295,20 +295,6 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
         ).fetchall() == [(NEW_CUSTOMER,)]
 
 
-def _marts(database: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        names = [
-            name
-            for (name,) in con.execute(
-                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
-            ).fetchall()
-        ]
-        return {
-            name: con.execute(f"select * from marts.{name} order by all").fetchall()
-            for name in names
-        }
-
-
 def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stale(
     tmp_path: Path,
 ) -> None:
@@ -336,7 +322,7 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
     clean_b = tmp_path / "clean_b" / "warehouse.duckdb"
     clean_b.parent.mkdir()
     build(clean_b, shop_b)
-    assert _marts(database) == _marts(clean_b)
+    assert mart_tables(database) == mart_tables(clean_b)
 
     later = "2024-06-01"
     changed = run_dbt(
@@ -356,4 +342,4 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
             f" and ordered_at < '{later}'"
         ).fetchone()
     assert early > 0  # the new setting did reach the old rows
-    assert _marts(database) == _marts(clean_later.database)
+    assert mart_tables(database) == mart_tables(clean_later.database)
