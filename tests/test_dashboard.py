@@ -10,6 +10,7 @@ the report file, with every request off this machine refused.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -397,3 +398,150 @@ def test_chromium_renders_the_app_and_the_report(served: Served, running_app: st
     assert refused == [], "the dashboard or report tried to reach another machine"
     assert page_errors == []
     assert _not_blank(app_png) > 200 and _not_blank(report_png) > 200
+
+
+# --- real browser: every report chart whole at common window widths -------------------------
+
+CHART_GEOMETRY = """() => {
+    const viewport = document.documentElement.clientWidth;
+    const box = (element) => {
+        const rect = element.getBoundingClientRect();
+        return {left: rect.left, right: rect.right, width: rect.width};
+    };
+    return {
+        viewport: viewport,
+        page_width: document.documentElement.scrollWidth,
+        charts: Array.from(document.querySelectorAll('.js-plotly-plot')).map((gd) => {
+            const container = gd.closest('.chart') || gd.parentElement;
+            const svgs = Array.from(gd.querySelectorAll('.main-svg')).map(box);
+            const plotArea = gd.querySelector('.draglayer .nsewdrag');
+            const texts = Array.from(gd.querySelectorAll('.main-svg text'))
+                .filter((text) => text.textContent.trim() !== '' && text.getBBox().width > 0)
+                .map((text) => ({text: text.textContent, ...box(text)}));
+            const xaxis = gd._fullLayout.xaxis;
+            const lastX = gd.data[0].x && gd.data[0].x.length ? gd.data[0].x.at(-1) : null;
+            let lastXPixel = null;
+            if (xaxis && typeof lastX === 'string') {
+                const svgLeft = gd.querySelector('.main-svg').getBoundingClientRect().left;
+                lastXPixel = svgLeft + xaxis._offset + xaxis.l2p(xaxis.d2l(lastX));
+            }
+            return {
+                id: gd.id,
+                container: box(container),
+                svgs: svgs,
+                plot_area: plotArea ? box(plotArea) : null,
+                texts: texts,
+                last_x: lastX,
+                last_x_pixel: lastXPixel,
+                xaxis_range: xaxis && xaxis.range ? xaxis.range.map(String) : null,
+            };
+        }),
+    };
+}"""
+
+REPORT_RENDERED = (
+    "document.querySelectorAll('.js-plotly-plot').length == 5"
+    " && Array.from(document.querySelectorAll('.js-plotly-plot'))"
+    "      .every((gd) => gd._fullLayout && gd.querySelector('.main-svg'))"
+    " && document.querySelector('#chart-revenue .trace.bars path') !== null"
+    " && document.querySelector('#chart-cohorts .heatmaplayer image') !== null"
+    " && document.querySelector('#chart-rfm .treemaplayer path') !== null"
+)
+
+
+def _clipped(geometry: dict, slack: float = 1.0) -> list[str]:
+    """What sticks out of its chart's box or the window, as readable findings (none: whole)."""
+    viewport = geometry["viewport"]
+    findings = []
+    if geometry["page_width"] > viewport + slack:
+        findings.append(f"the page is {geometry['page_width']} px wide in a {viewport} px window")
+    for chart in geometry["charts"]:
+        left = max(chart["container"]["left"], 0) - slack
+        right = min(chart["container"]["right"], viewport) + slack
+        named = [("plot", svg) for svg in chart["svgs"]]
+        named += [("plot area", chart["plot_area"])] if chart["plot_area"] else []
+        named += [(f"text {text['text']!r}", text) for text in chart["texts"]]
+        for name, part in named:
+            if part["left"] < left or part["right"] > right:
+                findings.append(
+                    f"{chart['id']}: {name} spans {part['left']:.0f}-{part['right']:.0f} px,"
+                    f" outside the visible {left + slack:.0f}-{right - slack:.0f} px"
+                )
+        if chart["last_x_pixel"] is not None and not left <= chart["last_x_pixel"] <= right:
+            findings.append(
+                f"{chart['id']}: the last month {chart['last_x']} is drawn at"
+                f" {chart['last_x_pixel']:.0f} px, outside the visible"
+                f" {left + slack:.0f}-{right - slack:.0f} px"
+            )
+    return findings
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, one for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize("width", [1000, 1400, 1920])
+def test_report_charts_are_whole_at_every_window_width(
+    served: Served, seed_build: DbtResult, browser, width: int
+) -> None:
+    """Every chart of the report lies inside its box and the window, and the monthly charts
+    reach the last month of the data (the month of the latest order, read from the build)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    ((last_month,),) = seed_build.query(
+        "select strftime(max(ordered_at), '%Y-%m') from staging.stg_shop__orders"
+    )
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_()
+            if route.request.url.startswith(("file://", "data:", "blob:"))
+            else route.abort()
+        ),
+    )
+    try:
+        page.goto((served.exports / "current" / REPORT_NAME).as_uri())
+        page.wait_for_function(REPORT_RENDERED, timeout=60_000)
+        # A chart may still be resizing to its box (Plotly redraws after a resize event):
+        # wait, with a generous deadline, until nothing sticks out, then report what does.
+        with contextlib.suppress(PlaywrightTimeout):  # the assertions below say what sticks out
+            page.wait_for_function(
+                f"(() => {{ const geometry = ({CHART_GEOMETRY})();"
+                " return geometry.page_width <= geometry.viewport + 1"
+                " && geometry.charts.every((chart) => chart.svgs.every((svg) =>"
+                " svg.left >= chart.container.left - 1 && svg.right <= chart.container.right + 1));"
+                " })()",
+                timeout=20_000,
+            )
+        geometry = page.evaluate(CHART_GEOMETRY)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"report-{width}.png"), full_page=True)
+    finally:
+        page.close()
+
+    assert page_errors == []
+    assert [chart["id"] for chart in geometry["charts"]] == [
+        "chart-revenue",
+        "chart-nps",
+        "chart-cohorts",
+        "chart-rfm",
+        "chart-nps_by_segment",
+    ]
+    findings = _clipped(geometry)
+    assert not findings, f"at {width} px:\n" + "\n".join(findings)
+    charts = {chart["id"]: chart for chart in geometry["charts"]}
+    for monthly in ["chart-revenue", "chart-nps"]:
+        assert charts[monthly]["last_x"] == last_month, monthly
+        assert charts[monthly]["xaxis_range"][1][:7] >= last_month, monthly
