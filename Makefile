@@ -88,10 +88,11 @@ seeds: setup ## regenerate the shipped sample exports in data/raw (the documente
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DAGSTER_PORT ?= 3000
 
-dev: setup ## Dagster UI and daemon on http://127.0.0.1:3000 (schedule, sensors, runs)
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+dev: setup ## Dagster UI and daemon (dg dev) on http://127.0.0.1:3000: schedule, sensors, runs
+	@mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster instance migrate > /dev/null
-	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
+	@echo "==> Dagster UI on http://127.0.0.1:$(DAGSTER_PORT) (code location customer_analytics); Ctrl-C stops it"
+	@DAGSTER_HOME=$(DAGSTER_HOME) exec $(BIN)/customer-analytics dev --host 127.0.0.1 --port $(DAGSTER_PORT)
 
 validate: setup ## run the Great Expectations suites on the build file; report in warehouse/quality/
 	$(BIN)/customer-analytics validate

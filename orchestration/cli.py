@@ -309,6 +309,46 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    port = _int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port between 1 and 65535")
+    return port
+
+
+def _add_dev(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "dev",
+        help="the Dagster UI and daemon (dg dev) for this project; Ctrl-C or SIGTERM stops all",
+        description=(
+            "Start `dg dev` (webserver, daemon and code server of the customer_analytics code "
+            "location) with DAGSTER_HOME as set. Ctrl-C or SIGTERM stops it and every process "
+            "it started within seconds."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=3000, help="port of the UI (default 3000)")
+    p.set_defaults(handler=_run_dev)
+
+
+def _run_dev(args: argparse.Namespace) -> int:
+    import os
+
+    from orchestration.lib.settings import Settings
+    from orchestration.lib.supervise import supervise
+
+    settings = Settings.from_env()
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(settings.dagster_home),
+        "VIRTUAL_ENV": str(bin_dir.parent),
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    command = [str(bin_dir / "dg"), "dev", "--host", args.host, "--port", str(args.port)]
+    return supervise(command, env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-analytics` command."""
     parser = _Parser(prog="customer-analytics")
@@ -318,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_restore(sub)
     _add_validate(sub)
     _add_bench(sub)
+    _add_dev(sub)
     args = parser.parse_args(argv)
     from orchestration.lib.settings import SettingError
 

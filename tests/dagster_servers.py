@@ -51,7 +51,7 @@ def running_dagster(work: Path, extra_env: dict[str, str]) -> Iterator[DagsterSe
     `work` and the warehouse file work/warehouse.duckdb; every process is stopped on exit."""
     home = work / "home"
     home.mkdir(exist_ok=True)
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     database = work / "warehouse.duckdb"
     port = free_port()
     env = {

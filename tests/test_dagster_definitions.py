@@ -3,8 +3,11 @@ materialisation on a throw-away DuckDB file, the schedule and the landing sensor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +18,12 @@ import pytest
 from conftest import REPO
 
 RAW = REPO / "data" / "raw"
+
+# Holds a DuckDB file's write lock until stdin closes; prints "held" once it has it.
+HOLD_WRITE_LOCK = (
+    "import sys, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+    "sys.stdin.read(); con.close()"
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +146,7 @@ def test_landing_sensor_runs_once_per_new_or_changed_file(
     landing = tmp_path / "landing"
     landing.mkdir()
     monkeypatch.setenv("CUSTOMER_ANALYTICS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_DB", str(tmp_path / "no-warehouse.duckdb"))
     sensor = defs.get_sensor_def("landing_directory_sensor")
 
     def evaluate(cursor: str | None):
@@ -162,6 +172,69 @@ def test_landing_sensor_runs_once_per_new_or_changed_file(
     requests, cursor = evaluate(cursor)
     assert len(requests) == 1  # a modified file
     assert requests[0].run_key != first_key
+
+
+def test_landing_sensor_first_tick_skips_a_warehouse_built_from_the_same_files(
+    defs: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first tick (no cursor) compares the landing files' bytes with what the warehouse
+    records it landed (staging.raw_source_state, digests computed here with hashlib)."""
+    import duckdb
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for name in ("customers.csv", "orders.csv"):
+        shutil.copy(RAW / name, landing / name)
+    database = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_DB", str(database))
+    sensor = defs.get_sensor_def("landing_directory_sensor")
+
+    def record(digests: dict[str, str]) -> None:
+        with duckdb.connect(str(database)) as con:
+            con.execute("create schema if not exists staging")
+            con.execute(
+                "create or replace table staging.raw_source_state (table_name varchar,"
+                " source_file varchar, raw_format varchar, source_sha256 varchar)"
+            )
+            for table, digest in digests.items():
+                con.execute(
+                    "insert into staging.raw_source_state values (?, ?, '{}', ?)",
+                    [table, f"/elsewhere/{table}.csv", digest],
+                )
+
+    def first_tick():
+        with dg.build_sensor_context(cursor=None, instance=dg.DagsterInstance.ephemeral()) as ctx:
+            result = sensor.evaluate_tick(ctx)
+        return result.run_requests, result.cursor
+
+    digests = {
+        table: hashlib.sha256((landing / f"{table}.csv").read_bytes()).hexdigest()
+        for table in ("customers", "orders")
+    }
+    record(digests)
+    (landing / "orders.csv").touch()  # a newer mtime, the same bytes
+    requests, cursor = first_tick()
+    assert requests == [] and cursor  # built from these files: nothing, but a baseline
+    record({**digests, "orders": "0" * 64})  # the warehouse holds other orders
+    requests, _ = first_tick()
+    assert len(requests) == 1
+    record({"customers": digests["customers"]})  # orders.csv never landed
+    requests, _ = first_tick()
+    assert len(requests) == 1
+    # another process holds the file, as a build does: no run, no baseline, ask next tick
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        requests, cursor = first_tick()
+    finally:
+        holder.communicate("", timeout=60)
+    assert requests == [] and cursor is None
 
 
 def _materialize(

@@ -62,6 +62,57 @@ def content_key(fingerprint_: dict[str, dict]) -> str:
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
+def table_of(file_name: str) -> str:
+    """The raw table a landing file feeds: 'orders.csv.gz' -> 'orders'."""
+    for fmt in sorted(FORMATS, key=len, reverse=True):
+        if file_name.endswith(f".{fmt}"):
+            return file_name[: -len(fmt) - 1]
+    return file_name
+
+
+def warehouse_sources(database: Path) -> dict[str, dict] | None:
+    """What the warehouse's raw tables were landed from, per table: {"file": name, "sha256":
+    digest} (staging.raw_source_state, written by the raw models). Empty when there is no
+    warehouse or it records nothing; None when the file is busy (a build holds it)."""
+    import duckdb
+
+    if not database.is_file():
+        return {}
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            columns = {
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns"
+                    " where table_schema = 'staging' and table_name = 'raw_source_state'"
+                ).fetchall()
+            }
+            if "source_sha256" not in columns:
+                return {}
+            rows = con.execute(
+                "select table_name, source_file, source_sha256 from staging.raw_source_state"
+            ).fetchall()
+    except duckdb.IOException:
+        return None
+    return {
+        table: {"file": Path(source_file).name, "sha256": digest}
+        for table, source_file, digest in rows
+        if digest
+    }
+
+
+def built_from(fingerprint_: dict[str, dict], sources: dict[str, dict]) -> bool:
+    """True when the warehouse was landed from exactly these files: the same tables, file names
+    and bytes (SHA-256). Modification times do not matter."""
+    if not fingerprint_:
+        return False
+    landed = {
+        table_of(name): {"file": name, "sha256": entry["sha256"]}
+        for name, entry in fingerprint_.items()
+    }
+    return landed == sources
+
+
 _CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)")
 _CSV_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
 _ORIGINAL_LINE = re.compile(r"^\s*Original Line:.*$", re.MULTILINE)

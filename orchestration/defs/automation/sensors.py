@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.automation.jobs import daily_refresh
-from orchestration.lib.landing import content_key, fingerprint
+from orchestration.lib.landing import built_from, content_key, fingerprint, warehouse_sources
 from orchestration.lib.settings import Settings
 
 _DEFAULT_STATUS = (
@@ -22,15 +22,30 @@ _DEFAULT_STATUS = (
     minimum_interval_seconds=30,
     default_status=_DEFAULT_STATUS,
     description=(
-        "Watches the landing directory (CUSTOMER_ANALYTICS_LANDING_DIR, default seeds/raw): a new "
-        "or changed raw file triggers exactly one refresh; unchanged files never re-trigger."
+        "Watches the landing directory (CUSTOMER_ANALYTICS_LANDING_DIR, default data/raw): a new "
+        "or changed raw file triggers exactly one refresh; unchanged files never re-trigger. "
+        "The first tick requests nothing when the warehouse was built from these very files."
     ),
 )
 def landing_directory_sensor(context: dg.SensorEvaluationContext):
-    """Compare the landing directory's fingerprint (sha256 per file) with the cursor."""
-    landing_dir = Settings.from_env().landing_dir
+    """Compare the landing directory's fingerprint (sha256 per file) with the cursor; on the
+    first tick (no cursor yet), with what the warehouse's raw tables were landed from."""
+    settings = Settings.from_env()
+    landing_dir = settings.landing_dir
     previous = json.loads(context.cursor) if context.cursor else {}
     current = fingerprint(landing_dir, previous)
+    if not context.cursor:
+        sources = warehouse_sources(settings.database)
+        if sources is None:
+            return dg.SkipReason(
+                "The warehouse is busy (a build holds it); the landing directory is compared "
+                "with it on the next tick."
+            )
+        if built_from(current, sources):
+            context.update_cursor(json.dumps(current, sort_keys=True))
+            return dg.SkipReason(
+                f"The warehouse was built from the files now in {landing_dir}: nothing to do."
+            )
     if current == previous:
         return dg.SkipReason(f"No new or changed raw file in {landing_dir}.")
     changed = sorted(
