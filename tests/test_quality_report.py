@@ -226,3 +226,71 @@ def test_an_emptied_mart_fails_validate_and_publish_keeps_the_last_good_marts(
         publish(emptied, serving, exports, "bad")
     assert _digest(serving) == served_before
     assert os.readlink(exports / "current") == export_before
+
+
+def test_under_dagster_an_emptied_mart_fails_its_blocking_check_and_nothing_is_served(
+    seed_build: DbtResult, tmp_path: Path
+) -> None:
+    import dagster as dg
+
+    from orchestration.defs.quality.checks import build_layer_checks, check_key
+    from orchestration.defs.resources import WarehouseResource
+    from orchestration.defs.serving.assets import build_published_marts
+
+    serving = tmp_path / "serving" / "served.duckdb"
+    exports = tmp_path / "exports"
+    publish(seed_build.database, serving, exports, "good")  # the last good publication
+    served_before, export_before = _digest(serving), os.readlink(exports / "current")
+    emptied = tmp_path / "emptied.duckdb"
+    shutil.copy(seed_build.database, emptied)
+    with duckdb.connect(str(emptied)) as con:
+        con.execute("delete from marts.fct_orders")
+    fct_orders = dg.AssetKey(["marts", "fct_orders"])
+    checks = build_layer_checks("gx_mart_suites", ["fct_orders"], "the mart suites")
+    published = build_published_marts([fct_orders])
+    warehouse = WarehouseResource(
+        database=str(emptied),
+        landing_dir=str(tmp_path),
+        serving_database=str(serving),
+        exports_dir=str(exports),
+        quality_dir=str(tmp_path / "quality"),
+    )
+
+    def run(selection: dg.AssetSelection) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [published, checks],
+            selection=selection,
+            resources={"warehouse": warehouse},
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+
+    # the check runs before publish, as in daily_refresh: it fails as an ERROR and blocks
+    result = run(
+        dg.AssetSelection.assets(published) | dg.AssetSelection.checks(check_key("fct_orders"))
+    )
+    assert not result.success
+    (evaluation,) = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    assert (evaluation.passed, evaluation.severity) == (False, dg.AssetCheckSeverity.ERROR)
+    metadata = {name: value.value for name, value in evaluation.metadata.items()}
+    assert metadata["rows"] == 0 and metadata["failed_rules"] == 2
+    assert "orders: at least one row: observed 0." in metadata["failures"]
+    assert all(isinstance(value, float) for value in metadata["measures"].values())
+    assert not result.get_asset_materialization_events()
+    # no personal value in what Dagster stores (e-mails, names of the seeds' customers)
+    text = json.dumps(metadata, default=str)
+    for email, last_name in seed_build.query(
+        "select email, last_name from raw.customers where email is not null"
+    ):
+        assert email not in text and f" {last_name} " not in text
+    assert _digest(serving) == served_before
+
+    # publish on its own (no check in the run) still refuses the empty mart
+    alone = run(dg.AssetSelection.assets(published))
+    assert not alone.success and not alone.get_asset_materialization_events()
+    assert _digest(serving) == served_before
+    assert os.readlink(exports / "current") == export_before
