@@ -37,6 +37,7 @@ setup: $(STAMP) ## create .venv with the pinned dependencies
 
 export CUSTOMER_ANALYTICS_SERVING_DB ?= $(CURDIR)/warehouse/serving/customer_analytics.duckdb
 export CUSTOMER_ANALYTICS_EXPORTS_DIR ?= $(CURDIR)/warehouse/exports
+export CUSTOMER_ANALYTICS_QUALITY_DIR ?= $(CURDIR)/warehouse/quality
 
 build: setup ## build and test everything on the shipped seeds (dbt build, GX suites), then publish the marts
 	@mkdir -p $(dir $(CUSTOMER_ANALYTICS_DB))
@@ -47,6 +48,7 @@ build: setup ## build and test everything on the shipped seeds (dbt build, GX su
 	@echo "==> Built $(CUSTOMER_ANALYTICS_DB) (every layer) and published the tested marts to"
 	@echo "    $(CUSTOMER_ANALYTICS_SERVING_DB) and $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/*.parquet"
 	@echo "    Offline report: $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/report.html · dashboard: make dashboard"
+	@echo "    Data quality: $(CUSTOMER_ANALYTICS_QUALITY_DIR)/index.html (every suite's rules passed, failed, skipped)"
 	@echo "    Query the served marts, for example:"
 	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_SERVING_DB)', read_only=True).sql('select * from marts.rpt_kpis_monthly order by month desc limit 12'))\""
 

@@ -114,7 +114,9 @@ def _add_publish(sub: argparse._SubParsersAction) -> None:
         description=(
             "Copy the marts of the build file (CUSTOMER_ANALYTICS_DB) into a new serving file "
             "(CUSTOMER_ANALYTICS_SERVING_DB) and Parquet exports (CUSTOMER_ANALYTICS_EXPORTS_DIR), "
-            "then swap them into place atomically. Run it only after a successful dbt build."
+            "then swap them into place atomically. Run it only after a successful dbt build and "
+            "customer-analytics validate: it refuses (exit code 1, the served marts unchanged) "
+            "a build whose last validation failed an ERROR rule, or with an empty mart."
         ),
     )
     p.add_argument("--build-id", default=None, help="id of this publication (default: UTC time)")
@@ -133,7 +135,7 @@ def _add_restore(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_publish(args: argparse.Namespace) -> int:
-    from orchestration.lib.publish import publish
+    from orchestration.lib.publish import EmptyMartError, publish
     from orchestration.lib.settings import Settings
 
     settings = Settings.from_env()
@@ -144,6 +146,18 @@ def _run_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from orchestration.lib.quality.report import blocking_failures
+
+    failed = blocking_failures(settings.quality_dir, settings.database)
+    if failed:
+        print(
+            f"customer-analytics publish: error: the last validation of {settings.database} "
+            f"failed ERROR rules in {', '.join(failed)}: nothing published (the served marts "
+            "are unchanged); fix the data, build again and run customer-analytics validate "
+            f"(report: {settings.quality_dir / 'index.html'}).",
+            file=sys.stderr,
+        )
+        return 1
     import duckdb
 
     with duckdb.connect(str(settings.database), read_only=True) as con:
@@ -159,7 +173,11 @@ def _run_publish(args: argparse.Namespace) -> int:
             build_id,
             reference_date=reference_date,
             keep_backups=args.keep_backups,
+            quality_dir=settings.quality_dir,
         )
+    except EmptyMartError as exc:
+        print(f"customer-analytics publish: error: {exc}", file=sys.stderr)
+        return 1
     except ValueError as exc:
         print(f"customer-analytics publish: error: {exc}", file=sys.stderr)
         return 2
@@ -230,21 +248,33 @@ def _run_validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    worst = 0
     names = args.suites or list(SUITES)
     outcomes = run_suites(names, settings.database, settings.serving_database, args.jobs)
+    failed: list[str] = []
     for name, outcome in zip(names, outcomes, strict=True):
-        write_reports(outcome, settings.quality_dir)
+        write_reports(outcome, settings.quality_dir, settings.exports_dir, settings.database)
         if outcome.skipped:
             print(f"skipped {name}: {outcome.skipped}", flush=True)
             continue
         label = {None: "passed ", "warn": "WARNING", "error": "FAILED "}[outcome.severity]
-        print(f"{label} {name}: {len(outcome.rules)} rules, {outcome.rows:,} rows", flush=True)
+        print(f"{label} {name}: {outcome.rows:,} rows; {outcome.counts_text()}", flush=True)
         for message in outcome.messages():
             print(f"        {message}")
-        worst = max(worst, {None: 0, "warn": 0, "error": 1}[outcome.severity])
-    print(f"report: {settings.quality_dir / 'index.html'}", file=sys.stderr)
-    return worst
+        for reason, rules in outcome.skip_reasons().items():
+            print(f"        skipped {len(rules)}: {reason}")
+        if outcome.severity == "error":
+            failed.append(name)
+    index = settings.quality_dir / "index.html"
+    if failed:
+        print(
+            f"customer-analytics validate: error: ERROR rules failed in {len(failed)} suite(s) "
+            f"({', '.join(failed)}): do not publish; fix the data or the build, run it again, "
+            f"and see {index} for each rule.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"report: {index}", file=sys.stderr)
+    return 0
 
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:

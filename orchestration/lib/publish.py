@@ -104,10 +104,11 @@ def publish(
     build_id: str,
     reference_date: str | None = None,
     keep_backups: int = 3,
+    quality_dir: Path | None = None,
 ) -> Publication:
     """Publish the marts of `build_file` (closed, already tested) as `serving_file` and as
     Parquet plus report.html under `exports_root/<build_id>/`; point `exports_root/current`
-    at it.
+    at it. With `quality_dir`, report.html links to the quality report's index.html there.
 
     Order: write everything new beside the old, checkpoint and close, keep a backup of the
     served file, then swap with os.replace (atomic on one file system). A crash before the
@@ -120,7 +121,13 @@ def publish(
     serving_file = serving_file.resolve()
     with _publish_lock(serving_file.parent):
         return _publish_locked(
-            build_file, serving_file, exports_root, build_id, reference_date, keep_backups
+            build_file,
+            serving_file,
+            exports_root,
+            build_id,
+            reference_date,
+            keep_backups,
+            quality_dir,
         )
 
 
@@ -131,11 +138,13 @@ def _publish_locked(
     build_id: str,
     reference_date: str | None,
     keep_backups: int,
+    quality_dir: Path | None = None,
 ) -> Publication:
     exports_root.mkdir(parents=True, exist_ok=True)
     if build_id in {_build_id_of(serving_file), _current_export(exports_root)}:
         raise ValueError(f"build id {build_id!r} is already served: publish with a new build id.")
     _remove_leftovers_of_interrupted_runs(serving_file, exports_root)
+    _refuse_empty_marts(build_file)
     staged = serving_file.parent / f".{serving_file.name}.{build_id}.tmp"
     export_dir = exports_root / build_id
     if export_dir.exists():
@@ -177,7 +186,17 @@ def _publish_locked(
             ],
         )
         serving.execute("checkpoint")
-    _write_report(staged, staged_exports / REPORT_NAME)
+    quality_href = (
+        Path(
+            os.path.relpath(
+                Path(os.path.abspath(quality_dir)) / "index.html",
+                Path(os.path.abspath(export_dir)),
+            )
+        ).as_posix()
+        if quality_dir is not None
+        else None
+    )
+    _write_report(staged, staged_exports / REPORT_NAME, quality_href)
 
     if serving_file.exists():
         backups = serving_file.parent / "backups"
@@ -201,6 +220,32 @@ def _publish_locked(
         ) and not old.name.startswith("."):
             shutil.rmtree(old)
     return Publication(build_id, serving_file, export_dir, row_counts)
+
+
+class EmptyMartError(ValueError):
+    """A public mart of the build file has no rows: nothing is published."""
+
+
+def _refuse_empty_marts(build_file: Path) -> None:
+    """Raise EmptyMartError naming every public mart of `build_file` without rows (an empty
+    mart is never served: the quality suites fail it as an ERROR, and this is the last guard)."""
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        empty = [
+            table
+            for table in _public_tables(con)
+            if not con.execute(
+                f"select count(*) from build.{PUBLIC_SCHEMA}.{_quote(table)}"
+            ).fetchone()[0]
+        ]
+        con.execute("detach build")
+    if empty:
+        names = ", ".join(f"{PUBLIC_SCHEMA}.{table}" for table in empty)
+        raise EmptyMartError(
+            f"{names} in {build_file} {'is' if len(empty) == 1 else 'are'} empty: nothing "
+            "published (the served marts are unchanged); run customer-analytics validate to "
+            "see why, fix the data and build again."
+        )
 
 
 def restore(serving_file: Path, backup_id: str, exports_root: Path | None = None) -> Path:
@@ -233,12 +278,12 @@ def _current_export(exports_root: Path) -> str | None:
     return os.readlink(link) if link.is_symlink() else None
 
 
-def _write_report(staged_serving_file: Path, path: Path) -> None:
+def _write_report(staged_serving_file: Path, path: Path, quality_href: str | None = None) -> None:
     """The dashboard's offline report, from exactly the tables about to be served."""
     from dashboard.data import load
     from dashboard.report import write_report
 
-    write_report(load(staged_serving_file), path)
+    write_report(load(staged_serving_file), path, quality_href)
 
 
 def _remove_leftovers_of_interrupted_runs(serving_file: Path, exports_root: Path) -> None:

@@ -1,8 +1,11 @@
 """The Great Expectations suites as blocking Dagster asset checks, one check per suite.
 
 A raw suite checks its raw table right after landing: an ERROR stops dbt and everything after
-it. A mart suite checks its mart after dbt: an ERROR stops the publish step, so nothing that
-failed is ever served. WARN results are reported and the run goes on.
+it. A mart suite checks its mart after dbt: an ERROR (e.g. an empty mart: "at least one row")
+stops the publish step, so nothing that failed is ever served and the last good publication
+stays. WARN results are reported and the run goes on. The check's severity is the suite's, as
+in `customer-analytics validate`; its metadata holds counts, rules, keys and aggregate measures,
+never a row's values.
 
 The checks of one layer run in one step (a multi-asset check); its suites are validated in
 parallel, one process per core.
@@ -45,11 +48,13 @@ def _result(
     from orchestration.lib.quality.report import write_reports
 
     quality_dir = Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
-    page = write_reports(outcome, quality_dir)
+    exports_dir = Path(warehouse.exports_dir) if warehouse.exports_dir else None
+    page = write_reports(outcome, quality_dir, exports_dir, Path(warehouse.database))
     for message in outcome.messages():
         log = context.log.error if message.startswith("[ERROR]") else context.log.warning
         log(message)
     key = check_key(suite_name)
+    counts = outcome.counts()
     return dg.AssetCheckResult(
         asset_key=key.asset_key,
         check_name=key.name,
@@ -63,9 +68,18 @@ def _result(
         metadata={
             "report": dg.MetadataValue.path(str(page)),
             "report_index": dg.MetadataValue.path(str(quality_dir / "index.html")),
-            "rows": outcome.rows,
+            "rows": dg.MetadataValue.int(outcome.rows),
             "batches": outcome.batches,
-            "failed_rules": len(outcome.failures),
+            "rules_passed": counts["passed"],
+            "failed_rules": counts["failed"],
+            "rules_skipped": counts["skipped"],
+            "skipped": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {len(rules)} skipped: {reason}"
+                    for reason, rules in outcome.skip_reasons().items()
+                )
+                or "none"
+            ),
             "failures": dg.MetadataValue.md(
                 "\n".join(f"- {message}" for message in outcome.messages()) or "none"
             ),

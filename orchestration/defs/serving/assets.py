@@ -39,6 +39,7 @@ def build_published_marts(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
             Path(warehouse.exports_dir),
             build_id,
             reference_date=reference_date,
+            quality_dir=Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality"),
         )
         return dg.MaterializeResult(
             metadata={

@@ -12,6 +12,10 @@ enforced contracts) the marts' schema. These suites check what dbt does not, and
 "The previous good run" is the publication being served (the serving file): only a run whose
 every blocking check passed is ever published. With no publication yet, comparisons are skipped.
 
+Every table's volume has two rules: "at least one row" (ERROR, always evaluated: an empty
+public mart is never published) and "within ×0.5–×2 of the previous good run" (ERROR, skipped
+with its reason when there is no previous good run).
+
 A rule is ERROR (blocks everything downstream: dbt after a raw suite, publish after a mart
 suite) or WARN (reported; the run goes on). Every threshold is a constant here, documented in
 the README ("Data quality"). GX is imported only when a suite is built.
@@ -127,11 +131,18 @@ class Suite:
     relation: str
     key: str | None
     row_rules: tuple[Rule, ...] = ()
+    table: str | None = None
+    """The table whose rows are counted (`row_count`), if `relation` is a query on it."""
     schema: tuple[str, ...] | None = None
     measures_sql: str | None = None
     baseline_sql: str | None = None
     compared: tuple[str, ...] = ()
     measure_rules: tuple[Rule, ...] = field(default=())
+
+    @property
+    def counted(self) -> str:
+        """The table (or query) whose count(*) is the suite's row count."""
+        return self.table or self.relation
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -186,6 +197,11 @@ def _volume(what: str) -> Rule:
         low,
         high,
     )
+
+
+def _not_empty(what: str) -> Rule:
+    """The table holds at least one row (ERROR): never skipped, no previous run needed."""
+    return _between("row_count", ERROR, f"{what}: at least one row", 1)
 
 
 def _drift(measure: str, what: str) -> Rule:
@@ -256,7 +272,7 @@ def _raw_suite(table: str, parsed: dict[str, str], fmt: dict[str, str] | None) -
             f" where source_table = '{source}.{table}'"
         ),
         compared=("row_count",),
-        measure_rules=(_volume(f"raw {table}"),),
+        measure_rules=(_not_empty(f"raw {table}"), _volume(f"raw {table}")),
     )
 
 
@@ -327,6 +343,7 @@ def dim_customers() -> Suite:
         measures_sql=_mart_measures("dim_customers", ", avg(sessions) as sessions_per_customer"),
         compared=("row_count", "sessions_per_customer"),
         measure_rules=(
+            _not_empty("customers"),
             _volume("customers"),
             _drift("sessions_per_customer", "mean sessions per customer"),
         ),
@@ -366,6 +383,7 @@ def fct_orders() -> Suite:
         ),
         compared=("row_count", "order_value_median", "order_value_p90"),
         measure_rules=(
+            _not_empty("orders"),
             _volume("orders"),
             _drift("order_value_median", "median completed-order value"),
             _drift("order_value_p90", "90th percentile of completed-order value"),
@@ -391,7 +409,7 @@ def fct_sessions() -> Suite:
         ),
         baseline_sql=_mart_measures("fct_sessions"),
         compared=("row_count",),
-        measure_rules=(_volume("sessions"), _fresh(7, "session")),
+        measure_rules=(_not_empty("sessions"), _volume("sessions"), _fresh(7, "session")),
     )
 
 
@@ -413,7 +431,11 @@ def fct_survey_responses() -> Suite:
         ),
         baseline_sql=_mart_measures("fct_survey_responses"),
         compared=("row_count",),
-        measure_rules=(_volume("survey responses"), _fresh(31, "survey response")),
+        measure_rules=(
+            _not_empty("survey responses"),
+            _volume("survey responses"),
+            _fresh(31, "survey response"),
+        ),
     )
 
 
@@ -430,7 +452,11 @@ def fct_email_events() -> Suite:
         ),
         baseline_sql=_mart_measures("fct_email_events"),
         compared=("row_count",),
-        measure_rules=(_volume("email events"), _fresh(35, "email event")),
+        measure_rules=(
+            _not_empty("email events"),
+            _volume("email events"),
+            _fresh(35, "email event"),
+        ),
     )
 
 
@@ -442,6 +468,7 @@ def rpt_data_quality() -> Suite:
             "(select source_table, rows_quarantined * 1.0 / nullif(rows_read, 0)"
             " as quarantine_share from marts.rpt_data_quality)"
         ),
+        table="marts.rpt_data_quality",
         key="source_table",
         row_rules=(
             _between(
@@ -459,6 +486,7 @@ def rpt_data_quality() -> Suite:
                 QUARANTINE_SHARE_WARN,
             ),
         ),
+        measure_rules=(_not_empty("source tables"),),
     )
 
 
@@ -475,7 +503,7 @@ def rpt_kpis_monthly() -> Suite:
         ),
         measures_sql=_mart_measures("rpt_kpis_monthly"),
         compared=("row_count",),
-        measure_rules=(_volume("months"),),
+        measure_rules=(_not_empty("months"), _volume("months")),
     )
 
 
@@ -496,6 +524,7 @@ def rpt_nps_monthly() -> Suite:
                 mostly=0.8,
             ),
         ),
+        measure_rules=(_not_empty("months"),),
     )
 
 
@@ -515,6 +544,7 @@ def rpt_nps_by_segment() -> Suite:
                 mostly=0.8,
             ),
         ),
+        measure_rules=(_not_empty("segments"),),
     )
 
 
@@ -530,7 +560,10 @@ def rpt_retention_cohorts() -> Suite:
             " where months_since_first_order = 1 and not is_incomplete_month"
         ),
         compared=("month_1_retention",),
-        measure_rules=(_drift("month_1_retention", "mean month-1 retention"),),
+        measure_rules=(
+            _not_empty("cohort months"),
+            _drift("month_1_retention", "mean month-1 retention"),
+        ),
     )
 
 
@@ -546,6 +579,7 @@ def rpt_rfm_segments() -> Suite:
                 "share_of_customers", WARN, "no segment holds more than 60 % of customers", 0, 0.6
             ),
         ),
+        measure_rules=(_not_empty("segments"),),
     )
 
 
@@ -560,7 +594,10 @@ def rpt_kpi_headlines() -> Suite:
             _not_null("previous_value", WARN, "every headline KPI has a previous value"),
         ),
         measures_sql="select count(*) as tiles from marts.rpt_kpi_headlines",
-        measure_rules=(_between("tiles", ERROR, "six KPI tiles (a complete month exists)", 6, 6),),
+        measure_rules=(
+            _not_empty("KPI tiles"),
+            _between("tiles", ERROR, "six KPI tiles (a complete month exists)", 6, 6),
+        ),
     )
 
 

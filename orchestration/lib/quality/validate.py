@@ -5,12 +5,16 @@ DuckDB as Arrow record batches of at most `batch_rows` rows, each validated as a
 and the per-batch results are summed: memory is bounded by one batch, whatever the table size.
 Table-level measures (volume, quantiles, freshness) are computed by DuckDB and validated as a
 one-row frame. A result that raised (GX `exception_info`) is a failure, never a pass.
+
+Every rule ends passed, failed or skipped. A rule is skipped, with the reason, when there is
+nothing to check: a comparison with no previous good run, a measure that is empty (null), a row
+rule with no rows or only empty values. A skipped rule never blocks; an empty table is caught by
+its own rule ("at least one row"), which is never skipped.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -20,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from orchestration.lib.quality.numbers import format_count, format_number, is_missing
 from orchestration.lib.quality.suites import ERROR, SUITES, WARN, Rule, Suite, asset_key_path
 
 BATCH_ROWS = 250_000
@@ -45,19 +50,50 @@ class RuleOutcome:
     observed: Any = None
     sample_keys: list[str] = field(default_factory=list)
     error: str | None = None
+    skipped: str | None = None
+    """Why the rule was not evaluated (then it neither passed nor failed), else None."""
+    current: Any = None
+    previous: Any = None
+    """For a comparison (`<measure>_ratio`): the measure this run and on the previous good run."""
+
+    @property
+    def status(self) -> str:
+        """'passed', 'failed' or 'skipped'."""
+        if self.skipped and self.success:
+            return "skipped"
+        return "passed" if self.success else "failed"
 
     def message(self, relation: str, key: str | None) -> str:
         """One sentence: table, column, rule, count and a few offending keys."""
         where = f"{relation}.{self.column}" if self.column else relation
         if self.error:
             return f"{where}: {self.rule}: could not be checked ({self.error})."
+        if self.skipped and self.success:
+            return f"{where}: {self.rule}: skipped: {self.skipped}."
         if self.observed is not None:
-            return f"{where}: {self.rule}: observed {_show(self.observed)}."
+            return f"{where}: {self.rule}: observed {self.observed_text()}."
         keys = f"; e.g. {key} {', '.join(self.sample_keys)}" if self.sample_keys and key else ""
         return (
-            f"{where}: {self.rule}: {self.unexpected_count:,} of {self.denominator:,} rows fail"
-            f"{keys}."
+            f"{where}: {self.rule}: {format_count(self.unexpected_count)} of "
+            f"{format_count(self.denominator)} rows fail{keys}."
         )
+
+    def observed_text(self) -> str:
+        """The observed measure for a person: '0.399 times the previous good run (1,210
+        rows; previous 3,030)', '39,736', '31.2%'."""
+        if isinstance(self.observed, str):
+            return self.observed
+        if is_missing(self.observed):
+            return "nothing (null)"
+        text = format_number(self.observed, self.column or "")
+        if (self.column or "").endswith("_ratio"):
+            measure = (self.column or "").removesuffix("_ratio")
+            text += (
+                f" times the previous good run ({format_number(self.current, measure)} "
+                f"{'rows' if measure == 'row_count' else measure.replace('_', ' ')}; "
+                f"previous {format_number(self.previous, measure)})"
+            )
+        return text
 
 
 @dataclass
@@ -74,10 +110,32 @@ class SuiteOutcome:
     baseline: dict[str, Any] | None = None
     baseline_note: str = ""
     skipped: str | None = None
+    table: str | None = None
+    """The table whose count(*) is `rows` (the relation, or the table a query reads)."""
 
     @property
     def failures(self) -> list[RuleOutcome]:
         return [rule for rule in self.rules if not rule.success]
+
+    def counts(self) -> dict[str, int]:
+        """Rules passed, failed and skipped."""
+        statuses = [rule.status for rule in self.rules]
+        return {status: statuses.count(status) for status in ("passed", "failed", "skipped")}
+
+    def counts_text(self) -> str:
+        """'5 rules: 3 passed, 0 failed, 2 skipped'."""
+        counts = self.counts()
+        return f"{len(self.rules)} rules: " + ", ".join(
+            f"{number} {status}" for status, number in counts.items()
+        )
+
+    def skip_reasons(self) -> dict[str, list[str]]:
+        """Reason -> the rules skipped for it."""
+        reasons: dict[str, list[str]] = {}
+        for rule in self.rules:
+            if rule.status == "skipped":
+                reasons.setdefault(rule.skipped or "", []).append(rule.rule)
+        return reasons
 
     @property
     def severity(self) -> str | None:
@@ -100,20 +158,20 @@ class SuiteOutcome:
         """One line for logs and the Dagster UI."""
         if self.skipped:
             return f"{self.suite}: skipped: {self.skipped}."
+        head = f"{self.suite}: {format_count(self.rows)} rows; {self.counts_text()}."
         if self.passed:
-            return f"{self.suite}: all {len(self.rules)} rules passed on {self.rows:,} rows."
-        return f"{self.suite}: " + " ".join(self.messages())
+            return head
+        return f"{head} " + " ".join(self.messages())
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "severity": self.severity, "passed": self.passed}
-
-
-def _show(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "nothing (null)"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    return str(value)
+        rules = [{**asdict(rule), "status": rule.status} for rule in self.rules]
+        return {
+            **asdict(self),
+            "rules": rules,
+            "severity": self.severity,
+            "passed": self.passed,
+            "counts": self.counts(),
+        }
 
 
 @cache
@@ -216,6 +274,11 @@ def _finish(outcome: RuleOutcome) -> None:
         return
     if outcome.denominator == 0:
         outcome.success = True
+        outcome.skipped = (
+            "no rows to check"
+            if outcome.element_count == 0
+            else f"every {outcome.column} is empty (null): nothing to check"
+        )
         return
     outcome.success = outcome.unexpected_count / outcome.denominator <= 1 - outcome.mostly + 1e-12
 
@@ -242,21 +305,42 @@ def _measures(con, sql: str) -> dict[str, Any]:
     return {name: float(value) if value is not None else None for name, value in values.items()}
 
 
+NO_PREVIOUS_RUN = "no previous good run to compare with (nothing published yet)"
+
+
 def _baseline(suite: Suite, serving_file: Path | None) -> tuple[dict[str, Any] | None, str]:
-    """The suite's measures on the previous good run (the served publication), if any."""
+    """The suite's measures on the previous good run (the served publication), and a note:
+    what was compared with, or why nothing was."""
     import duckdb
 
     if not suite.compared:
         return None, ""
     if serving_file is None or not serving_file.exists():
-        return None, "no previous good run (nothing published yet): comparisons skipped"
+        return None, NO_PREVIOUS_RUN
     try:
         with duckdb.connect(str(serving_file), read_only=True) as con:
             return _measures(con, suite.baseline_sql or suite.measures_sql or ""), (
                 f"compared with the publication in {serving_file}"
             )
     except duckdb.Error as error:
-        return None, f"previous good run unreadable ({str(error).splitlines()[0]}): skipped"
+        return None, f"the previous good run is unreadable ({str(error).splitlines()[0]})"
+
+
+def _skip_reason(
+    column: str | None, measures: dict[str, Any], baseline: dict[str, Any] | None, note: str
+) -> str | None:
+    """Why a measure rule on `column` cannot be evaluated, or None if it can."""
+    column = column or ""
+    if not is_missing(measures.get(column)):
+        return None
+    if column.endswith("_ratio"):
+        measure = column.removesuffix("_ratio")
+        if baseline is None:
+            return note
+        if is_missing(measures.get(measure)):
+            return f"no {measure} this run (nothing to measure)"
+        return f"the previous good run has no {measure} to compare with (empty or zero)"
+    return f"nothing to measure: {column} is empty (null) this run"
 
 
 def raw_dialect(build_file: Path, suite_name: str) -> dict | None:
@@ -334,6 +418,8 @@ def run_suite(
             )
             return SuiteOutcome(suite.name, suite.relation, suite.key, 0, 0, [missing])
 
+        (rows,) = con.execute(f"select count(*) from {suite.counted}").fetchone()
+
         if suite.schema is not None:
             import great_expectations as gx
 
@@ -379,7 +465,6 @@ def run_suite(
             )
             for record_batch in reader:
                 frame = record_batch.to_pandas()
-                rows += len(frame)
                 batches += 1
                 results = _validate_frame(frame, [rule for rule, _ in checkable], suite.key)
                 for (_, outcome), result in zip(checkable, results, strict=True):
@@ -391,13 +476,17 @@ def run_suite(
         measures: dict[str, Any] = {}
         if suite.measures_sql:
             measures = _measures(con, suite.measures_sql)
+        # the table's own row count (count(*)), whatever the measures' query says
+        measures.setdefault("row_count", float(rows))
 
     baseline, note = _baseline(suite, serving_file)
     for measure in suite.compared:
         previous = (baseline or {}).get(measure)
         current = measures.get(measure)
         measures[f"{measure}_ratio"] = (
-            current / previous if current is not None and previous not in (None, 0) else None
+            current / previous
+            if not is_missing(current) and not is_missing(previous) and previous != 0
+            else None
         )
     if suite.measure_rules:
         frame = pd.DataFrame([measures]).astype(float)
@@ -405,9 +494,14 @@ def run_suite(
         for rule, result in zip(suite.measure_rules, results, strict=True):
             outcome = _new_outcome(rule)
             outcome.observed = measures.get(outcome.column)
+            if (outcome.column or "").endswith("_ratio"):
+                measure = (outcome.column or "").removesuffix("_ratio")
+                outcome.current = measures.get(measure)
+                outcome.previous = (baseline or {}).get(measure)
             outcome.error = _raised(result)
+            outcome.skipped = _skip_reason(outcome.column, measures, baseline, note)
             outcome.success = outcome.error is None and (
-                outcome.observed is None or bool(result.success)
+                outcome.skipped is not None or bool(result.success)
             )
             rules_out.append(outcome)
     return SuiteOutcome(
@@ -419,7 +513,8 @@ def run_suite(
         rules=rules_out,
         measures=measures,
         baseline=baseline,
-        baseline_note=note,
+        table=suite.counted,
+        baseline_note=note if baseline is not None or not note else f"{note}: comparisons skipped",
     )
 
 
