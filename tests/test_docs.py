@@ -101,7 +101,7 @@ def test_dbt_docs_generate_writes_one_offline_page(seed_build: DbtResult) -> Non
     page = (seed_build.database.parent / "target" / "static_index.html").read_text()
     assert "dim_customers" in page and "rpt_retention_cohorts" in page
     # the page embeds the manifest as JSON: the project's overview, whole
-    overview = _overview_text()
+    overview = _overview_text().strip()
     assert "Where to start" in overview
     assert any(json.dumps(overview, ensure_ascii=ascii)[1:-1] in page for ascii in (True, False))
 
