@@ -110,7 +110,7 @@ def test_assets_carry_groups_owners_and_descriptions(defs: dg.Definitions) -> No
     graph = defs.resolve_asset_graph()
     node = graph.get(dg.AssetKey(["marts", "dim_customers"]))
     assert node.group_name == "marts_customers"
-    assert node.owners == ["team:analytics-engineering"]
+    assert node.owners == ["analytics-engineering@example.com"]  # models/_groups.yml
     assert node.description.startswith("The customer 360.")
     assert graph.get(dg.AssetKey(["raw", "orders"])).group_name == "raw"
     columns = node.metadata["dagster/column_schema"].columns

@@ -46,8 +46,9 @@ def build_dbt_definitions() -> dg.Definitions:
     )
 
     class Translator(DagsterDbtTranslator):
-        """Sources are the raw landing assets; groups follow the dbt folders; owners and
-        descriptions come from dbt."""
+        """Sources are the raw landing assets; Dagster groups follow the dbt folders (not the
+        dbt groups); owners are the owner email of the model's dbt group (models/_groups.yml,
+        DagsterDbtTranslator's default) and descriptions come from dbt."""
 
         def get_asset_key(self, dbt_resource_props: dict[str, Any]) -> dg.AssetKey:
             if dbt_resource_props["resource_type"] == "source":
@@ -66,12 +67,6 @@ def build_dbt_definitions() -> dg.Definitions:
             # models/<layer>/<area>/… -> <layer>_<area>, e.g. marts_customers, staging_shop
             folders = fqn[1:-1]
             return "_".join(folders[:2]) if folders else "default"
-
-        def get_owners(self, dbt_resource_props: dict[str, Any]) -> list[str]:
-            owner = (dbt_resource_props.get("meta") or {}).get("owner") or (
-                dbt_resource_props.get("config", {}).get("meta") or {}
-            ).get("owner")
-            return [owner] if owner else ["team:analytics-engineering"]
 
     manifest = prepared_manifest_path()
     project = DbtProject(

@@ -5,15 +5,16 @@ import dagster as dg
 from orchestration.defs.resources import TRANSIENT_RETRY_POLICY, WAREHOUSE_POOL, WarehouseResource
 
 
-def build_published_marts(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The publish asset, downstream of every mart of the dbt project."""
+def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg.AssetsDefinition:
+    """The publish asset, downstream of every mart of the dbt project, owned by the marts'
+    owners."""
 
     @dg.asset(
         key=["serving", "published_marts"],
         deps=mart_keys,
         group_name="serving",
         kinds={"duckdb", "parquet"},
-        owners=["team:analytics-engineering"],
+        owners=owners,
         pool=WAREHOUSE_POOL,
         retry_policy=TRANSIENT_RETRY_POLICY,
     )
@@ -62,12 +63,16 @@ def defs() -> dg.Definitions:
     from orchestration.lib.dbt_project import prepared_manifest_path
 
     manifest = json.loads(prepared_manifest_path().read_text())
+    marts = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    ]
     mart_keys = sorted(
-        (
-            dg.AssetKey(["marts", node["name"]])
-            for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node["schema"] == "marts"
-        ),
+        (dg.AssetKey(["marts", node["name"]]) for node in marts),
         key=lambda key: key.to_user_string(),
     )
-    return dg.Definitions(assets=[build_published_marts(mart_keys)])
+    # the owner emails of the marts' dbt groups (models/_groups.yml)
+    group_owners = {group["name"]: group["owner"]["email"] for group in manifest["groups"].values()}
+    owners = sorted({group_owners[node["group"]] for node in marts if node.get("group")})
+    return dg.Definitions(assets=[build_published_marts(mart_keys, owners)])
