@@ -13,6 +13,8 @@ STAMP := $(VENV)/.installed
 export CUSTOMER_ANALYTICS_DB ?= $(CURDIR)/warehouse/customer_analytics.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
+# dbt builds with target dev; only `make metrics` uses the read-only target serving.
+export DBT_TARGET := dev
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
