@@ -13,13 +13,15 @@ STAMP := $(VENV)/.installed
 export CUSTOMER_ANALYTICS_DB ?= $(CURDIR)/warehouse/customer_analytics.duckdb
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
+# dbt builds with target dev; only `make metrics` uses the read-only target serving.
+export DBT_TARGET := dev
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
 # dbt build of the tests writes its own file so it never touches your warehouse.
 TEST_DB := $(CURDIR)/warehouse/test_build.duckdb
 
-.PHONY: help setup build test lint format seeds docs dev dashboard browser validate bench clean
+.PHONY: help setup build test lint format seeds docs dev dashboard browser validate bench metrics clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -109,6 +111,14 @@ DASHBOARD_PORT ?= 8501
 dashboard: setup ## the Streamlit dashboard on http://127.0.0.1:8501 (reads the serving file)
 	@test -f $(CUSTOMER_ANALYTICS_SERVING_DB) || { echo "make: no served marts at $(CUSTOMER_ANALYTICS_SERVING_DB): run make build first."; exit 1; }
 	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
+
+# MetricFlow on the served file, read-only (dbt target serving): BI tools may read it meanwhile.
+MF_ARGS ?= query --metrics revenue,orders,average_order_value,active_customers,churn_rate,nps --group-by metric_time__quarter --order metric_time__quarter
+
+metrics: setup ## MetricFlow on the served file (read-only); other queries: make metrics MF_ARGS="query --metrics nps --group-by customer__rfm_segment"
+	@test -f $(CUSTOMER_ANALYTICS_SERVING_DB) || { echo "make: no served marts at $(CUSTOMER_ANALYTICS_SERVING_DB): run make build first."; exit 1; }
+	DBT_TARGET=serving $(BIN)/dbt parse --quiet
+	DBT_TARGET=serving $(BIN)/mf $(MF_ARGS)
 
 docs: setup ## dbt docs as one offline HTML file: target/static_index.html
 	$(BIN)/dbt docs generate --static

@@ -22,12 +22,14 @@ def dbt_executable() -> str:
 
 
 def dbt_env(database: Path | str | None = None) -> dict[str, str]:
-    """The environment for dbt subprocesses: the repo's profile, the DuckDB file to build (if
+    """The environment for dbt subprocesses: the repo's profile and its build target dev (never
+    the read-only serving target, whatever the shell says), the DuckDB file to build (if
     given), no usage statistics."""
     env = {
         **os.environ,
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+        "DBT_TARGET": "dev",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     if database is not None:

@@ -4,7 +4,7 @@
     the customer is active then (last completed order fewer than var churn_window_days days
     before the period end). The period end is the month's last day, or the reference date in
     the reference month (flagged incomplete). was_active_at_previous_period_end is false in
-    the cohort month. -#}
+    the cohort month; has_churned: active at the previous period end but not at this one. -#}
 with
 
 completed_orders as (
@@ -118,6 +118,13 @@ with_previous_activity as (
             lag(is_active) over (partition by customer_id order by month), false
         ) as was_active_at_previous_period_end
     from with_activity
+),
+
+with_churn as (
+    select
+        *,
+        was_active_at_previous_period_end and not is_active as has_churned
+    from with_previous_activity
 )
 
-select * from with_previous_activity
+select * from with_churn

@@ -105,6 +105,7 @@ final as (
         coalesce(age_bands.age_band, 'unknown') as age_band,
         customer_orders.first_order_date,
         customer_orders.last_order_date,
+        cast({{ dbt.date_trunc('month', 'customer_orders.first_order_date') }} as date) as cohort_month,
         coalesce(customer_orders.orders, 0) as orders,
         coalesce(customer_orders.completed_orders, 0) as completed_orders,
         coalesce(customer_orders.returned_orders, 0) as returned_orders,

@@ -18,7 +18,8 @@ customer_months as (
     select
         month,
         is_active,
-        was_active_at_previous_period_end
+        was_active_at_previous_period_end,
+        has_churned
     from {{ ref('int_customer_months') }}
 ),
 
@@ -78,8 +79,7 @@ activity_kpis as (
         month,
         count(case when is_active then 1 end) as active_customers,
         count(case when was_active_at_previous_period_end then 1 end) as previously_active_customers,
-        count(case when was_active_at_previous_period_end and not is_active then 1 end)
-            as churned_customers
+        count(case when has_churned then 1 end) as churned_customers
     from customer_months
     group by month
 ),

@@ -116,7 +116,12 @@ def build_dbt_definitions() -> dg.Definitions:
 
     return dg.Definitions(
         assets=[raw_assets, main_assets],
-        resources={"dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable())},
+        # target dev always: serving (profiles.yml) is the read-only served file, for mf only
+        resources={
+            "dbt": DbtCliResource(
+                project_dir=project, dbt_executable=dbt_executable(), target="dev"
+            )
+        },
     )
 
 
