@@ -232,6 +232,7 @@ def _environment(root: Path) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("CUSTOMER_ANALYTICS_", "DBT_", "DAGSTER_"))
+        and key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
     }
     # the defaults of a checkout at `root` (the package itself lives in the real checkout)
     env.update(
