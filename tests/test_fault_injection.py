@@ -1,7 +1,7 @@
 """The fault-injection suite: realistic faults planted in otherwise good raw files, each run end
 to end through Dagster (landing → raw GX checks → dbt build and tests → mart GX checks → publish).
 
-Every fault has one documented outcome (README "Data quality" → "Faults and what happens"):
+Every fault has one documented outcome (docs/data-quality.md → "Faults and what happens"):
 - quarantined with the right reason, and the run succeeds and publishes;
 - warned, and the run succeeds and publishes;
 - the run fails with a message naming the file or table, the column and the rule; then the

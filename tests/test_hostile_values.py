@@ -2,7 +2,7 @@
 
 For every contract type (integer, amount, timestamp, date, boolean, enum, key) the catalogue
 below lists at least 30 hostile strings, each with the reason code staging must give it,
-written by hand from the raw data contract (README "Raw data contract", "Quarantine"), not
+written by hand from the raw data contract (docs/raw-contract.md, "Quarantine"), not
 derived from the models. A few controls per type (reason None) must be accepted, with the typed
 value written next to them. Each string is appended as one row, every other column valid and
 the key unique, to the hand-worked shop (tests/fixtures/handworked, all rows good); ONE
@@ -12,9 +12,9 @@ still be accepted, and the balance read = accepted + quarantined + collapsed mus
 
 A second build reads a small German export (decimal commas, thousands dots, `%d.%m.%Y %H:%M`
 in Europe/Berlin, `%d.%m.%Y` dates) and checks values against ones computed here with
-`zoneinfo` and `Decimal`, including the DST rule of README "Local time and daylight saving":
-a local time in the spring gap is read with the offset before the change (Python fold=0), one
-in the repeated autumn hour is the second occurrence (fold=1).
+`zoneinfo` and `Decimal`, including the DST rule of docs/raw-contract.md ("Local time and
+daylight saving"): a local time in the spring gap is read with the offset before the change
+(Python fold=0), one in the repeated autumn hour is the second occurrence (fold=1).
 
 Both builds set rejection_alarm_min_rows out of reach: most planted rows of a type fail for the
 same column and reason on purpose, which the mass-rejection alarm (a wrong export setting, not

@@ -2,7 +2,7 @@
 
 `orchestration.lib.pandas_reference` computes `rpt_nps_monthly`, `rpt_retention_cohorts`,
 `rpt_kpis_monthly`, the RFM(E) scores and segments and the order aggregates of `dim_customers`
-from the raw CSV files with pandas, written from README.md and the reference seeds only (never
+from the raw CSV files with pandas, written from docs/metrics.md and the reference seeds only (never
 from the SQL). Here every cell of those marts is compared with it: counts, dates, labels and
 money exactly (money to the cent, as Decimal), ratios to 1e-9 relative.
 

@@ -70,8 +70,8 @@
         {%- set hint = "Most rows name customers missing from the customers file: check that the "
             ~ "customers and this file come from the same export." -%}
     {%- else -%}
-        {%- set hint = "Check the export dialect (var raw_format, raw_column_mapping; README "
-            ~ "'Export dialects')." -%}
+        {%- set hint = "Check the export dialect (var raw_format, raw_column_mapping; "
+            ~ "docs/bring-your-own-data.md)." -%}
     {%- endif -%}
     {{ exceptions.raise_compiler_error(
         "Raw file " ~ (files | join(', ') or table_name) ~ ": " ~ rejected ~ " of " ~ total

@@ -6,7 +6,7 @@
 
     Only the rows whose cleaned key repeats (or is missing) are grouped; every other row is
     its own distinct row. Grouping and windowing every row of a wide table cost more than half
-    of a base model's time at 1,000,000 customers (README "Performance"). Joins, not
+    of a base model's time at 1,000,000 customers (docs/performance.md). Joins, not
     `in (subquery)`: DuckDB planned those as mark joins after casting every column of every row
     (the sessions base model took 38.6 s that way at 1,000,000 customers, 21.6 s with joins).
 -#}

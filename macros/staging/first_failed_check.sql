@@ -2,7 +2,7 @@
     Row-level validation: given checks as [condition, reason_code, column] in priority order,
     emits two columns, rejection_reason (the first failing check's reason code, null when the
     row passes) and rejection_column (the raw column it concerns). Reason codes are listed in
-    README "Quarantine".
+    docs/quarantine.md.
 -#}
 {% macro first_failed_check(checks) -%}
     case

@@ -1,6 +1,6 @@
 {#- A timestamp without time zone that holds local time in an IANA time zone (raw_format's
     timezone), as UTC. For 'UTC' the value itself. DuckDB's rule at daylight-saving changes
-    is in parse_timestamp and README "Local time and daylight saving". -#}
+    is in parse_timestamp and docs/raw-contract.md, "Local time and daylight saving". -#}
 {% macro local_timestamp_to_utc(timestamp_sql, timezone) -%}
     {{ return(adapter.dispatch('local_timestamp_to_utc', 'customer_analytics')(timestamp_sql, timezone)) }}
 {%- endmacro %}

@@ -13,7 +13,7 @@
       (strptime_pattern), then strptime reads it; such text has no offset.
 
     Text without an offset is local time in raw_format.timezone, converted to UTC. DuckDB's
-    rule at daylight-saving changes (README "Local time and daylight saving"): a local time
+    rule at daylight-saving changes (docs/raw-contract.md, "Local time and daylight saving"): a local time
     in the spring gap is read with the offset in force before the change (Berlin 02:30 on
     31 March 2024 = 01:30 UTC, the instant 03:30 CEST denotes); a local time in the repeated
     autumn hour is the second one (Berlin 02:30 on 27 October 2024 = 01:30 UTC, CET).

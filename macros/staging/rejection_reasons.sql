@@ -1,4 +1,4 @@
-{#- The quarantine's reason codes, in one place (README "Quarantine" explains each). Used by
+{#- The quarantine's reason codes, in one place (docs/quarantine.md explains each). Used by
     rpt_data_quality (one column per reason) and the is_rejection_reason test. -#}
 {% macro rejection_reasons() -%}
     {{ return([

@@ -24,7 +24,8 @@ class TransientWarehouseError(RuntimeError):
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file dbt builds, and the landing directory the one raw reader reads (as
-    dbt var raw_data_path) with its export dialect (README "Export dialects")."""
+    dbt var raw_data_path) with its export dialect
+    (docs/bring-your-own-data.md, "Export dialects")."""
 
     database: str
     landing_dir: str
@@ -54,7 +55,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """Resources from the environment (README "Configuration")."""
+    """Resources from the environment (docs/configuration.md)."""
     settings = Settings.from_env()
     dialect = settings.raw_dialect
     return dg.Definitions(

@@ -1,6 +1,6 @@
 """An independent pandas reference implementation of the core marts.
 
-Written from the definitions in README.md ("Raw data contract", "Metrics", "Quarantine",
+Written from the definitions in docs/ (raw-contract.md, metrics.md, quarantine.md,
 "Reference date") and the reference seeds (`seeds/reference/*.csv`) only, never from the SQL
 models, so that the marts can be checked against it (tests/test_marts_reference.py) and so
 that the benchmark has a plain "pandas peer" to time against dbt on DuckDB.

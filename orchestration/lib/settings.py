@@ -276,7 +276,7 @@ def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: i
 
 @dataclass(frozen=True)
 class RawDialect:
-    """The export dialect handed to dbt as vars (README "Export dialects")."""
+    """The export dialect handed to dbt as vars (docs/bring-your-own-data.md, "Export dialects")."""
 
     raw_format: dict[str, str] = field(default_factory=dict)
     raw_format_overrides: dict[str, dict] = field(default_factory=dict)
@@ -335,7 +335,7 @@ class RawDialect:
 
 @dataclass(frozen=True)
 class Settings:
-    """The orchestration's settings, read from environment variables (README "Configuration")."""
+    """The orchestration's settings, read from environment variables (docs/configuration.md)."""
 
     database: Path
     serving_database: Path
