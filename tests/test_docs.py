@@ -112,7 +112,7 @@ OWNERS_FILE = REPO / "models" / "_groups.yml"
 OVERVIEW_FILE = REPO / "models" / "overview.md"
 
 # The design, written out here by hand: which group owns each top-level folder, and the access
-# level of each model layer (README "Ownership and access").
+# level of each model layer (docs/layout.md, "Ownership and access").
 EXPECTED_GROUP = {
     "models/raw/": "data_platform",
     "models/staging/": "analytics_engineering",

@@ -327,6 +327,24 @@ def _check(block: Block, root: Path, exports: Path, output: str) -> None:
             served, "select count(*), sum(net_revenue) from marts.fct_orders"
         )[0]
         assert str(orders) in output and str(revenue) in output
+    elif "group:data_platform" in text:
+        # the group is assigned by folder: exactly the models in models/raw/
+        listed = {line.rsplit(".", 1)[-1] for line in output.split() if "." in line}
+        assert listed == {path.stem for path in (REPO / "models" / "raw").glob("*.sql")}
+    elif "make metrics" in text:
+        # every quarter (the default query) or year of the served months, and every value of a
+        # customer dimension the block groups by, read from the marts themselves
+        months = [m for (m,) in _query(served, "select month from marts.rpt_kpis_monthly")]
+        periods = {f"{m.year}-{(m.month - 1) // 3 * 3 + 1:02d}-01" for m in months}
+        assert periods <= set(re.findall(r"\d{4}-\d{2}-01", output)), output[-2000:]
+        for dimension, column in (
+            ("rfm_segment", "rfm_segment"),
+            ("acquisition_channel", "acquisition_channel"),
+        ):
+            if f"customer__{dimension}" in text:
+                values = _query(served, f"select distinct {column} from marts.dim_customers")
+                missing = [v for (v,) in values if str(v) not in output]
+                assert not missing, f"{block.where}: no rows for {missing}"
     elif "mf query" in text:
         months = _query(served, "select count(*) from marts.rpt_kpis_monthly")[0][0]
         assert output.count("-01") >= months

@@ -33,6 +33,7 @@ METRICS = (
     "churned_customers",
     "previously_active_customers",
     "churn_rate",
+    "annual_churn_rate",
 )
 GRAINS = ("month", "quarter", "year")
 SLICES = (("year", "customer__rfm_segment"), ("quarter", "customer__country"))
@@ -231,13 +232,13 @@ class Reference:
                         entry[2].add(customer)
         return {key: (a, p, len(c)) for key, (a, p, c) in result.items()}
 
-    def quarter_sets(self) -> dict[dt.date, tuple[set, set]]:
-        """quarter -> (customers active at its start, customers churned during it)."""
+    def period_sets(self, grain: str = "quarter") -> dict[dt.date, tuple[set, set]]:
+        """period -> (customers active at its start, customers churned during it)."""
         result: dict = defaultdict(lambda: (set(), set()))
         for customer, months in self.activity.items():
             for month, active in months.items():
-                at_start, churned = result[period_of(month, "quarter")]
-                if months.get(previous_month(period_of(month, "quarter")), False):
+                at_start, churned = result[period_of(month, grain)]
+                if months.get(previous_month(period_of(month, grain)), False):
                     at_start.add(customer)
                 if months.get(previous_month(month), False) and not active:
                     churned.add(customer)
@@ -319,11 +320,33 @@ def test_churn_rate_at_quarter_grain_is_a_share_of_the_customers_active_at_its_s
         assert row["previously_active_customers"] == previous["active_customers"]
         assert 0 <= number(row["churn_rate"]) <= 1
     by_quarter = {dt.date.fromisoformat(row["metric_time__quarter"][:10]): row for row in rows}
-    for quarter, (at_start, churned) in reference.quarter_sets().items():
+    for quarter, (at_start, churned) in reference.period_sets().items():
         assert churned <= at_start, quarter
         row = by_quarter[quarter]
         assert number(row["churned_customers"] or "0") == len(churned & at_start), quarter
         assert number(row["previously_active_customers"] or "0") == len(at_start), quarter
+
+
+def test_annual_churn_rate_is_the_share_of_the_customers_active_at_the_year_start(
+    answers, reference: Reference
+) -> None:
+    """churn_rate by year also counts customers who became active and churned within the
+    year; annual_churn_rate counts only those active when the year began."""
+    rows = {row["metric_time__year"][:10]: row for row in answers[("metric_time__year",)]}
+    checked, acquired_and_lost = 0, 0
+    for year, (at_start, churned) in reference.period_sets("year").items():
+        row = rows[year.isoformat()]
+        if not at_start:
+            assert row["annual_churn_rate"] == "", year
+            continue
+        expected = len(churned & at_start) / len(at_start)
+        assert number(row["annual_churn_rate"]) == pytest.approx(expected, rel=1e-9), year
+        assert 0 <= expected <= 1
+        checked += 1
+        acquired_and_lost += len(churned - at_start)
+    assert checked >= 2
+    # the two rates differ on this data: some customers are acquired and lost within a year
+    assert acquired_and_lost > 0
 
 
 def test_month_grain_equals_the_monthly_kpi_mart(answers, seed_build: DbtResult) -> None:

@@ -1,5 +1,5 @@
 {#- One row per month from the first order month through the reference month. Revenue KPIs
-    count completed orders (README "Metrics" has every definition); activity and churn come
+    count completed orders (docs/metrics.md has every definition); activity and churn come
     from int_customer_months; NPS from rpt_nps_monthly. -#}
 with
 

@@ -20,6 +20,16 @@ customer_months as (
     from {{ ref('int_customer_months') }}
 ),
 
+-- Activity at each year's start: the previous December's period end, per customer.
+year_starts as (
+    select
+        customer_id,
+        cast({{ dbt.dateadd('month', 1, 'month') }} as date) as year_start,
+        is_active as was_active_at_year_start
+    from customer_months
+    where extract(month from month) = 12
+),
+
 reference_dates as (
     select reference_date from {{ ref('stg_shop__reference_date') }}
 ),
@@ -35,8 +45,14 @@ final as (
         customer_months.is_purchasing,
         customer_months.is_active,
         customer_months.was_active_at_previous_period_end,
-        customer_months.has_churned
+        customer_months.has_churned,
+        coalesce(year_starts.was_active_at_year_start, false) as was_active_at_year_start
     from customer_months
+    left join year_starts
+        on
+            customer_months.customer_id = year_starts.customer_id
+            and cast({{ dbt.date_trunc('year', 'customer_months.month') }} as date)
+            = year_starts.year_start
     cross join reference_dates
 )
 

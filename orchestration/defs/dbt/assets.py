@@ -16,7 +16,7 @@ from orchestration.lib.settings import RawDialect
 
 class RawDialectConfig(dg.Config):
     """Run config of the dbt build: the raw files' export dialect, over the environment's
-    (README "Export dialects"); empty means the environment's settings."""
+    (docs/bring-your-own-data.md, "Export dialects"); empty means the environment's settings."""
 
     raw_format: dict[str, str] = Field(default_factory=dict)
     raw_format_overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
