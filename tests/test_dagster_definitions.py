@@ -242,7 +242,10 @@ def _materialize(
     database: Path,
     landing: Path,
     instance: dg.DagsterInstance | None = None,
+    without_checks: set[str] | frozenset[str] = frozenset(),
 ) -> dg.ExecuteInProcessResult:
+    """Materialise every asset and check of `defs`, except the check ops named in
+    `without_checks`."""
     from orchestration.defs.resources import WarehouseResource
 
     resources = dict(defs.resources)
@@ -254,8 +257,10 @@ def _materialize(
         quality_dir=str(database.parent / "quality"),
     )
     assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition)]
+    checks = [c for c in defs.asset_checks if c.node_def.name not in without_checks]
+    assert len(checks) == len(list(defs.asset_checks)) - len(without_checks)
     return dg.materialize(
-        [*assets, *defs.asset_checks],
+        [*assets, *checks],
         resources=resources,
         instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -329,7 +334,9 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     landing = tmp_path / "landing"
     landing.mkdir()
     shutil.copy(RAW / "customers.csv", landing)
-    # orders with a header only: no order date, so the reference date cannot be set
+    # orders with a header only: no order date, so the reference date cannot be set. (The raw
+    # suite's "at least one row" rule would stop this run before dbt; left out here, the dbt
+    # test is the guard that must hold.)
     header = (RAW / "orders.csv").read_text().splitlines()[0]
     (landing / "orders.csv").write_text(header + "\n")
     served = tmp_path / "serving" / "served.duckdb"
@@ -339,7 +346,9 @@ def test_a_failing_dbt_test_fails_its_check_and_blocks_downstream(
     exported.parent.mkdir(parents=True)
     exported.write_bytes(b"the last good export")
     instance = dg.DagsterInstance.ephemeral()
-    result = _materialize(defs, tmp_path / "failing.duckdb", landing, instance)
+    result = _materialize(
+        defs, tmp_path / "failing.duckdb", landing, instance, without_checks={"gx_raw_suites"}
+    )
     assert not result.success
     assert served.read_bytes() == b"the last good publication"  # nothing published
     assert exported.read_bytes() == b"the last good export"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, DbtResult, mart_tables
+from conftest import BIN, REPO, DbtResult, mart_tables
 
 from orchestration.lib.publish import EmptyMartError, publish
 from orchestration.lib.quality.numbers import format_number
@@ -120,7 +120,7 @@ def test_comparisons_are_skipped_without_a_previous_run_and_evaluated_after_one(
     assert index_row(first_run / "index.html", "fct_orders")[4:7] == ["6", "0", "3"]
     summary = re.search(r"<p id='summary'>(.*?)</p>", (first_run / "index.html").read_text())
     assert summary and f"{skipped} skipped" in summary.group(1)
-    assert "17 suites" in summary.group(1) and "17 passed" in summary.group(1)
+    assert "18 suites" in summary.group(1) and "18 passed" in summary.group(1)
 
     # the first run is published: the second run compares with it (the same data: ratio 1)
     published = publish(seed_build.database, tmp_path / "served.duckdb", tmp_path / "exp", "one")
@@ -247,7 +247,7 @@ def test_under_dagster_an_emptied_mart_fails_its_blocking_check_and_nothing_is_s
         con.execute("delete from marts.fct_orders")
     fct_orders = dg.AssetKey(["marts", "fct_orders"])
     checks = build_layer_checks("gx_mart_suites", ["fct_orders"], "the mart suites")
-    published = build_published_marts([fct_orders])
+    published = build_published_marts([fct_orders], ["analytics-engineering@example.com"])
     warehouse = WarehouseResource(
         database=str(emptied),
         landing_dir=str(tmp_path),
@@ -294,3 +294,45 @@ def test_under_dagster_an_emptied_mart_fails_its_blocking_check_and_nothing_is_s
     assert not alone.success and not alone.get_asset_materialization_events()
     assert _digest(serving) == served_before
     assert os.readlink(exports / "current") == export_before
+
+
+def test_a_shop_without_the_optional_files_validates_and_publishes(
+    dbt_build, tmp_path: Path
+) -> None:
+    """Only the required customers and orders: the marts built from an optional table alone
+    are rightly empty, so their "at least one row" rules are skipped with that reason, no
+    ERROR stops the run, and publish serves them empty; every other mart still has rows."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for table in ("customers", "orders"):
+        shutil.copy(REPO / "data" / "raw" / f"{table}.csv", landing)
+    build = dbt_build("required_only", raw_data_path=str(landing))
+    assert build.returncode == 0, build.output[-3000:]
+    marts = mart_tables(build.database)
+    empty = {name for name, rows in marts.items() if not rows}
+    # the marts read from sessions, survey responses or email events alone (worked out from
+    # the model SQL: each selects from one of those staging tables)
+    assert empty == {
+        "fct_sessions",
+        "fct_survey_responses",
+        "fct_email_events",
+        "rpt_nps_monthly",
+        "rpt_nps_by_segment",
+    }
+    outcomes = {
+        outcome.suite: outcome
+        for outcome in run_suites(sorted(marts), build.database, tmp_path / "none.duckdb", 1)
+    }
+    assert not [name for name, outcome in outcomes.items() if outcome.severity == ERROR]
+    for name in empty:
+        (volume,) = [r for r in outcomes[name].rules if r.rule.endswith("at least one row")]
+        assert volume.status == "skipped", name
+        assert "optional raw table" in volume.skipped and "no rows" in volume.skipped
+    (orders_volume,) = [
+        r for r in outcomes["fct_orders"].rules if r.rule.endswith("at least one row")
+    ]
+    assert orders_volume.status == "passed"
+    served = tmp_path / "serving" / "served.duckdb"
+    publish(build.database, served, tmp_path / "exports", "required-only")
+    assert {name for name, rows in mart_tables(served).items() if not rows} >= empty
+    assert mart_tables(served)["fct_orders"]

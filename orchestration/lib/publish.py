@@ -228,16 +228,34 @@ class EmptyMartError(ValueError):
 
 def _refuse_empty_marts(build_file: Path) -> None:
     """Raise EmptyMartError naming every public mart of `build_file` without rows (an empty
-    mart is never served: the quality suites fail it as an ERROR, and this is the last guard)."""
+    mart is never served: the quality suites fail it as an ERROR, and this is the last guard).
+    A mart built from an optional raw table alone may be empty when that table has no rows."""
+    from orchestration.lib.quality.suites import EMPTY_WITHOUT, RAW_SOURCES
+
     with duckdb.connect(":memory:") as con:
         con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        tables = _public_tables(con)
         empty = [
             table
-            for table in _public_tables(con)
+            for table in tables
             if not con.execute(
                 f"select count(*) from build.{PUBLIC_SCHEMA}.{_quote(table)}"
             ).fetchone()[0]
         ]
+        read: dict[str, int] = {}
+        if "rpt_data_quality" in tables:
+            read = dict(
+                con.execute(
+                    "select source_table, sum(rows_read)"
+                    f" from build.{PUBLIC_SCHEMA}.rpt_data_quality group by source_table"
+                ).fetchall()
+            )
+        rightly_empty = {
+            mart
+            for mart, table in EMPTY_WITHOUT.items()
+            if not read.get(f"{RAW_SOURCES[table][0]}.{table}")
+        }
+        empty = [table for table in empty if table not in rightly_empty]
         con.execute("detach build")
     if empty:
         names = ", ".join(f"{PUBLIC_SCHEMA}.{table}" for table in empty)
