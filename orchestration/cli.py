@@ -346,6 +346,23 @@ def _port(text: str) -> int:
     return port
 
 
+_HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+
+
+def _host(text: str) -> str:
+    """An IP address or a host name (RFC 1123 labels), nothing else."""
+    import ipaddress
+    import re
+
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if len(text) <= 253 and re.fullmatch(rf"{_HOST_LABEL}(\.{_HOST_LABEL})*", text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not an IP address or a host name")
+
+
 def _add_dev(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dev",
@@ -356,7 +373,9 @@ def _add_dev(sub: argparse._SubParsersAction) -> None:
             "it started within seconds."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--host", type=_host, default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
     p.add_argument("--port", type=_port, default=3000, help="port of the UI (default 3000)")
     p.set_defaults(handler=_run_dev)
 
@@ -379,8 +398,8 @@ def _run_dev(args: argparse.Namespace) -> int:
     return supervise(command, env=env)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `customer-analytics` command."""
+def build_parser() -> argparse.ArgumentParser:
+    """The `customer-analytics` command line: every subcommand and how its options parse."""
     parser = _Parser(prog="customer-analytics")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_generate(sub)
@@ -389,7 +408,12 @@ def main(argv: list[str] | None = None) -> int:
     _add_validate(sub)
     _add_bench(sub)
     _add_dev(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `customer-analytics` command."""
+    args = build_parser().parse_args(argv)
     from orchestration.lib.settings import SettingError
 
     try:

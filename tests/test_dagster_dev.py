@@ -219,3 +219,33 @@ def test_supervise_stops_a_tree_that_ignores_signals(tmp_path: Path) -> None:
     finally:
         if supervisor.poll() is None:
             supervisor.kill()
+
+
+@pytest.mark.parametrize(
+    ("argument", "accepted"),
+    [
+        ("--port=3000", True),
+        ("--port=0", False),
+        ("--port=65536", False),
+        ("--port=3o00", False),
+        ("--host=127.0.0.1", True),
+        ("--host=::1", True),
+        ("--host=dagster.internal", True),
+        ("--host=0.0.0.0;rm -rf ~", False),
+        ("--host=-x", False),
+        ("--host=a..b", False),
+    ],
+)
+def test_dev_options_are_validated_before_anything_starts(argument: str, accepted: bool) -> None:
+    """`customer-analytics dev --help`-style parsing only: a bad host or port stops at the
+    parser with exit code 2 and names the value; a good one parses (nothing is started)."""
+    from orchestration.cli import build_parser
+
+    parser = build_parser()
+    if accepted:
+        args = parser.parse_args(["dev", argument])
+        assert args.handler.__name__ == "_run_dev"
+    else:
+        with pytest.raises(SystemExit) as stopped:
+            parser.parse_args(["dev", argument])
+        assert stopped.value.code == 2
