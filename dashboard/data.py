@@ -66,7 +66,7 @@ class DashboardData:
 
 def load(serving_file: Path) -> DashboardData:
     """Read every table the dashboard shows from `serving_file` (read-only, locked down)."""
-    from orchestration.lib.publish import locked_down_connection
+    from orchestration.lib.serving import locked_down_connection
 
     if not serving_file.exists():
         raise ServingFileMissing(

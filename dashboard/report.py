@@ -1,12 +1,16 @@
 """The offline report: the dashboard's headline tiles and charts as one self-contained HTML file.
 
-Written by every publish next to the Parquet exports (<exports>/current/report.html). Plotly's
+Written by every publish next to the Parquet exports (<exports>/current/report.html): the
+Dagster publish asset and `customer-analytics publish` hand `offline_report_writer` to the
+publisher, which runs it on the staged serving file before the swap. Plotly's
 JavaScript is embedded once, inline: the file opens from disk with no server and no network.
 """
 
 from __future__ import annotations
 
 import html
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from dashboard.charts import (
@@ -19,7 +23,8 @@ from dashboard.charts import (
     revenue_trend,
     rfm_treemap,
 )
-from dashboard.data import DashboardData
+from dashboard.data import DashboardData, load
+from orchestration.lib.serving import REPORT_NAME
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
@@ -143,3 +148,25 @@ def write_report(data: DashboardData, path: Path, quality_href: str | None = Non
     """Write the report to `path` (UTF-8) and return it."""
     path.write_text(render_report(data, quality_href), encoding="utf-8")
     return path
+
+
+def offline_report_writer(quality_dir: Path | None = None) -> Callable[[Path, Path], None]:
+    """A report writer for the publisher: writes REPORT_NAME into a publication's exports
+    folder from exactly the tables about to be served. With `quality_dir`, the report links to
+    the quality report's index.html there (a path relative to the exports folder, which the
+    swap renames in place, so the link stays right)."""
+
+    def write(staged_serving_file: Path, exports_dir: Path) -> None:
+        href = (
+            Path(
+                os.path.relpath(
+                    Path(os.path.abspath(quality_dir)) / "index.html",
+                    Path(os.path.abspath(exports_dir)),
+                )
+            ).as_posix()
+            if quality_dir is not None
+            else None
+        )
+        write_report(load(staged_serving_file), exports_dir / REPORT_NAME, href)
+
+    return write

@@ -158,12 +158,10 @@ def _run_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    import duckdb
+    from dashboard.report import offline_report_writer
+    from orchestration.lib.serving import build_reference_date
 
-    with duckdb.connect(str(settings.database), read_only=True) as con:
-        (reference_date,) = con.execute(
-            "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
-        ).fetchone()
+    reference_date = build_reference_date(settings.database)
     build_id = args.build_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     try:
         publication = publish(
@@ -173,7 +171,7 @@ def _run_publish(args: argparse.Namespace) -> int:
             build_id,
             reference_date=reference_date,
             keep_backups=args.keep_backups,
-            quality_dir=settings.quality_dir,
+            report_writers=[offline_report_writer(settings.quality_dir)],
         )
     except EmptyMartError as exc:
         print(f"customer-analytics publish: error: {exc}", file=sys.stderr)

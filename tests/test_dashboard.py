@@ -33,7 +33,9 @@ from conftest import REPO, DbtResult
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import format_change, format_value
-from orchestration.lib.publish import REPORT_NAME, publish
+from dashboard.report import offline_report_writer
+from orchestration.lib.publish import publish
+from orchestration.lib.serving import REPORT_NAME
 
 APP = REPO / "dashboard" / "app.py"
 ARTIFACTS = REPO / "warehouse" / "test-artifacts"
@@ -68,6 +70,7 @@ def served(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> S
         work / "exports",
         "dash-1",
         reference_date=reference_date,
+        report_writers=[offline_report_writer()],
     )
     return Served(publication.serving_file, work / "exports", "dash-1")
 

@@ -22,7 +22,7 @@ import duckdb
 from conftest import BIN, REPO, mart_tables, run_dbt
 from dagster_servers import launch, running_dagster, wait_for
 
-from orchestration.lib.publish import PUBLIC_SCHEMA
+from orchestration.lib.serving import PUBLIC_SCHEMA
 
 SHOPS = {"S1": 11, "S2": 12}
 """Two generated shops (name -> generator seed), 250 customers each."""

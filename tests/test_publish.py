@@ -10,7 +10,8 @@ import duckdb
 import pytest
 from conftest import DbtResult
 
-from orchestration.lib.publish import locked_down_connection, publish, restore
+from orchestration.lib.publish import publish, restore
+from orchestration.lib.serving import locked_down_connection, read_served
 
 
 @pytest.fixture
@@ -138,3 +139,48 @@ def test_publishing_the_served_build_id_again_is_refused_and_harms_nothing(
     assert sorted(p.name for p in (exports / "current").iterdir()) == before
     with pytest.raises(ValueError, match="keep at least 1 backup"):
         publish(seed_build.database, serving, exports, "b2", keep_backups=0)
+
+
+def test_report_writers_run_on_the_staged_publication_before_the_swap(
+    seed_build: DbtResult, paths
+) -> None:
+    serving, exports = paths
+    publish(seed_build.database, serving, exports, "b1", reference_date="2025-12-31")
+    seen = []
+
+    def writer(staged: Path, folder: Path) -> None:
+        # the new publication is complete in the staged file; the old one is still served
+        seen.append((read_served(staged).build_id, read_served(serving).build_id))
+        (folder / "note.txt").write_text("written before the swap")
+
+    publish(seed_build.database, serving, exports, "b2", report_writers=[writer])
+    assert seen == [("b2", "b1")]
+    assert (exports / "current" / "note.txt").read_text() == "written before the swap"
+    served = read_served(serving)
+    assert (served.build_id, served.reference_date) == ("b2", None)
+
+
+def test_a_failing_report_writer_publishes_nothing(seed_build: DbtResult, paths) -> None:
+    serving, exports = paths
+    publish(seed_build.database, serving, exports, "b1", reference_date="2025-12-31")
+    before = serving.read_bytes()
+
+    def broken(staged: Path, folder: Path) -> None:
+        raise RuntimeError("chart failed")
+
+    with pytest.raises(RuntimeError, match="chart failed"):
+        publish(seed_build.database, serving, exports, "b2", report_writers=[broken])
+    assert serving.read_bytes() == before
+    assert os.readlink(exports / "current") == "b1"
+    served = read_served(serving)
+    assert (served.build_id, str(served.reference_date)) == ("b1", "2025-12-31")
+    # the next publish cleans up the staged leftovers and succeeds
+    publish(seed_build.database, serving, exports, "b3")
+    assert read_served(serving).build_id == "b3"
+    assert not [p.name for p in exports.iterdir() if p.name.startswith(".")]
+
+
+def test_read_served_without_a_publication(tmp_path: Path) -> None:
+    assert read_served(tmp_path / "missing.duckdb") is None
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    assert read_served(tmp_path / "empty.duckdb") is None

@@ -1,10 +1,11 @@
 """Write-audit-publish: copy the tested public marts of the build file into a new serving
-file, write one Parquet file per mart and the offline HTML report, and swap them into place
-atomically.
+file, write one Parquet file per mart and whatever reports the caller hands in, and swap them
+into place atomically.
 
 Readers (BI tools) only ever open the serving file (or the Parquet exports), read-only, so
 they never block a build and a build never blocks them; a failed build publishes nothing.
-DuckDB, the filesystem and the dashboard's report: no Dagster, no dbt.
+What a publication is, and how it is read: orchestration/lib/serving.py. DuckDB and the
+filesystem only: no Dagster, no dbt, no UI code (report writers come from the caller).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import re
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,11 +23,11 @@ from pathlib import Path
 
 import duckdb
 
-PUBLIC_SCHEMA = "marts"
-"""Only this schema is published: staging, quarantine and personal data never are."""
+from orchestration.lib.serving import PUBLIC_SCHEMA, PUBLICATION_TABLE, read_served
 
-REPORT_NAME = "report.html"
-"""The offline HTML report, written with every publication beside the Parquet exports."""
+ReportWriter = Callable[[Path, Path], None]
+"""Writes a report of one publication: called with the staged serving file (complete, closed)
+and the staged exports folder to write into, before the swap. An error publishes nothing."""
 
 BUILD_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
@@ -67,21 +68,6 @@ class Publication:
     row_counts: dict[str, int]
 
 
-def locked_down_connection(serving_file: Path) -> duckdb.DuckDBPyConnection:
-    """A connection for BI readers: read-only, no file system or network access (no other
-    files, no ATTACH, no COPY, no extension installs), and settings that cannot be changed."""
-    return duckdb.connect(
-        str(serving_file),
-        read_only=True,
-        config={
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "lock_configuration": True,
-        },
-    )
-
-
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -104,11 +90,11 @@ def publish(
     build_id: str,
     reference_date: str | None = None,
     keep_backups: int = 3,
-    quality_dir: Path | None = None,
+    report_writers: Sequence[ReportWriter] = (),
 ) -> Publication:
     """Publish the marts of `build_file` (closed, already tested) as `serving_file` and as
-    Parquet plus report.html under `exports_root/<build_id>/`; point `exports_root/current`
-    at it. With `quality_dir`, report.html links to the quality report's index.html there.
+    Parquet under `exports_root/<build_id>/`, with the reports `report_writers` write there;
+    point `exports_root/current` at it.
 
     Order: write everything new beside the old, checkpoint and close, keep a backup of the
     served file, then swap with os.replace (atomic on one file system). A crash before the
@@ -127,7 +113,7 @@ def publish(
             build_id,
             reference_date,
             keep_backups,
-            quality_dir,
+            report_writers,
         )
 
 
@@ -138,7 +124,7 @@ def _publish_locked(
     build_id: str,
     reference_date: str | None,
     keep_backups: int,
-    quality_dir: Path | None = None,
+    report_writers: Sequence[ReportWriter] = (),
 ) -> Publication:
     exports_root.mkdir(parents=True, exist_ok=True)
     if build_id in {_build_id_of(serving_file), _current_export(exports_root)}:
@@ -175,28 +161,19 @@ def _publish_locked(
             )
         serving.execute("detach build")
         serving.execute(
-            f"create table {PUBLIC_SCHEMA}.publication (build_id varchar, published_at timestamp,"
-            " reference_date date, table_name varchar, row_count bigint)"
+            f"create table {PUBLIC_SCHEMA}.{PUBLICATION_TABLE} (build_id varchar,"
+            " published_at timestamp, reference_date date, table_name varchar, row_count bigint)"
         )
         serving.executemany(
-            f"insert into {PUBLIC_SCHEMA}.publication values (?, ?, ?, ?, ?)",
+            f"insert into {PUBLIC_SCHEMA}.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
             [
                 (build_id, published_at, reference_date, table, rows)
                 for table, rows in row_counts.items()
             ],
         )
         serving.execute("checkpoint")
-    quality_href = (
-        Path(
-            os.path.relpath(
-                Path(os.path.abspath(quality_dir)) / "index.html",
-                Path(os.path.abspath(export_dir)),
-            )
-        ).as_posix()
-        if quality_dir is not None
-        else None
-    )
-    _write_report(staged, staged_exports / REPORT_NAME, quality_href)
+    for write in report_writers:
+        write(staged, staged_exports)
 
     if serving_file.exists():
         backups = serving_file.parent / "backups"
@@ -296,14 +273,6 @@ def _current_export(exports_root: Path) -> str | None:
     return os.readlink(link) if link.is_symlink() else None
 
 
-def _write_report(staged_serving_file: Path, path: Path, quality_href: str | None = None) -> None:
-    """The dashboard's offline report, from exactly the tables about to be served."""
-    from dashboard.data import load
-    from dashboard.report import write_report
-
-    write_report(load(staged_serving_file), path, quality_href)
-
-
 def _remove_leftovers_of_interrupted_runs(serving_file: Path, exports_root: Path) -> None:
     """Staged files of a publish that was killed before its swap are never served: remove them."""
     for stale in serving_file.parent.glob(f".{serving_file.name}.*.tmp*"):
@@ -316,12 +285,8 @@ def _remove_leftovers_of_interrupted_runs(serving_file: Path, exports_root: Path
 
 
 def _build_id_of(serving_file: Path) -> str | None:
-    try:
-        with duckdb.connect(str(serving_file), read_only=True) as con:
-            row = con.execute(f"select max(build_id) from {PUBLIC_SCHEMA}.publication").fetchone()
-            return row[0] if row else None
-    except duckdb.Error:
-        return None
+    served = read_served(serving_file)
+    return served.build_id if served else None
 
 
 def _backup_ids(serving_file: Path) -> set[str]:

@@ -25,14 +25,11 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
         from datetime import UTC, datetime
         from pathlib import Path
 
-        import duckdb
-
+        from dashboard.report import offline_report_writer
         from orchestration.lib.publish import publish
+        from orchestration.lib.serving import build_reference_date
 
-        with duckdb.connect(warehouse.database, read_only=True) as con:
-            (reference_date,) = con.execute(
-                "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
-            ).fetchone()
+        reference_date = build_reference_date(Path(warehouse.database))
         build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run.run_id[:8]}"
         publication = publish(
             Path(warehouse.database),
@@ -40,7 +37,11 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
             Path(warehouse.exports_dir),
             build_id,
             reference_date=reference_date,
-            quality_dir=Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality"),
+            report_writers=[
+                offline_report_writer(
+                    Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
+                )
+            ],
         )
         return dg.MaterializeResult(
             metadata={
