@@ -126,6 +126,12 @@ FAULTS: dict[str, Fault] = {
         "warn",
         "latest email event at most 35 days before the reference date",
     ),
+    "fct_customer_months": Fault(
+        "update marts.fct_customer_months set months_since_first_order = -1"
+        " where month = (select min(month) from marts.fct_customer_months)",
+        "error",
+        "months since first order ≥ 0",
+    ),
     "rpt_data_quality": Fault(
         "update marts.rpt_data_quality set rows_quarantined = rows_read // 5"
         " where source_table = 'shop.orders'",

@@ -227,10 +227,11 @@ def _refuse_empty_marts(build_file: Path) -> None:
                     f" from build.{PUBLIC_SCHEMA}.rpt_data_quality group by source_table"
                 ).fetchall()
             )
+        # only a source the row balance records with no rows read (unknown is not empty)
         rightly_empty = {
             mart
             for mart, table in EMPTY_WITHOUT.items()
-            if not read.get(f"{RAW_SOURCES[table][0]}.{table}")
+            if read.get(f"{RAW_SOURCES[table][0]}.{table}") == 0
         }
         empty = [table for table in empty if table not in rightly_empty]
         con.execute("detach build")
