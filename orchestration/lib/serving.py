@@ -52,11 +52,13 @@ def locked_down_connection(serving_file: Path) -> duckdb.DuckDBPyConnection:
 
 def read_served(serving_file: Path) -> Served | None:
     """The build id, reference date and time of the publication in `serving_file`; None when
-    there is no such file or it holds no publication (or cannot be read)."""
+    there is no such file or it holds no publication (or cannot be read). Opened read-only
+    with DuckDB's default settings, as a reader in this process may already hold it (DuckDB
+    refuses a second connection to one file with other settings in one process)."""
     if not serving_file.is_file():
         return None
     try:
-        with locked_down_connection(serving_file) as con:
+        with duckdb.connect(str(serving_file), read_only=True) as con:
             row = con.execute(
                 "select build_id, max(reference_date), max(published_at)"
                 f" from {PUBLIC_SCHEMA}.{PUBLICATION_TABLE} group by build_id"

@@ -34,7 +34,6 @@ from orchestration.lib.quality.suites import (
     Suite,
     asset_key_path,
 )
-from orchestration.lib.serving import locked_down_connection
 
 BATCH_ROWS = 250_000
 """Rows per Arrow batch handed to GX: bounds memory on large tables."""
@@ -327,7 +326,7 @@ def _baseline(suite: Suite, serving_file: Path | None) -> tuple[dict[str, Any] |
     if serving_file is None or not serving_file.exists():
         return None, NO_PREVIOUS_RUN
     try:
-        with locked_down_connection(serving_file) as con:
+        with duckdb.connect(str(serving_file), read_only=True) as con:
             return _measures(con, suite.baseline_sql or suite.measures_sql or ""), (
                 f"compared with the publication in {serving_file}"
             )
