@@ -7,10 +7,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from orchestration.lib.bench import STEPS
 
-
-class _Parser(argparse.ArgumentParser):
+class CommandParser(argparse.ArgumentParser):
     """argparse, but a usage error is one sentence on stderr and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -18,93 +16,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {text.rstrip('.')}.\n")
 
 
-def _date(text: str) -> dt.date:
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def _int(text: str) -> int:
+def whole_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-
-
-def _add_generate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "generate",
-        help="write the synthetic raw data set (CRM, shop, web, NPS, e-mail)",
-        description=(
-            "Generate the five raw tables (customers, orders, sessions, survey_responses, "
-            "email_events) with planted behavioural effects. Same arguments, same bytes."
-        ),
-    )
-    p.add_argument("--customers", type=_int, default=2000, metavar="N", help="default: 2000")
-    p.add_argument("--seed", type=_int, default=42, metavar="S", help="default: 42")
-    p.add_argument(
-        "--start", type=_date, default=dt.date(2023, 1, 1), metavar="YYYY-MM-DD",
-        help="first day of the window (default: 2023-01-01)",
-    )  # fmt: skip
-    p.add_argument(
-        "--end", type=_date, default=dt.date(2025, 12, 31), metavar="YYYY-MM-DD",
-        help="last day of the window, inclusive (default: 2025-12-31)",
-    )  # fmt: skip
-    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="default: csv")
-    p.add_argument(
-        "--out", type=Path, default=Path("warehouse/raw"), metavar="DIR",
-        help="output directory, created if missing (default: warehouse/raw)",
-    )  # fmt: skip
-    p.add_argument(
-        "--defects", type=_float, default=0.0, metavar="RATE",
-        help="fraction 0..0.5 of rows per table that get a realistic defect (default: 0)",
-    )  # fmt: skip
-    p.set_defaults(handler=_run_generate)
-
-
-def _run_generate(args: argparse.Namespace) -> int:
-    from orchestration.lib.generator import ConfigError, GeneratorConfig, generate
-
-    config = GeneratorConfig(
-        customers=args.customers,
-        seed=args.seed,
-        start=args.start,
-        end=args.end,
-        fmt=args.format,
-        defects=args.defects,
-    )
-    try:
-        config.validate()
-    except ConfigError as exc:
-        print(f"customer-analytics generate: error: {exc}", file=sys.stderr)
-        return 2
-    out: Path = args.out
-    if out.exists() and not out.is_dir():
-        print(
-            f"customer-analytics generate: error: --out {out} is a file; "
-            "give a directory (it is created if missing).",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        generate(config, out, progress=lambda msg: print(msg, file=sys.stderr))
-    except OSError as exc:
-        print(
-            f"customer-analytics generate: error: cannot write to {out} ({exc.strerror}).",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
 
 
 def _add_publish(sub: argparse._SubParsersAction) -> None:
@@ -120,7 +36,9 @@ def _add_publish(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--build-id", default=None, help="id of this publication (default: UTC time)")
-    p.add_argument("--keep-backups", type=_int, default=3, help="served files kept (default 3)")
+    p.add_argument(
+        "--keep-backups", type=whole_number, default=3, help="served files kept (default 3)"
+    )
     p.set_defaults(handler=_run_publish)
 
 
@@ -158,8 +76,7 @@ def _run_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from dashboard.report import offline_report_writer
-    from orchestration.lib.serving import build_reference_date
+    from orchestration.lib.serving import build_reference_date, report_writers
 
     reference_date = build_reference_date(settings.database)
     build_id = args.build_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -171,7 +88,7 @@ def _run_publish(args: argparse.Namespace) -> int:
             build_id,
             reference_date=reference_date,
             keep_backups=args.keep_backups,
-            report_writers=[offline_report_writer(settings.quality_dir)],
+            report_writers=report_writers(settings.quality_dir),
         )
     except EmptyMartError as exc:
         print(f"customer-analytics publish: error: {exc}", file=sys.stderr)
@@ -217,7 +134,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--jobs",
-        type=_int,
+        type=whole_number,
         default=None,
         help="suites validated at once, each in its own process (default: one per core)",
     )
@@ -275,70 +192,8 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "bench",
-        help="benchmark dbt build against the engine floor, pandas and the GX suites",
-        description=(
-            "Generate a data set (or use the shipped seeds at scale S), then measure on it: the "
-            "generator, a full dbt build, the engine floor (compiled SQL in one DuckDB "
-            "connection), Dagster, the pandas peer (checked equal to the marts), the GX suites, "
-            "and the daily incremental run after appending the last day, against a full build. "
-            "Writes benchmarks/results/<scale>.json and .md."
-        ),
-    )
-    p.add_argument("--scale", choices=("S", "M", "L", "XL"), default="S", help="default: S")
-    p.add_argument(
-        "--customers", type=_int, default=None, help="generate this many customers instead"
-    )
-    p.add_argument(
-        "--threads",
-        type=_int,
-        default=None,
-        help="dbt threads: models built at once (default: the profile's); DuckDB itself uses "
-        "every core",
-    )
-    p.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit (default 4GB)")
-    p.add_argument("--out", type=Path, default=None, help="results folder")
-    p.add_argument(
-        "--steps",
-        type=_steps,
-        default=STEPS,
-        help=f"comma-separated subset of: {','.join(STEPS)} (default: all)",
-    )
-    p.set_defaults(handler=_run_bench)
-
-
-def _steps(value: str) -> tuple[str, ...]:
-    chosen = tuple(step.strip() for step in value.split(",") if step.strip())
-    unknown = sorted(set(chosen) - set(STEPS))
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown step(s) {', '.join(unknown) or '(none given)'}: choose from {','.join(STEPS)}"
-        )
-    return chosen
-
-
-def _run_bench(args: argparse.Namespace) -> int:
-    from orchestration.lib.bench import run
-
-    result = run(
-        scale=args.scale,
-        customers=args.customers,
-        out=args.out,
-        threads=args.threads,
-        memory_limit=args.memory_limit,
-        steps=args.steps,
-    )
-    failed = [step.name for step in result.steps if not step.ok]
-    if failed or result.pandas_equals_marts is False:
-        print(f"customer-analytics bench: failed steps {failed or 'none'}", file=sys.stderr)
-        return 1
-    return 0
-
-
 def _port(text: str) -> int:
-    port = _int(text)
+    port = whole_number(text)
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port between 1 and 65535")
     return port
@@ -396,21 +251,48 @@ def _run_dev(args: argparse.Namespace) -> int:
     return supervise(command, env=env)
 
 
+DEV_COMMANDS = {
+    "generate": "write the synthetic raw data set (CRM, shop, web, NPS, e-mail) [dev tooling]",
+    "bench": "benchmark dbt build against the engine floor, pandas and the GX suites [dev tooling]",
+}
+"""Commands of the dev-tooling package, found by name in the entry points group
+`customer_analytics.dev_commands` (pyproject.toml) and imported only when called."""
+
+
+def run_dev_command(name: str, argv: list[str]) -> int:
+    """Load the dev command `name` from its entry point and run it with `argv`."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="customer_analytics.dev_commands", name=name)
+    if not found:
+        print(
+            f"customer-analytics {name}: error: this is a dev command and the dev tooling is not "
+            "installed in this environment; install the project with `make setup` "
+            "(pip install -e '.[dev]').",
+            file=sys.stderr,
+        )
+        return 2
+    return next(iter(found)).load()(argv)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `customer-analytics` command line: every subcommand and how its options parse."""
-    parser = _Parser(prog="customer-analytics")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _add_generate(sub)
+    parser = CommandParser(prog="customer-analytics")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
+    for name, summary in DEV_COMMANDS.items():  # listed here, parsed by the dev tooling
+        sub.add_parser(name, help=summary, add_help=False)
     _add_publish(sub)
     _add_restore(sub)
     _add_validate(sub)
-    _add_bench(sub)
     _add_dev(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `customer-analytics` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DEV_COMMANDS:
+        return run_dev_command(argv[0], argv[1:])
     args = build_parser().parse_args(argv)
     from orchestration.lib.settings import SettingError
 

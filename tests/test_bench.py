@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from conftest import BIN, REPO
 
-from orchestration.lib.bench import compare_with_marts, marts_that_differ
+from tooling.bench.compare import compare_with_marts, marts_that_differ
 
 WORK = REPO / "warehouse" / "bench" / "c250"
 

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from orchestration.cli import main
-from orchestration.lib.generator import DEFECT_KINDS, GeneratorConfig, generate
+from tooling.generator import DEFECT_KINDS, GeneratorConfig, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "data" / "raw"

@@ -1,6 +1,8 @@
 """Import rules of the Python code, read from the source (every import, also those inside
-functions): no import circle between modules, the publisher and the serving contract import no
-UI code, and the runtime helpers in orchestration/lib import no Dagster."""
+functions): no import circle between modules; the runtime package (orchestration) imports
+neither the dev tooling (tooling) nor the dashboard, which it reaches only through entry points;
+the publisher and the serving contract import no UI code; the runtime helpers in
+orchestration/lib import no Dagster."""
 
 from __future__ import annotations
 
@@ -10,9 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-PACKAGES = ("orchestration", "dashboard")
-LIB_WITH_DAGSTER = {"orchestration.lib.bench"}
-"""Known exception: the benchmark drives Dagster runs; it is dev tooling, to move out of lib."""
+PACKAGES = ("orchestration", "dashboard", "tooling")
 
 
 def _modules() -> dict[str, Path]:
@@ -98,12 +98,32 @@ def test_the_publisher_and_the_serving_contract_import_no_ui_code(module: str) -
         assert not ui, f"{path.relative_to(REPO)} imports {sorted(ui)}"
 
 
+def _offenders(package: str, forbidden: set[str]) -> dict[str, list[str]]:
+    """Modules of `package` (and what they import) that import a top-level name in `forbidden`."""
+    found = {}
+    for name, path in _modules().items():
+        if name == package or name.startswith(package + "."):
+            bad = sorted(i for i in _imports(path) if i.split(".")[0] in forbidden)
+            if bad:
+                found[name] = bad
+    return found
+
+
+def test_the_rule_checker_sees_a_planted_import(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text("def f():\n    from tooling.generator import generate\n")
+    assert "tooling.generator" in _imports(planted)
+
+
 def test_runtime_helpers_import_no_dagster() -> None:
-    modules = _modules()
-    offenders = {
-        name
-        for name, path in modules.items()
-        if name.startswith("orchestration.lib")
-        and any(imported.split(".")[0] == "dagster" for imported in _imports(path))
-    }
-    assert offenders == LIB_WITH_DAGSTER
+    assert "orchestration.lib.publish" in _modules()
+    assert _offenders("orchestration.lib", {"dagster", "dagster_dbt"}) == {}
+
+
+def test_the_runtime_imports_neither_the_dev_tooling_nor_the_dashboard() -> None:
+    assert "orchestration.cli" in _modules() and "tooling.cli" in _modules()
+    assert _offenders("orchestration", {"tooling", "dashboard"}) == {}
+
+
+def test_the_dashboard_imports_no_dev_tooling() -> None:
+    assert _offenders("dashboard", {"tooling"}) == {}

@@ -4,7 +4,7 @@
 12 web sessions, 6 NPS responses and 21 e-mail events, built with `as_of_date: 2025-01-20` (a
 Monday in the middle of a month; the latest order is on 2025-01-19). Every expected value below
 is written literally, with its arithmetic in a comment. The same expectations are checked on
-the dbt marts and on the pandas reference (`orchestration.lib.pandas_reference`), so this file
+the dbt marts and on the pandas reference (`tooling.pandas_reference`), so this file
 also guards the reference that tests/test_marts_reference.py relies on.
 
 The shop (UTC dates; "c" = completed, "r" = returned, "x" = cancelled; amounts gross/discount):
@@ -33,7 +33,7 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES, run_dbt
 
-from orchestration.lib.pandas_reference import compute_reference
+from tooling.pandas_reference import compute_reference
 
 RAW = FIXTURES / "handworked"
 AS_OF = "2025-01-20"

@@ -1,6 +1,6 @@
 """The core marts equal an independent pandas implementation of the README's definitions.
 
-`orchestration.lib.pandas_reference` computes `rpt_nps_monthly`, `rpt_retention_cohorts`,
+`tooling.pandas_reference` computes `rpt_nps_monthly`, `rpt_retention_cohorts`,
 `rpt_kpis_monthly`, the RFM(E) scores and segments and the order aggregates of `dim_customers`
 from the raw CSV files with pandas, written from docs/metrics.md and the reference seeds only (never
 from the SQL). Here every cell of those marts is compared with it: counts, dates, labels and
@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, DbtResult, GeneratedBuild
 
-from orchestration.lib.pandas_reference import ReferenceMarts, compute_reference
+from tooling.pandas_reference import ReferenceMarts, compute_reference
 
 NPS_MONTHLY = [
     "responses",

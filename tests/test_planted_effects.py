@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from orchestration.lib.generator import GeneratorConfig, generate
+from tooling.generator import GeneratorConfig, generate
 
 SCALE = 150_000
 SEED = 7

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from conftest import DbtResult, run_dbt
 
-from orchestration.lib.generator import GeneratorConfig, generate
+from tooling.generator import GeneratorConfig, generate
 
 CUSTOMERS = 20_000
 SEED = 2025

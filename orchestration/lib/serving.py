@@ -11,6 +11,7 @@ with `<exports>/current` pointing at the served one. Readers open the serving fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,3 +78,17 @@ def build_reference_date(build_file: Path) -> str:
             "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
         ).fetchone()
     return reference_date
+
+
+REPORT_WRITERS_GROUP = "customer_analytics.report_writers"
+"""Entry points group of the report writers a publication carries (pyproject.toml): each names a
+factory `(quality_dir) -> writer(staged_serving_file, staged_exports_dir)`, e.g. the dashboard's
+offline report. Loaded by name, so the runtime imports no UI code."""
+
+
+def report_writers(quality_dir: Path | None) -> list[Callable[[Path, Path], None]]:
+    """Every registered report writer, for `publish(..., report_writers=...)`, in name order."""
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=REPORT_WRITERS_GROUP), key=lambda point: point.name)
+    return [point.load()(quality_dir) for point in found]

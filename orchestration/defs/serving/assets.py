@@ -25,9 +25,8 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
         from datetime import UTC, datetime
         from pathlib import Path
 
-        from dashboard.report import offline_report_writer
         from orchestration.lib.publish import publish
-        from orchestration.lib.serving import build_reference_date
+        from orchestration.lib.serving import build_reference_date, report_writers
 
         reference_date = build_reference_date(Path(warehouse.database))
         build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run.run_id[:8]}"
@@ -37,11 +36,9 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
             Path(warehouse.exports_dir),
             build_id,
             reference_date=reference_date,
-            report_writers=[
-                offline_report_writer(
-                    Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
-                )
-            ],
+            report_writers=report_writers(
+                Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
+            ),
         )
         return dg.MaterializeResult(
             metadata={

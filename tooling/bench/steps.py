@@ -1,0 +1,216 @@
+"""The benchmark's steps: a registry, in the order they run, each with the steps it needs.
+
+A step is a function of the run's `Context` that measures one process (tooling.bench.measure)
+and returns its `Step`. It runs when it was chosen and every step it `needs` ran and
+succeeded; otherwise it is left out of the results. Adding a step is one function and one
+line in STEPS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.lib.settings import REPO_ROOT
+from tooling.bench.compare import compare_with_marts, marts_that_differ
+from tooling.bench.data import GENERATOR_ARGS
+from tooling.bench.floor import copy_seeds
+from tooling.bench.measure import measure, pandas_memory_cap
+from tooling.bench.results import Result, Step, dbt_time_split
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Context:
+    """What every step of one run shares: where it works and on which raw files."""
+
+    work: Path
+    database: Path
+    raw: Path
+    complete: Path | None
+    """The complete generated files (None at scale S: the shipped seeds, nothing held back)."""
+    held_back: int
+    total_rows: int
+    customers: int
+    memory_limit: str
+    env: dict[str, str]
+    result: Result
+
+    @property
+    def variables(self) -> str:
+        return json.dumps({"raw_data_path": str(self.raw)})
+
+    def child(self, *args: str) -> list[str]:
+        """A measured child process of this package (`python -m tooling.bench …`)."""
+        return [sys.executable, "-m", "tooling.bench", *args]
+
+
+def environment(
+    database: Path, work: Path, threads: int | None, memory_limit: str
+) -> dict[str, str]:
+    """The environment of every measured process: the build file, DuckDB's limits, dbt's paths
+    in the work folder, nothing published."""
+    return {
+        **os.environ,
+        **({"CUSTOMER_ANALYTICS_THREADS": str(threads)} if threads else {}),
+        "CUSTOMER_ANALYTICS_DB": str(database),
+        "CUSTOMER_ANALYTICS_MEMORY_LIMIT": memory_limit,
+        "CUSTOMER_ANALYTICS_SERVING_DB": str(work / "no-publication.duckdb"),
+        "CUSTOMER_ANALYTICS_QUALITY_DIR": str(work / "quality"),
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "DBT_PROJECT_DIR": str(REPO_ROOT),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DBT_PARTIAL_PARSE": "false",
+    }
+
+
+def check_marts(step: Step, build: Path, other: Path, whose: str, context: str) -> None:
+    """Fail `step` unless the marts in `other` equal those in `build`; say so in its note."""
+    differing = marts_that_differ(build, other)
+    step.note = (
+        f"marts differ from {whose}: {', '.join(differing)}"
+        if differing
+        else f"{context}every mart equal to {whose}"
+    )
+    step.ok = not differing
+
+
+def add_time_split(step: Step, work: Path) -> None:
+    """Append where the time of a successful dbt step went to its note, from the run_results
+    that step wrote (each dbt step overwrites them, so call it right after the step)."""
+    run_results = work / "target" / "run_results.json"
+    if step.ok and run_results.exists():
+        split = dbt_time_split(json.loads(run_results.read_text()), step.seconds)
+        step.note = f"{step.note}; {split}" if step.note else split
+
+
+def dbt(ctx: Context) -> Step:
+    """A full `dbt build` (models and every test) reading the raw files through raw_data_path."""
+    step = measure(
+        "dbt", [str(BIN / "dbt"), "build", "--vars", ctx.variables], ctx.env, ctx.total_rows
+    )
+    add_time_split(step, ctx.work)
+    return step
+
+
+def floor(ctx: Context) -> Step:
+    """The engine floor on a copy of the seeds, then its marts checked equal to dbt's."""
+    floor_db = ctx.work / "floor" / ctx.database.name
+    floor_db.parent.mkdir()
+    copy_seeds(ctx.database, floor_db)
+    manifest = ctx.work / "target" / "manifest.json"
+    command = ctx.child("floor", str(manifest), str(floor_db), ctx.memory_limit)
+    step = measure("floor", command, ctx.env, ctx.total_rows)
+    if step.ok:
+        check_marts(step, ctx.database, floor_db, "dbt's", "")
+    return step
+
+
+def dagster(ctx: Context) -> Step:
+    """The dbt assets (raw models included) materialised by Dagster into a fresh file."""
+    dagster_db = ctx.work / "dagster" / ctx.database.name
+    dagster_db.parent.mkdir()
+    step = measure(
+        "dagster",
+        ctx.child("dagster", str(dagster_db), str(ctx.raw)),
+        {**ctx.env, "CUSTOMER_ANALYTICS_DB": str(dagster_db)},
+        ctx.total_rows,
+    )
+    if step.ok:
+        check_marts(step, ctx.database, dagster_db, "dbt's", "dbt assets, raw models included; ")
+    return step
+
+
+def pandas(ctx: Context) -> Step:
+    """The pandas peer, memory-capped; its results checked equal to the marts of dbt's build."""
+    reference_pickle = ctx.work / "pandas_reference.pickle"
+    cap = pandas_memory_cap()
+    step = measure(
+        "pandas",
+        ctx.child("pandas", str(ctx.raw), str(reference_pickle)),
+        ctx.env,
+        ctx.total_rows,
+        memory_cap_bytes=cap,
+    )
+    if not step.ok and "MemoryError" in step.note:
+        step.note = f"ran out of memory (capped at {cap / 2**30:.0f} GB address space, 3/4 of RAM)"
+    built = ctx.result.step("dbt")
+    if step.ok and built and built.ok:
+        ctx.result.pandas_mismatches = compare_with_marts(reference_pickle, ctx.database)
+        ctx.result.pandas_equals_marts = not ctx.result.pandas_mismatches
+    return step
+
+
+def gx(ctx: Context) -> Step:
+    """The Great Expectations suites (customer-analytics validate) on dbt's build."""
+    return measure("gx", [str(BIN / "customer-analytics"), "validate"], ctx.env, ctx.total_rows)
+
+
+def incremental(ctx: Context) -> Step:
+    """The held-back last day lands and `dbt build` runs again on the same file."""
+    if ctx.complete is None:
+        new_rows, note = 0, "a second run on the unchanged seeds (no day to append at S)"
+    else:
+        for path in ctx.complete.iterdir():
+            shutil.copy(path, ctx.raw / path.name)
+        new_rows = ctx.held_back
+        note = f"after appending {GENERATOR_ARGS['end']} ({ctx.held_back:,} raw rows)"
+    step = measure("incremental", [str(BIN / "dbt"), "build", "--vars", ctx.variables], ctx.env)
+    step.rows, step.note = new_rows, step.note or note
+    add_time_split(step, ctx.work)
+    return step
+
+
+def full(ctx: Context) -> Step:
+    """A full `dbt build` of the same complete files into a fresh file, checked equal to the
+    incremental run's marts."""
+    full_db = ctx.work / "full" / ctx.database.name
+    full_db.parent.mkdir()
+    step = measure(
+        "full",
+        [str(BIN / "dbt"), "build", "--vars", ctx.variables],
+        {**ctx.env, "CUSTOMER_ANALYTICS_DB": str(full_db)},
+        ctx.total_rows + ctx.held_back,
+    )
+    if step.ok:
+        check_marts(
+            step,
+            ctx.database,
+            full_db,
+            "the incremental run's",
+            "same complete files into a fresh file; ",
+        )
+    add_time_split(step, ctx.work)
+    return step
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A registered step: its function and the steps that must have succeeded before it."""
+
+    run: Callable[[Context], Step]
+    needs: tuple[str, ...] = ()
+
+
+STEPS: dict[str, StepSpec] = {
+    "dbt": StepSpec(dbt),
+    "floor": StepSpec(floor, needs=("dbt",)),
+    "dagster": StepSpec(dagster, needs=("dbt",)),
+    "pandas": StepSpec(pandas),
+    "gx": StepSpec(gx, needs=("dbt",)),
+    "incremental": StepSpec(incremental, needs=("dbt",)),
+    "full": StepSpec(full, needs=("incremental",)),
+}
+"""Every step after the data is ready, in the order they run."""
+
+NAMES = ("generate", *STEPS)
+"""Every step a user can choose: `generate` (the generator writing the raw files, measured while
+the data is prepared; not at scale S, the shipped seeds) and the registry."""
