@@ -43,7 +43,7 @@
     {%- if env_var('CUSTOMER_ANALYTICS_CSV_ENCODING', '') | trim and 'encoding' not in project -%}
         {%- do project.update({'encoding': env_var('CUSTOMER_ANALYTICS_CSV_ENCODING') | trim}) -%}
     {%- endif -%}
-    {%- set tables = ['customers', 'orders', 'sessions', 'survey_responses', 'email_events'] -%}
+    {%- set tables = raw_table_names() -%}
     {%- for name, value in [('raw_format_overrides', overrides_all), ('raw_column_mapping', mapping_all)] -%}
         {%- for key in value -%}
             {%- if key not in tables -%}

@@ -159,7 +159,7 @@
             ~ "': it must be below nps_promoter_min_score ('" ~ setting('nps_promoter_min_score')
             ~ "').") }}
     {%- endif -%}
-    {%- for table_name in ['customers', 'orders', 'sessions', 'survey_responses', 'email_events'] -%}
+    {%- for table_name in raw_table_names() -%}
         {%- do raw_format(table_name) -%}
     {%- endfor -%}
     {{ return('') }}

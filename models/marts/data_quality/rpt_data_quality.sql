@@ -1,5 +1,6 @@
 {#- One row per raw table: rows read, accepted, quarantined (in total and by reason) and
-    exact duplicates collapsed. rows_read is counted from the raw data itself, so the balance
+    exact duplicates collapsed. rows_read is counted from the raw data itself
+    (stg_quarantine__rows_read), so the balance
     rows_read = rows_accepted + rows_quarantined + rows_collapsed_duplicates is a real check. -#}
 {%- set reasons = rejection_reasons() -%}
 {%- set raw_tables = [
@@ -13,13 +14,6 @@
 with
 
 {% for source_name, table_name, base_model, staging_model in raw_tables -%}
-read_{{ table_name }} as (
-    select
-        '{{ source_name }}.{{ table_name }}' as source_table,
-        count(*) as rows_read
-    from {{ ref('raw_' ~ table_name) }}
-),
-
 accepted_{{ table_name }} as (
     select
         '{{ source_name }}.{{ table_name }}' as source_table,
@@ -35,6 +29,13 @@ collapsed_{{ table_name }} as (
 ),
 
 {% endfor -%}
+
+rows_read as (
+    select
+        source_table,
+        rows_read
+    from {{ ref('stg_quarantine__rows_read') }}
+),
 
 quarantine as (
     select
@@ -58,15 +59,15 @@ quarantined_by_reason as (
 table_counts as (
     {% for source_name, table_name, base_model, staging_model in raw_tables -%}
     select
-        read_{{ table_name }}.source_table,
-        read_{{ table_name }}.rows_read,
+        rows_read.source_table,
+        rows_read.rows_read,
         accepted_{{ table_name }}.rows_accepted,
         collapsed_{{ table_name }}.rows_collapsed_duplicates
-    from read_{{ table_name }}
+    from rows_read
     inner join accepted_{{ table_name }}
-        on read_{{ table_name }}.source_table = accepted_{{ table_name }}.source_table
+        on rows_read.source_table = accepted_{{ table_name }}.source_table
     inner join collapsed_{{ table_name }}
-        on read_{{ table_name }}.source_table = collapsed_{{ table_name }}.source_table
+        on rows_read.source_table = collapsed_{{ table_name }}.source_table
     {% if not loop.last -%}
     union all
     {% endif -%}

@@ -152,7 +152,7 @@ final as (
         joined.emails_opened,
         joined.emails_opened * 1.0 / nullif(joined.emails_delivered, 0) as newsletter_open_rate,
         joined.nps,
-        {{ is_incomplete_month('joined.month') }} as is_incomplete_month
+        {{ is_incomplete_month('joined.month', 'reference_dates.reference_date') }} as is_incomplete_month
     from joined
     cross join reference_dates
 )

@@ -58,7 +58,7 @@ final as (
         {{ nps_from_counts('filled.promoters', 'filled.detractors', 'filled.responses') }} as nps,
         {{ nps_margin_of_error_95('filled.promoters', 'filled.detractors', 'filled.responses') }}
             as nps_margin_of_error_95,
-        {{ is_incomplete_month('filled.month') }} as is_incomplete_month
+        {{ is_incomplete_month('filled.month', 'reference_dates.reference_date') }} as is_incomplete_month
     from filled
     cross join reference_dates
 )

@@ -41,7 +41,7 @@ final as (
         customer_months.cohort_month,
         customer_months.months_since_first_order,
         customer_months.period_end,
-        {{ is_incomplete_month('customer_months.month') }} as is_incomplete_month,
+        {{ is_incomplete_month('customer_months.month', 'reference_dates.reference_date') }} as is_incomplete_month,
         customer_months.is_purchasing,
         customer_months.is_active,
         customer_months.was_active_at_previous_period_end,

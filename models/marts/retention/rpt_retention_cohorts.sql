@@ -49,7 +49,7 @@ final as (
             order by cells.months_since_first_order
             rows between unbounded preceding and current row
         ) * 1.0 / cells.cohort_size as cumulative_net_revenue_per_customer,
-        {{ is_incomplete_month('cells.calendar_month') }} as is_incomplete_month
+        {{ is_incomplete_month('cells.calendar_month', 'reference_dates.reference_date') }} as is_incomplete_month
     from cells
     cross join reference_dates
 )

@@ -93,7 +93,7 @@ cross_checked as (
     select
         row_checked.*,
         customers.customer_id is null as is_unknown_customer,
-        {{ future_timestamp_limit() }} as future_limit
+        {{ future_timestamp_limit('reference_dates.reference_date') }} as future_limit
     from row_checked
     cross join reference_dates
     left join customers on row_checked.customer_id = customers.customer_id

@@ -86,7 +86,7 @@ cross_checked as (
         row_checked.*,
         row_checked.customer_id is not null and customers.customer_id is null as is_unknown_customer,
         row_checked.order_id is not null and orders.order_id is null as is_unknown_order,
-        {{ future_timestamp_limit() }} as future_limit
+        {{ future_timestamp_limit('reference_dates.reference_date') }} as future_limit
     from row_checked
     cross join reference_dates
     left join customers on row_checked.customer_id = customers.customer_id

@@ -1,0 +1,105 @@
+{#- dbt's should_full_refresh, for this project's incremental models. Incremental models keep
+    the rows they judged in earlier runs, so they are only valid while they read the same raw
+    data, read and judged the same way. Each incremental model records what it was built from
+    (record_incremental_source, its post-hook); when it would now be built from anything else,
+    it is built in full, as `dbt build --full-refresh` would build it: dbt's own incremental
+    materialization does the rebuild (is_incremental() is false, the new table is swapped in),
+    so nothing is dropped behind the user's back, and only the models the run builds are
+    touched. Every other node, and a run with --full-refresh or the full_refresh config, keeps
+    dbt's behaviour. -#}
+{% macro should_full_refresh() -%}
+    {%- set configured = config.get('full_refresh') -%}
+    {%- if configured is none -%}
+        {%- set configured = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if configured or not execute or model is not defined or model.resource_type != 'model'
+            or model.config.materialized != 'incremental' -%}
+        {{ return(configured) }}
+    {%- endif -%}
+    {{ return(incremental_source_changes(model.name) | length > 0) }}
+{%- endmacro %}
+
+
+{#- What an incremental model built now is built from, as a dict (table -> [file, how it is
+    read and judged]): per raw table, the file raw.<table> holds (staging.raw_source_state,
+    recorded by the raw model when it ran), the export dialect and the settings that decide
+    how an incremental model judges or stitches a row. -#}
+{% macro incremental_built_from() -%}
+    {%- set landed = {} -%}
+    {%- for row in run_query('select table_name, source_file from '
+            ~ source_state_relation('raw_source_state')) -%}
+        {%- do landed.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- set judging = {} -%}
+    {%- for name in ['earliest_valid_date', 'max_amount_eur', 'future_tolerance_days',
+            'as_of_date', 'engaged_session_min_seconds', 'engaged_session_min_pageviews'] -%}
+        {%- do judging.update({name: setting(name)}) -%}
+    {%- endfor -%}
+    {%- set now = {} -%}
+    {%- for table_name in raw_table_names() -%}
+        {%- do now.update({table_name: [landed.get(table_name, 'none'), tojson(
+            {'raw_format': raw_format(table_name), 'settings': judging}, sort_keys=true)]}) -%}
+    {%- endfor -%}
+    {{ return(now) }}
+{%- endmacro %}
+
+
+{#- staging.incremental_model_state (model_name, built_from: JSON of incremental_built_from),
+    created if missing. -#}
+{% macro incremental_state_relation() -%}
+    {%- set schema = generate_schema_name('staging', none) -%}
+    {%- set relation = adapter.quote(schema) ~ '.incremental_model_state' -%}
+    {%- do run_query('create schema if not exists ' ~ adapter.quote(schema)) -%}
+    {%- do run_query('create table if not exists ' ~ relation
+        ~ ' (model_name varchar primary key, built_from varchar)') -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+
+{#- Why the incremental model `model_name` must be rebuilt in full: one sentence per raw table
+    it would now be built from differently; none when its table is missing (a first build
+    builds in full anyway) or it was built from the same. A model without a record (built
+    before records were kept) is rebuilt once, unless `unrecorded_is_change` is false. -#}
+{% macro incremental_source_changes(model_name, unrecorded_is_change=true) -%}
+    {%- if adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set recorded = run_query('select built_from from ' ~ incremental_state_relation()
+        ~ ' where model_name = ' ~ sql_string(model_name)).columns[0].values() | list -%}
+    {%- if not recorded -%}
+        {{ return([model_name ~ ' has no record of its raw source'] if unrecorded_is_change else []) }}
+    {%- endif -%}
+    {%- set built = fromjson(recorded[0]) -%}
+    {%- set changes = [] -%}
+    {%- for table_name, current in incremental_built_from().items() -%}
+        {%- if table_name not in built -%}
+            {%- do changes.append(table_name ~ ' has no recorded source') -%}
+        {%- elif built[table_name][0] != current[0] -%}
+            {%- do changes.append(table_name ~ ' was built from ' ~ built[table_name][0]
+                ~ ' and now comes from ' ~ current[0]) -%}
+        {%- elif built[table_name][1] != current[1] -%}
+            {%- do changes.append(table_name ~ ' is now read or judged with other settings') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(changes) }}
+{%- endmacro %}
+
+
+{#- Post-hook of every model (a no-op but for incremental ones): says when the model was just
+    rebuilt in full because its raw source changed (not on its first build), then records
+    what it was built from. -#}
+{% macro record_incremental_source() -%}
+    {%- if not execute or model.config.materialized != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set changes = incremental_source_changes(model.name, unrecorded_is_change=false) -%}
+    {%- if changes -%}
+        {{ log('Raw source changed (' ~ changes | join('; ') ~ '): rebuilt ' ~ model.name
+            ~ ' in full.', info=true) }}
+    {%- endif -%}
+    {%- set state = incremental_state_relation() -%}
+    {%- do run_query('delete from ' ~ state ~ ' where model_name = ' ~ sql_string(model.name)) -%}
+    {%- do run_query('insert into ' ~ state ~ ' values (' ~ sql_string(model.name) ~ ', '
+        ~ sql_string(tojson(incremental_built_from(), sort_keys=true)) ~ ')') -%}
+    {{ return('') }}
+{%- endmacro %}
