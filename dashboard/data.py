@@ -13,19 +13,25 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.lib.relations import mart
+from orchestration.lib.serving import PUBLICATION_TABLE
+
 MARTS: dict[str, str] = {
-    "headlines": "select * from marts.rpt_kpi_headlines order by display_order",
-    "kpis_monthly": "select * from marts.rpt_kpis_monthly order by month",
-    "nps_monthly": "select * from marts.rpt_nps_monthly order by month",
+    "headlines": f"select * from {mart('rpt_kpi_headlines')} order by display_order",
+    "kpis_monthly": f"select * from {mart('rpt_kpis_monthly')} order by month",
+    "nps_monthly": f"select * from {mart('rpt_nps_monthly')} order by month",
     "cohorts": (
-        "select * from marts.rpt_retention_cohorts order by cohort_month, months_since_first_order"
+        f"select * from {mart('rpt_retention_cohorts')}"
+        " order by cohort_month, months_since_first_order"
     ),
-    "rfm_segments": "select * from marts.rpt_rfm_segments order by net_revenue desc, rfm_segment",
+    "rfm_segments": (
+        f"select * from {mart('rpt_rfm_segments')} order by net_revenue desc, rfm_segment"
+    ),
     "nps_by_segment": (
-        "select * from marts.rpt_nps_by_segment order by dimension, nps desc, dimension_value"
+        f"select * from {mart('rpt_nps_by_segment')} order by dimension, nps desc, dimension_value"
     ),
-    "data_quality": "select * from marts.rpt_data_quality order by source_table",
-    "publication": "select * from marts.publication order by table_name",
+    "data_quality": f"select * from {mart('rpt_data_quality')} order by source_table",
+    "publication": f"select * from {mart(PUBLICATION_TABLE)} order by table_name",
 }
 """What the dashboard reads: one query per published table, each in a total order."""
 

@@ -373,3 +373,38 @@ def _macro_body(path: Path, name: str) -> str:
     text = path.read_text(encoding="utf-8")
     start = re.search(rf"\{{%-?\s*macro\s+{name}\(", text).start()
     return text[start : text.index("endmacro", start)]
+
+
+RELATION_CALL = re.compile(r"\b(mart|raw_table|staging_model)\(\s*[\"'](\w+)[\"']\s*\)")
+LITERAL_RELATION = re.compile(r"[\"'f ](?:marts|raw|staging|intermediate)\.[a-z_]+\b")
+
+
+def test_python_names_every_relation_through_the_one_map(manifest: dict) -> None:
+    """The Python side names dbt's relations only through orchestration.lib.relations, and
+    every name it uses there is a model of the manifest in that schema."""
+    from orchestration.lib.relations import mart, raw_table, staging_model
+
+    relations = {
+        f"{node['schema']}.{node['alias']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+    }
+    build = {"mart": mart, "raw_table": raw_table, "staging_model": staging_model}
+    used, unknown, literals = set(), [], []
+    for package in ("orchestration", "dashboard"):
+        for path in sorted((REPO / package).rglob("*.py")):
+            if path.name == "relations.py":
+                continue
+            text = path.read_text(encoding="utf-8")
+            for function, name in RELATION_CALL.findall(text):
+                used.add(name)
+                if build[function](name) not in relations:
+                    unknown.append(f"{path.relative_to(REPO)}: {function}({name!r})")
+            code = re.sub(r'"""[\s\S]*?"""|#.*', "", text)  # docstrings and comments may say it
+            literals += [
+                f"{path.relative_to(REPO)}: {match.strip()}"
+                for match in LITERAL_RELATION.findall(code)
+            ]
+    assert {"rpt_data_quality", "dim_customers", "stg_shop__reference_date"} <= used
+    assert unknown == []
+    assert literals == []

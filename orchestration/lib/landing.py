@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+from orchestration.lib.relations import RAW_SOURCE_STATE, STAGING_SCHEMA
 from orchestration.lib.settings import RAW_TABLES
 
 FORMATS = ("csv", "csv.gz", "parquet")
@@ -84,13 +85,14 @@ def warehouse_sources(database: Path) -> dict[str, dict] | None:
                 row[0]
                 for row in con.execute(
                     "select column_name from information_schema.columns"
-                    " where table_schema = 'staging' and table_name = 'raw_source_state'"
+                    " where table_schema = ? and table_name = 'raw_source_state'",
+                    [STAGING_SCHEMA],
                 ).fetchall()
             }
             if "source_sha256" not in columns:
                 return {}
             rows = con.execute(
-                "select table_name, source_file, source_sha256 from staging.raw_source_state"
+                f"select table_name, source_file, source_sha256 from {RAW_SOURCE_STATE}"
             ).fetchall()
     except duckdb.IOException:
         return None

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import duckdb
 
-PUBLIC_SCHEMA = "marts"
+from orchestration.lib.relations import MART_SCHEMA, staging_model
+
+PUBLIC_SCHEMA = MART_SCHEMA
 """Only this schema is published: staging, quarantine and personal data never are."""
 
 PUBLICATION_TABLE = "publication"
@@ -75,7 +77,8 @@ def build_reference_date(build_file: Path) -> str:
     what a publication of it records."""
     with duckdb.connect(str(build_file), read_only=True) as con:
         (reference_date,) = con.execute(
-            "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
+            "select cast(reference_date as varchar)"
+            f" from {staging_model('stg_shop__reference_date')}"
         ).fetchone()
     return reference_date
 

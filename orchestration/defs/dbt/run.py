@@ -14,6 +14,8 @@ from orchestration.defs.resources import TransientWarehouseError, WarehouseResou
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR
 from orchestration.lib.headlines import markdown_table
 from orchestration.lib.landing import explain_csv_error, without_raw_lines
+from orchestration.lib.relations import mart
+from orchestration.lib.serving import PUBLIC_SCHEMA
 from orchestration.lib.settings import RAW_TABLES, RawDialect, SettingError
 
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
@@ -21,22 +23,22 @@ LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", 
 HEADLINE_QUERIES: dict[str, tuple[str, list[str]]] = {
     "rpt_kpis_monthly": (
         "select strftime(month, '%Y-%m'), net_revenue, orders, average_order_value, nps,"
-        " churn_rate * 100 from marts.rpt_kpis_monthly order by month desc limit 12",
+        f" churn_rate * 100 from {mart('rpt_kpis_monthly')} order by month desc limit 12",
         ["month", "net revenue (EUR)", "orders", "AOV (EUR)", "NPS", "churn rate (%)"],
     ),
     "rpt_rfm_segments": (
         "select rfm_segment, customers, share_of_customers * 100, net_revenue,"
-        " share_of_net_revenue * 100, nps from marts.rpt_rfm_segments order by customers desc",
+        f" share_of_net_revenue * 100, nps from {mart('rpt_rfm_segments')} order by customers desc",
         ["segment", "customers", "share (%)", "net revenue (EUR)", "revenue share (%)", "NPS"],
     ),
     "rpt_nps_monthly": (
         "select strftime(month, '%Y-%m'), responses, nps, nps_margin_of_error_95"
-        " from marts.rpt_nps_monthly order by month desc limit 12",
+        f" from {mart('rpt_nps_monthly')} order by month desc limit 12",
         ["month", "responses", "NPS", "± 95 %"],
     ),
     "rpt_data_quality": (
         "select source_table, rows_read, rows_accepted, rows_quarantined,"
-        " rows_collapsed_duplicates from marts.rpt_data_quality order by source_table",
+        f" rows_collapsed_duplicates from {mart('rpt_data_quality')} order by source_table",
         ["raw table", "read", "accepted", "quarantined", "duplicates collapsed"],
     ),
 }
@@ -144,15 +146,16 @@ def run_dbt_build(
             else:
                 yield event
 
-        if '"marts"."rpt_data_quality"' in existing and succeeded:
+        if f'"{PUBLIC_SCHEMA}"."rpt_data_quality"' in existing and succeeded:
             columns = [
                 row[0]
                 for row in con.execute(
-                    "select column_name from duckdb_columns() where schema_name = 'marts'"
-                    " and table_name = 'rpt_data_quality' order by column_index"
+                    "select column_name from duckdb_columns() where schema_name = ?"
+                    " and table_name = 'rpt_data_quality' order by column_index",
+                    [PUBLIC_SCHEMA],
                 ).fetchall()
             ]
-            for row in con.execute("select * from marts.rpt_data_quality").fetchall():
+            for row in con.execute(f"select * from {mart('rpt_data_quality')}").fetchall():
                 values = dict(zip(columns, row, strict=True))
                 table = values.pop("source_table").split(".", 1)[1]
                 if table in RAW_TABLES:

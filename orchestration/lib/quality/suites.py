@@ -30,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from orchestration.lib.relations import mart, raw_table, staging_model
 from orchestration.lib.settings import REPO_ROOT
 
 ERROR: Literal["error"] = "error"
@@ -286,13 +287,13 @@ def _raw_suite(table: str, parsed: dict[str, str], fmt: dict[str, str] | None) -
     ]
     return Suite(
         name=f"raw_{table}",
-        relation=f"raw.{table}",
+        relation=raw_table(table),
         key=key,
         row_rules=tuple(row_rules),
         schema=raw_contract_columns(table),
         measures_sql=f"select count(*) as row_count from raw.{table}",
         baseline_sql=(
-            "select max(rows_read) as row_count from marts.rpt_data_quality"
+            f"select max(rows_read) as row_count from {mart('rpt_data_quality')}"
             f" where source_table = '{source}.{table}'"
         ),
         compared=("row_count",),
@@ -344,18 +345,18 @@ def raw_email_events(fmt: dict[str, str] | None = None) -> Suite:
     return _raw_suite("email_events", {"occurred_at": "timestamp"}, fmt)
 
 
-_REFERENCE_DATE = "(select max(reference_date) from staging.stg_shop__reference_date)"
+_REFERENCE_DATE = f"(select max(reference_date) from {staging_model('stg_shop__reference_date')})"
 
 
 def _mart_measures(table: str, extra: str = "") -> str:
-    return f"select count(*) as row_count{extra} from marts.{table}"
+    return f"select count(*) as row_count{extra} from {mart(table)}"
 
 
 def dim_customers() -> Suite:
     """Customer 360: volume, non-negative counts and revenue, drift of sessions per customer."""
     return Suite(
         name="dim_customers",
-        relation="marts.dim_customers",
+        relation=mart("dim_customers"),
         key="customer_id",
         row_rules=(
             _between("orders", ERROR, "orders ≥ 0", 0),
@@ -380,7 +381,7 @@ def fct_orders() -> Suite:
     amounts = ("gross_amount_eur", "discount_amount_eur", "shipping_amount_eur")
     return Suite(
         name="fct_orders",
-        relation="marts.fct_orders",
+        relation=mart("fct_orders"),
         key="order_id",
         row_rules=(
             *(
@@ -397,14 +398,14 @@ def fct_orders() -> Suite:
             " as order_value_median,"
             " quantile_cont(case when is_completed then net_revenue end, 0.9) as order_value_p90,"
             f" {_REFERENCE_DATE} - max(order_date) as days_behind_reference_date"
-            " from marts.fct_orders"
+            f" from {mart('fct_orders')}"
         ),
         baseline_sql=(
             "select count(*) as row_count,"
             " quantile_cont(case when is_completed then net_revenue end, 0.5)"
             " as order_value_median,"
             " quantile_cont(case when is_completed then net_revenue end, 0.9) as order_value_p90"
-            " from marts.fct_orders"
+            f" from {mart('fct_orders')}"
         ),
         compared=("row_count", "order_value_median", "order_value_p90"),
         measure_rules=(
@@ -422,7 +423,7 @@ def fct_sessions() -> Suite:
     return Suite(
         name="fct_sessions",
         optional_source=EMPTY_WITHOUT["fct_sessions"],
-        relation="marts.fct_sessions",
+        relation=mart("fct_sessions"),
         key="session_id",
         row_rules=(
             _between("duration_seconds", ERROR, "duration_seconds ≥ 0", 0),
@@ -431,7 +432,7 @@ def fct_sessions() -> Suite:
         measures_sql=(
             "select count(*) as row_count,"
             f" {_REFERENCE_DATE} - max(session_date) as days_behind_reference_date"
-            " from marts.fct_sessions"
+            f" from {mart('fct_sessions')}"
         ),
         baseline_sql=_mart_measures("fct_sessions"),
         compared=("row_count",),
@@ -444,7 +445,7 @@ def fct_survey_responses() -> Suite:
     return Suite(
         name="fct_survey_responses",
         optional_source=EMPTY_WITHOUT["fct_survey_responses"],
-        relation="marts.fct_survey_responses",
+        relation=mart("fct_survey_responses"),
         key="response_id",
         row_rules=(
             _not_null(
@@ -454,7 +455,7 @@ def fct_survey_responses() -> Suite:
         measures_sql=(
             "select count(*) as row_count,"
             f" {_REFERENCE_DATE} - max(submitted_date) as days_behind_reference_date"
-            " from marts.fct_survey_responses"
+            f" from {mart('fct_survey_responses')}"
         ),
         baseline_sql=_mart_measures("fct_survey_responses"),
         compared=("row_count",),
@@ -471,12 +472,12 @@ def fct_email_events() -> Suite:
     return Suite(
         name="fct_email_events",
         optional_source=EMPTY_WITHOUT["fct_email_events"],
-        relation="marts.fct_email_events",
+        relation=mart("fct_email_events"),
         key="event_id",
         measures_sql=(
             "select count(*) as row_count,"
             f" {_REFERENCE_DATE} - max(occurred_date) as days_behind_reference_date"
-            " from marts.fct_email_events"
+            f" from {mart('fct_email_events')}"
         ),
         baseline_sql=_mart_measures("fct_email_events"),
         compared=("row_count",),
@@ -493,7 +494,7 @@ def fct_customer_months() -> Suite:
     churned = active before and not now)."""
     return Suite(
         name="fct_customer_months",
-        relation="marts.fct_customer_months",
+        relation=mart("fct_customer_months"),
         key="customer_id",
         row_rules=(_between("months_since_first_order", ERROR, "months since first order ≥ 0", 0),),
         measures_sql=_mart_measures("fct_customer_months"),
@@ -508,9 +509,9 @@ def rpt_data_quality() -> Suite:
         name="rpt_data_quality",
         relation=(
             "(select source_table, rows_quarantined * 1.0 / nullif(rows_read, 0)"
-            " as quarantine_share from marts.rpt_data_quality)"
+            f" as quarantine_share from {mart('rpt_data_quality')})"
         ),
-        table="marts.rpt_data_quality",
+        table=mart("rpt_data_quality"),
         key="source_table",
         row_rules=(
             _between(
@@ -536,7 +537,7 @@ def rpt_kpis_monthly() -> Suite:
     """Monthly KPIs: revenue and counts ≥ 0, months kept, NPS mostly defined."""
     return Suite(
         name="rpt_kpis_monthly",
-        relation="marts.rpt_kpis_monthly",
+        relation=mart("rpt_kpis_monthly"),
         key="month",
         row_rules=(
             _between("net_revenue", ERROR, "monthly net revenue ≥ 0", 0),
@@ -554,7 +555,7 @@ def rpt_nps_monthly() -> Suite:
     return Suite(
         name="rpt_nps_monthly",
         optional_source=EMPTY_WITHOUT["rpt_nps_monthly"],
-        relation="marts.rpt_nps_monthly",
+        relation=mart("rpt_nps_monthly"),
         key="month",
         row_rules=(
             _between("responses", ERROR, "responses ≥ 0", 0),
@@ -576,7 +577,7 @@ def rpt_nps_by_segment() -> Suite:
     return Suite(
         name="rpt_nps_by_segment",
         optional_source=EMPTY_WITHOUT["rpt_nps_by_segment"],
-        relation="marts.rpt_nps_by_segment",
+        relation=mart("rpt_nps_by_segment"),
         key="dimension_value",
         row_rules=(
             _between("responses", ERROR, "responses ≥ 1", 1),
@@ -596,11 +597,11 @@ def rpt_retention_cohorts() -> Suite:
     """Cohorts: sizes ≥ 1, drift of month-1 retention."""
     return Suite(
         name="rpt_retention_cohorts",
-        relation="marts.rpt_retention_cohorts",
+        relation=mart("rpt_retention_cohorts"),
         key="cohort_month",
         row_rules=(_between("cohort_size", ERROR, "cohort size ≥ 1", 1),),
         measures_sql=(
-            "select avg(retention_rate) as month_1_retention from marts.rpt_retention_cohorts"
+            f"select avg(retention_rate) as month_1_retention from {mart('rpt_retention_cohorts')}"
             " where months_since_first_order = 1 and not is_incomplete_month"
         ),
         compared=("month_1_retention",),
@@ -615,7 +616,7 @@ def rpt_rfm_segments() -> Suite:
     """RFM(E) segments: no segment swallows the customer base (a scoring failure)."""
     return Suite(
         name="rpt_rfm_segments",
-        relation="marts.rpt_rfm_segments",
+        relation=mart("rpt_rfm_segments"),
         key="rfm_segment",
         row_rules=(
             _between("share_of_net_revenue", ERROR, "share of net revenue between 0 and 1", 0, 1),
@@ -631,13 +632,13 @@ def rpt_kpi_headlines() -> Suite:
     """KPI tiles: the headline values are defined."""
     return Suite(
         name="rpt_kpi_headlines",
-        relation="marts.rpt_kpi_headlines",
+        relation=mart("rpt_kpi_headlines"),
         key="kpi",
         row_rules=(
             _not_null("current_value", WARN, "every headline KPI has a value", mostly=1.0),
             _not_null("previous_value", WARN, "every headline KPI has a previous value"),
         ),
-        measures_sql="select count(*) as tiles from marts.rpt_kpi_headlines",
+        measures_sql=f"select count(*) as tiles from {mart('rpt_kpi_headlines')}",
         measure_rules=(
             _not_empty("KPI tiles"),
             _between("tiles", ERROR, "six KPI tiles (a complete month exists)", 6, 6),

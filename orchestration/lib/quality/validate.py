@@ -34,6 +34,7 @@ from orchestration.lib.quality.suites import (
     Suite,
     asset_key_path,
 )
+from orchestration.lib.relations import RAW_SCHEMA, RAW_SOURCE_STATE, mart
 
 BATCH_ROWS = 250_000
 """Rows per Arrow batch handed to GX: bounds memory on large tables."""
@@ -357,14 +358,14 @@ def _optional_source_is_empty(con, suite: Suite, rows: int) -> str | None:
     import duckdb
 
     table = suite.optional_source
-    if suite.relation.startswith("raw."):
+    if suite.relation.startswith(f"{RAW_SCHEMA}."):
         read = rows
     else:
         source, _ = RAW_SOURCES[table]
         try:
             # no row for the source (e.g. an emptied balance) means unknown: the rule holds
             read = con.execute(
-                "select sum(rows_read) from marts.rpt_data_quality where source_table = ?",
+                f"select sum(rows_read) from {mart('rpt_data_quality')} where source_table = ?",
                 [f"{source}.{table}"],
             ).fetchone()[0]
         except duckdb.Error:
@@ -392,7 +393,7 @@ def raw_dialect(build_file: Path, suite_name: str) -> dict | None:
         ).fetchone()[0]:
             return None
         row = con.execute(
-            "select raw_format from staging.raw_source_state where table_name = ?", [table]
+            f"select raw_format from {RAW_SOURCE_STATE} where table_name = ?", [table]
         ).fetchone()
     return json.loads(row[0]) if row else None
 
@@ -419,7 +420,7 @@ def run_suite(
         try:
             types = _describe(con, suite.relation)
         except duckdb.CatalogException as error:
-            if suite.relation.startswith("raw.") and not _schema_exists(con, "raw"):
+            if suite.relation.startswith(f"{RAW_SCHEMA}.") and not _schema_exists(con, RAW_SCHEMA):
                 return SuiteOutcome(
                     suite.name,
                     suite.relation,
