@@ -55,8 +55,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE_DIR = REPO / "seeds" / "reference"
+from orchestration.lib.settings import REPO_ROOT
+
+REFERENCE_DIR = REPO_ROOT / "seeds" / "reference"
 TABLES = ("customers", "orders", "sessions", "survey_responses", "email_events")
 TIMESTAMPS = {
     "customers": ["signup_at", "loyalty_joined_at", "consent_updated_at"],
