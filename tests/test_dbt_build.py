@@ -13,7 +13,11 @@ from conftest import DbtResult
 
 def test_dbt_build_of_the_shipped_seeds_runs_every_node_and_passes(seed_build: DbtResult) -> None:
     target = seed_build.database.parent / "target"
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    results = [  # exposures are listed too, as no-ops
+        result
+        for result in json.loads((target / "run_results.json").read_text())["results"]
+        if result["unique_id"].split(".")[0] in ("model", "seed", "test", "unit_test")
+    ]
     manifest = json.loads((target / "manifest.json").read_text())
     statuses = Counter(result["status"] for result in results)
     assert set(statuses) <= {"success", "pass"}, {
