@@ -70,7 +70,6 @@ def run(
         complete=complete,
         held_back=held_back,
         total_rows=total_rows,
-        customers=customers or 2000,
         memory_limit=memory_limit,
         env=env,
         result=result,

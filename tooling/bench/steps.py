@@ -37,7 +37,6 @@ class Context:
     """The complete generated files (None at scale S: the shipped seeds, nothing held back)."""
     held_back: int
     total_rows: int
-    customers: int
     memory_limit: str
     env: dict[str, str]
     result: Result
