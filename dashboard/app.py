@@ -9,7 +9,6 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.charts import (
-    LOWER_IS_BETTER,
     cohort_heatmap,
     format_change,
     format_value,
@@ -43,7 +42,8 @@ def _kpi_tiles(data: DashboardData) -> None:
             label=row.kpi_label,
             value=format_value(row.current_value, row.unit),
             delta=format_change(row.absolute_change, row.relative_change, row.unit),
-            delta_color="inverse" if row.kpi in LOWER_IS_BETTER else "normal",
+            # the mart says which direction is good news (rpt_kpi_headlines.good_direction)
+            delta_color="inverse" if row.good_direction == "down" else "normal",
             help=f"{row.kpi} in rpt_kpi_headlines: latest complete month vs the month before.",
             border=True,
         )

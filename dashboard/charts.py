@@ -11,9 +11,6 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-LOWER_IS_BETTER = frozenset({"churn_rate"})
-"""KPIs whose increase is bad news (shown red on the tiles)."""
-
 CHART_TITLES = {
     "revenue": "Net revenue by month (EUR)",
     "nps": "NPS by month (with 95 % margin of error)",
@@ -27,13 +24,14 @@ _INCOMPLETE = "#b0bec5"
 _COMPLETE = "#1f77b4"
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """None, NaN or pandas NA: a value the mart left undefined."""
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
 def format_value(value: object, unit: str) -> str:
     """A KPI value as shown on a tile: EUR €1,234.56 · count 1,234 · share 12.3 % · points 41.2."""
-    if _missing(value):
+    if is_missing(value):
         return "–"
     number = float(value)
     if unit == "EUR":
@@ -52,13 +50,13 @@ def format_change(absolute_change: object, relative_change: object, unit: str) -
     month was zero; shares change by percentage points (+1.2 pp), NPS by points (+3.4 pts).
     A negative change starts with '-' (Streamlit reads the arrow from the sign).
     """
-    if _missing(absolute_change):
+    if is_missing(absolute_change):
         return None
     if unit == "share":
         return f"{float(absolute_change) * 100:+.1f} pp"
     if unit == "points":
         return f"{float(absolute_change):+.1f} pts"
-    if _missing(relative_change):
+    if is_missing(relative_change):
         sign = "+" if float(absolute_change) >= 0 else "-"
         return sign + format_value(abs(float(absolute_change)), unit)
     return f"{float(relative_change) * 100:+.1f} %"

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dashboard.charts import (
-    LOWER_IS_BETTER,
     cohort_heatmap,
     format_change,
     format_value,
+    is_missing,
     nps_by_segment_bars,
     nps_trend,
     revenue_trend,
@@ -32,7 +32,7 @@ body { font-family: system-ui, sans-serif; margin: 24px; color: #222; }
 .tile { border: 1px solid #ddd; border-radius: 8px; padding: 12px 16px; min-width: 150px; }
 .tile .label { font-size: 0.85em; color: #555; }
 .tile .value { font-size: 1.6em; font-weight: 600; }
-.tile .good { color: #1b7f3b; } .tile .bad { color: #c62828; }
+.tile .good { color: #1b7f3b; } .tile .bad { color: #c62828; } .tile .neutral { color: #666; }
 html { overflow-y: scroll; }
 .charts { display: grid; gap: 16px;
   grid-template-columns: repeat(auto-fill, minmax(min(520px, 100%), 1fr)); }
@@ -63,13 +63,15 @@ _FIT_CHARTS_TO_THEIR_BOXES = """
 """
 
 
-def _tile(kpi: str, label: str, value: str, change: str | None, month_text: str) -> str:
+def _tile(
+    kpi: str, label: str, value: str, change: str | None, is_good: object, month_text: str
+) -> str:
+    """One KPI tile; the change is coloured by the mart's verdict (is_good_change)."""
     change_html = ""
     if change is not None:
-        rising = not change.startswith("-")
-        good = rising != (kpi in LOWER_IS_BETTER)
+        verdict = "neutral" if is_missing(is_good) else ("good" if is_good else "bad")
         change_html = (
-            f'<div class="change {"good" if good else "bad"}">{html.escape(change)}'
+            f'<div class="change {verdict}">{html.escape(change)}'
             f" vs {html.escape(month_text)}</div>"
         )
     return (
@@ -90,6 +92,7 @@ def _tiles(data: DashboardData) -> str:
             row.kpi_label,
             format_value(row.current_value, row.unit),
             format_change(row.absolute_change, row.relative_change, row.unit),
+            row.is_good_change,
             previous_text,
         )
         for row in headlines.itertuples()

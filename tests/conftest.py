@@ -1,8 +1,16 @@
-"""Shared pytest fixtures: run the real dbt CLI against throw-away DuckDB files."""
+"""Shared pytest fixtures: run the real dbt CLI against throw-away DuckDB files.
+
+Tiers: every test module is marked `unit` (pure Python, dbt parse, compile-time checks: seconds),
+`build` (dbt builds of a scenario, each built once per module or session) or `e2e` (Dagster
+runs, webservers, browsers, killed processes, make commands). `pytest -m unit` is the fast
+loop; `make test` runs all three, on every core (pytest-xdist): a module with module-scoped
+fixtures runs on one worker (its scenario is built once), other tests spread, longest first.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,10 +19,69 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BIN = Path(sys.executable).parent
+
+
+TIERS = ("e2e", "build", "unit")
+"""Run order: the slowest tier first, so that the workers finish together."""
+
+RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py", "test_dagster_server.py")
+"""The longest modules (minutes each), started before everything else."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse a test without a tier; order the run longest-first; keep a module whose fixtures
+    are module-scoped on one xdist worker (group = module), so its scenario is built once."""
+    untiered = [item.nodeid for item in items if not _tier(item)]
+    if untiered:
+        raise pytest.UsageError(
+            f"tests without a tier (mark the module with one of {TIERS}): {untiered[:5]}"
+        )
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _module_scoped(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        first = RUN_FIRST.index(item.path.name) if item.path.name in RUN_FIRST else len(RUN_FIRST)
+        return TIERS.index(_tier(item) or "unit"), first
+
+    items.sort(key=rank)  # stable: within a rank, the collection order
+
+
+def _tier(item: pytest.Item) -> str | None:
+    return next((tier for tier in TIERS if item.get_closest_marker(tier)), None)
+
+
+def _module_scoped(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definition.scope in ("module", "class", "package")
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
+
+
+def once(factory: pytest.TempPathFactory, key: str, make: Callable[[Path], None]) -> Path:
+    """A directory `make` fills once per test session, whatever the number of xdist workers
+    (they share the base temp directory's parent); the others wait for it, then read it."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = root / "shared" / key
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(shared) + ".lock"):
+        if not (shared / ".complete").exists():
+            if shared.exists():
+                shutil.rmtree(shared)
+            shared.mkdir()
+            make(shared)
+            (shared / ".complete").touch()
+    return shared
 
 
 @dataclass

@@ -16,6 +16,8 @@ from conftest import BIN, REPO
 
 from tooling.bench.compare import compare_with_marts, marts_that_differ
 
+pytestmark = pytest.mark.e2e
+
 WORK = REPO / "warehouse" / "bench" / "c250"
 
 

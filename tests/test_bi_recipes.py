@@ -25,6 +25,8 @@ from markdown_blocks import Block, blocks
 
 from orchestration.lib.publish import publish
 
+pytestmark = pytest.mark.build
+
 PAGE = REPO / "docs" / "bi-tools.md"
 CHECKOUT = "/srv/customer-analytics"
 WRITE = "create table marts.written_by_a_bi_tool as select 1 as x"

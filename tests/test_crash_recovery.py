@@ -27,6 +27,8 @@ from conftest import BIN, REPO, DbtResult
 from orchestration.lib.publish import FAILPOINT_ENV
 from orchestration.lib.serving import locked_down_connection
 
+pytestmark = pytest.mark.e2e
+
 OLD_VARS = {"as_of_date": "2025-06-30"}
 """The old publication is a real build at an earlier reference date: its marts differ."""
 

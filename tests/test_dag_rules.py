@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_dbt
 
+pytestmark = pytest.mark.unit
+
 RAW_CHILDREN_ALLOWED = {
     ("raw_orders", "stg_shop__reference_date"): "the reference date must exist before any row "
     "is judged (future timestamps), so it reads the order times itself",

@@ -17,6 +17,8 @@ import duckdb
 import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.e2e
+
 RAW = REPO / "data" / "raw"
 
 # Holds a DuckDB file's write lock until stdin closes; prints "held" once it has it.

@@ -20,6 +20,8 @@ import pytest
 from conftest import REPO
 from dagster_servers import DagsterServer, free_port, repository
 
+pytestmark = pytest.mark.e2e
+
 DEADLINE_S = 900
 STOP_DEADLINE_S = 10
 
@@ -107,6 +109,9 @@ def test_make_dev_starts_quietly_runs_once_per_change_and_stops_on_sigterm(
         "CUSTOMER_ANALYTICS_AUTOMATION": "on",
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "DAGSTER_PORT": str(port),
+        # dbt's artefacts beside this test's files, not in the checkout other tests share
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
     for name in ("VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL"):
         env.pop(name, None)

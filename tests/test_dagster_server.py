@@ -15,6 +15,8 @@ import pytest
 from conftest import REPO
 from dagster_servers import DagsterServer, launch, repository, running_dagster, wait_for
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterServer]:

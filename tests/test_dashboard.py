@@ -30,12 +30,15 @@ import duckdb
 import numpy as np
 import pytest
 from conftest import REPO, DbtResult
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import format_change, format_value
 from dashboard.report import offline_report_writer
 from orchestration.lib.publish import publish
 from orchestration.lib.serving import REPORT_NAME
+
+pytestmark = pytest.mark.e2e
 
 APP = REPO / "dashboard" / "app.py"
 ARTIFACTS = REPO / "warehouse" / "test-artifacts"
@@ -82,6 +85,16 @@ def _query(serving_file: Path, sql: str) -> list[tuple]:
 
 def expected_tiles(serving_file: Path) -> dict[str, tuple[str, str | None]]:
     """Tile label → (value, month-over-month change), derived from rpt_kpis_monthly."""
+    return {label: (value, change) for label, (value, change, _) in _expected(serving_file).items()}
+
+
+def expected_verdicts(serving_file: Path) -> dict[str, str]:
+    """Tile label → good, bad or neutral: whether the change is good news. Worked out here:
+    churn is the one KPI where less is better; no change is neither."""
+    return {label: verdict for label, (_, _, verdict) in _expected(serving_file).items()}
+
+
+def _expected(serving_file: Path) -> dict[str, tuple[str, str, str]]:
     current, previous = _query(
         serving_file,
         "select net_revenue, orders, active_customers, average_order_value, churn_rate, nps"
@@ -93,13 +106,30 @@ def expected_tiles(serving_file: Path) -> dict[str, tuple[str, str | None]]:
     def relative(now: float, before: float) -> str:
         return f"{(now - before) / abs(before) * 100:+.1f} %"
 
+    def verdict(now: float, before: float, less_is_better: bool = False) -> str:
+        if now == before:
+            return "neutral"
+        return "good" if (now > before) != less_is_better else "bad"
+
     return {
-        "Net revenue": (f"€{revenue:,.2f}", relative(revenue, p_revenue)),
-        "Orders": (f"{orders:,.0f}", relative(orders, p_orders)),
-        "Active customers": (f"{active:,.0f}", relative(active, p_active)),
-        "Average order value": (f"€{aov:,.2f}", relative(aov, p_aov)),
-        "Churn rate": (f"{churn * 100:.1f} %", f"{(churn - p_churn) * 100:+.1f} pp"),
-        "NPS": (f"{nps:.1f}", f"{nps - p_nps:+.1f} pts"),
+        "Net revenue": (
+            f"€{revenue:,.2f}",
+            relative(revenue, p_revenue),
+            verdict(revenue, p_revenue),
+        ),
+        "Orders": (f"{orders:,.0f}", relative(orders, p_orders), verdict(orders, p_orders)),
+        "Active customers": (
+            f"{active:,.0f}",
+            relative(active, p_active),
+            verdict(active, p_active),
+        ),
+        "Average order value": (f"€{aov:,.2f}", relative(aov, p_aov), verdict(aov, p_aov)),
+        "Churn rate": (
+            f"{churn * 100:.1f} %",
+            f"{(churn - p_churn) * 100:+.1f} pp",
+            verdict(churn, p_churn, less_is_better=True),
+        ),
+        "NPS": (f"{nps:.1f}", f"{nps - p_nps:+.1f} pts", verdict(nps, p_nps)),
     }
 
 
@@ -158,6 +188,12 @@ def test_app_tiles_equal_the_mart_values(served: Served, monkeypatch) -> None:
     tiles = {metric.label: (metric.value, metric.delta) for metric in app.metric}
     expected = expected_tiles(served.serving_file)
     assert {label: tiles[label] for label in expected} == expected
+    colours = {"good": "GREEN", "bad": "RED", "neutral": "GRAY"}
+    shown = {m.label: MetricProto.MetricColor.Name(m.proto.color) for m in app.metric}
+    verdicts = expected_verdicts(served.serving_file)
+    assert {label: shown[label] for label in verdicts} == {
+        label: colours[verdict] for label, verdict in verdicts.items()
+    }
     (month, previous) = _query(
         served.serving_file,
         "select strftime(month, '%B %Y'), strftime(month - interval 1 month, '%B %Y')"
@@ -259,12 +295,13 @@ def test_every_publish_writes_a_self_contained_report(served: Served) -> None:
     )
     expected = expected_tiles(served.serving_file)
     assert tiles == {label: value for label, (value, _) in expected.items()}
+    verdicts = expected_verdicts(served.serving_file)
     for label, (_, change) in expected.items():
         assert re.search(
             rf'<div class="label">{re.escape(label)}</div><div class="value">[^<]+</div>'
-            rf'<div class="change (good|bad)">{re.escape(change)} vs ',
+            rf'<div class="change {verdicts[label]}">{re.escape(change)} vs ',
             page,
-        ), label
+        ), (label, verdicts[label])
     for chart in ["revenue", "nps", "cohorts", "rfm", "nps_by_segment"]:
         assert f'id="chart-{chart}"' in page
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
 from conftest import DbtResult
+
+pytestmark = pytest.mark.build
 
 
 def test_dbt_build_of_the_shipped_seeds_runs_every_node_and_passes(seed_build: DbtResult) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import DbtResult, run_dbt
 
+pytestmark = pytest.mark.build
+
 
 def relations(build: DbtResult) -> list[str]:
     return [

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from conftest import BIN, REPO, DbtResult, run_dbt
 
+pytestmark = pytest.mark.build
+
 
 def test_every_model_and_column_is_documented_as_built(seed_build: DbtResult) -> None:
     manifest = json.loads((seed_build.database.parent / "target" / "manifest.json").read_text())

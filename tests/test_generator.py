@@ -25,6 +25,8 @@ import pytest
 from orchestration.cli import main
 from tooling.generator import DEFECT_KINDS, GeneratorConfig, generate
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "data" / "raw"
 SEEDS_COMMAND = [

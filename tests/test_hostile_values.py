@@ -36,6 +36,8 @@ import duckdb
 import pytest
 from conftest import FIXTURES, DbtResult, run_dbt
 
+pytestmark = pytest.mark.build
+
 AS_OF = "2025-01-20"  # future_timestamp from 2025-01-22 00:00 UTC (end of day + 1 day)
 NO_ALARM = {"rejection_alarm_min_rows": 1_000_000_000}
 UTC = dt.UTC

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.unit
+
 PACKAGES = ("orchestration", "dashboard", "tooling")
 
 

@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import BIN, mart_tables, run_dbt
+
+pytestmark = pytest.mark.build
 
 START, END = "2024-01-01", "2024-04-30"
 NEW_FROM = datetime(2024, 4, 29, tzinfo=UTC)

@@ -35,6 +35,8 @@ from conftest import FIXTURES, run_dbt
 
 from tooling.pandas_reference import compute_reference
 
+pytestmark = pytest.mark.build
+
 RAW = FIXTURES / "handworked"
 AS_OF = "2025-01-20"
 D = dt.date

@@ -24,6 +24,8 @@ from conftest import REPO, DbtResult, GeneratedBuild
 
 from tooling.pandas_reference import ReferenceMarts, compute_reference
 
+pytestmark = pytest.mark.build
+
 NPS_MONTHLY = [
     "responses",
     "promoters",

@@ -23,6 +23,8 @@ import pytest
 
 from tooling.generator import GeneratorConfig, generate
 
+pytestmark = pytest.mark.unit
+
 SCALE = 150_000
 SEED = 7
 END = dt.date(2025, 12, 31)

@@ -23,6 +23,8 @@ from conftest import DbtResult, run_dbt
 
 from tooling.generator import GeneratorConfig, generate
 
+pytestmark = pytest.mark.build
+
 CUSTOMERS = 20_000
 SEED = 2025
 

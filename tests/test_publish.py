@@ -13,6 +13,8 @@ from conftest import DbtResult
 from orchestration.lib.publish import publish, restore
 from orchestration.lib.serving import locked_down_connection, read_served
 
+pytestmark = pytest.mark.build
+
 
 @pytest.fixture
 def paths(tmp_path: Path) -> tuple[Path, Path]:

@@ -26,6 +26,8 @@ from orchestration.lib.quality.report import write_reports
 from orchestration.lib.quality.suites import ERROR, SUITES
 from orchestration.lib.quality.validate import RuleOutcome, run_suite, run_suites
 
+pytestmark = pytest.mark.e2e
+
 NO_PREVIOUS_RUN = "no previous good run to compare with (nothing published yet)"
 
 

@@ -20,6 +20,8 @@ from orchestration.lib.quality.report import write_reports
 from orchestration.lib.quality.suites import ERROR, SUITES, _between
 from orchestration.lib.quality.validate import _raised, _validate_frame, run_suite, run_suites
 
+pytestmark = pytest.mark.build
+
 
 @pytest.fixture(scope="module")
 def seeds_publication(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:

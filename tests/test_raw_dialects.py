@@ -32,6 +32,8 @@ from export_dialects import (
     write_german_excel_export,
 )
 
+pytestmark = pytest.mark.build
+
 GENERATE = ["--customers", "300", "--seed", "7", "--start", "2024-01-01", "--end", "2025-06-30"]
 TABLES = ("customers", "orders", "sessions", "survey_responses", "email_events")
 GERMAN_FORMAT = {

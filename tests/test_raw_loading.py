@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import BIN, FIXTURES
 
+pytestmark = pytest.mark.build
+
 AS_OF = "2024-06-30"
 STAGING_TABLES = {
     "staging.stg_crm__customers": "customer_id",

@@ -34,6 +34,8 @@ from markdown_blocks import (
     shell_commands,
 )
 
+pytestmark = pytest.mark.build
+
 RUN_HERE = [b for b in all_blocks() if b.lang in RUNNABLE and not b.run_by and not b.recipe]
 UNIQUE = list({b.text: b for b in RUN_HERE}.values())
 TABLES = ("customers", "orders", "sessions", "survey_responses", "email_events")

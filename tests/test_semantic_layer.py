@@ -21,6 +21,8 @@ from conftest import BIN, REPO, DbtResult
 
 from orchestration.lib.publish import publish
 
+pytestmark = pytest.mark.build
+
 CHURN_WINDOW_DAYS = 180  # dbt var churn_window_days (default)
 PROMOTER_MIN, PASSIVE_MIN = 9, 7  # dbt vars nps_promoter_min_score, nps_passive_min_score
 METRICS = (

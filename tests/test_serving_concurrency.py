@@ -11,14 +11,18 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import BIN, DbtResult, run_dbt
 
 from orchestration.lib.publish import publish
+
+pytestmark = pytest.mark.build
 
 READER = r"""
 import json, sys, time
 from pathlib import Path
 import duckdb
+import pytest
 
 serving, out, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 with out.open("w") as log:

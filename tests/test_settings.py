@@ -14,6 +14,8 @@ from conftest import run_dbt
 
 from orchestration.lib.settings import RawDialect, SettingError, Settings
 
+pytestmark = pytest.mark.unit
+
 # (vars, the sentence dbt must print). Each is malicious or malformed in its own way.
 BAD_DBT_VARS: dict[str, tuple[dict, str]] = {
     "injection in a number": (

@@ -14,6 +14,8 @@ from decimal import Decimal
 import pytest
 from conftest import FIXTURES, DbtResult
 
+pytestmark = pytest.mark.build
+
 AS_OF = "2024-06-30"
 
 # (source_table, source_key, reason, column): one entry per distinct rejected raw row.

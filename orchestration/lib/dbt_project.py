@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from orchestration.lib.settings import REPO_ROOT
@@ -52,27 +53,37 @@ def _newest_input_mtime() -> float:
 
 def prepared_manifest_path() -> Path:
     """Path of a manifest.json that matches the project, running `dbt parse` when it is
-    missing or older than any project file. Parsing needs no network (no packages.yml)."""
+    missing or older than any project file. Parsing needs no network (no packages.yml).
+
+    The webserver, the daemon and each run load the definitions, often at once: each parses
+    into a directory of its own and moves the manifest into place in one step, so that no
+    process ever reads another's half-written file."""
     manifest = DBT_TARGET_PATH / "manifest.json"
     if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
         return manifest
-    completed = subprocess.run(
-        [
-            dbt_executable(),
-            "parse",
-            "--quiet",
-            "--target-path",
-            str(DBT_TARGET_PATH),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=dbt_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0 or not manifest.exists():
-        raise RuntimeError(
-            "dbt parse failed, so the Dagster definitions cannot be built; run "
-            f"`dbt parse` in {DBT_PROJECT_DIR} to see why:\n{completed.stdout[-2000:]}"
+    DBT_TARGET_PATH.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="parse-", dir=DBT_TARGET_PATH) as private:
+        parsed = Path(private) / "manifest.json"
+        completed = subprocess.run(
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--target-path",
+                private,
+                "--log-path",
+                private,
+            ],
+            cwd=DBT_PROJECT_DIR,
+            env=dbt_env(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
+        if completed.returncode != 0 or not parsed.exists():
+            raise RuntimeError(
+                "dbt parse failed, so the Dagster definitions cannot be built; run "
+                f"`dbt parse` in {DBT_PROJECT_DIR} to see why:\n{completed.stdout[-2000:]}"
+            )
+        os.replace(parsed, manifest)
     return manifest

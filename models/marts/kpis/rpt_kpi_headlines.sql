@@ -1,13 +1,14 @@
 {#- The dashboard's KPI tiles: for each headline KPI of rpt_kpis_monthly, its value in the latest
     complete month, the month before, and the change between them. The one place that decides
-    which month the headlines show and how month-over-month change is computed. -#}
+    which month the headlines show, how month-over-month change is computed and which direction
+    of change is good news. -#}
 {%- set headline_kpis = [
-    {'kpi': 'net_revenue', 'label': 'Net revenue', 'unit': 'EUR'},
-    {'kpi': 'orders', 'label': 'Orders', 'unit': 'count'},
-    {'kpi': 'active_customers', 'label': 'Active customers', 'unit': 'count'},
-    {'kpi': 'average_order_value', 'label': 'Average order value', 'unit': 'EUR'},
-    {'kpi': 'churn_rate', 'label': 'Churn rate', 'unit': 'share'},
-    {'kpi': 'nps', 'label': 'NPS', 'unit': 'points'},
+    {'kpi': 'net_revenue', 'label': 'Net revenue', 'unit': 'EUR', 'good_direction': 'up'},
+    {'kpi': 'orders', 'label': 'Orders', 'unit': 'count', 'good_direction': 'up'},
+    {'kpi': 'active_customers', 'label': 'Active customers', 'unit': 'count', 'good_direction': 'up'},
+    {'kpi': 'average_order_value', 'label': 'Average order value', 'unit': 'EUR', 'good_direction': 'up'},
+    {'kpi': 'churn_rate', 'label': 'Churn rate', 'unit': 'share', 'good_direction': 'down'},
+    {'kpi': 'nps', 'label': 'NPS', 'unit': 'points', 'good_direction': 'up'},
 ] -%}
 with
 
@@ -37,6 +38,7 @@ kpi_values as (
         '{{ headline.kpi }}' as kpi,
         '{{ headline.label }}' as kpi_label,
         '{{ headline.unit }}' as unit,
+        '{{ headline.good_direction }}' as good_direction,
         month,
         cast({{ headline.kpi }} as double) as kpi_value
     from kpis_monthly
@@ -46,12 +48,13 @@ kpi_values as (
     {%- endfor %}
 ),
 
-final as (
+changes as (
     select
         current_month.display_order,
         current_month.kpi,
         current_month.kpi_label,
         current_month.unit,
+        current_month.good_direction,
         current_month.month,
         current_month.kpi_value as current_value,
         cast({{ dbt.dateadd('month', -1, 'current_month.month') }} as date) as previous_month,
@@ -66,6 +69,26 @@ final as (
             current_month.kpi = previous_month.kpi
             and previous_month.month
             = cast({{ dbt.dateadd('month', -1, 'current_month.month') }} as date)
+),
+
+final as (
+    select
+        display_order,
+        kpi,
+        kpi_label,
+        unit,
+        good_direction,
+        month,
+        current_value,
+        previous_month,
+        previous_value,
+        absolute_change,
+        relative_change,
+        case
+            when absolute_change > 0 then good_direction = 'up'
+            when absolute_change < 0 then good_direction = 'down'
+        end as is_good_change
+    from changes
 )
 
 select * from final
