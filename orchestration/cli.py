@@ -136,7 +136,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
         "--jobs",
         type=whole_number,
         default=None,
-        help="suites validated at once, each in its own process (default: one per core)",
+        help="suites validated at once, each in its own process (default: one per core from"
+        " 1,000,000 rows, else 1)",
     )
     p.set_defaults(handler=_run_validate)
 

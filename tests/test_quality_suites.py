@@ -256,6 +256,35 @@ def test_suites_in_parallel_give_the_same_outcomes_in_the_same_order(
     assert failed == {"fct_orders", "fct_sessions"}
 
 
+@pytest.mark.parametrize(("threshold", "pooled"), [(10**12, False), (1, True)])
+def test_by_default_suites_go_to_processes_only_on_large_tables(
+    threshold: int,
+    pooled: bool,
+    seed_build: DbtResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The seeds' tables hold far fewer rows than a threshold of 10^12 (one process) and more
+    than 1 (a process per core): the pool is started exactly when the threshold is reached."""
+    from orchestration.lib.quality import validate
+
+    started = []
+    real_pool = validate.ProcessPoolExecutor
+
+    def counting_pool(*args, **kwargs):
+        started.append(args)
+        return real_pool(*args, **kwargs)
+
+    monkeypatch.setattr(validate, "PARALLEL_FROM_ROWS", threshold)
+    monkeypatch.setattr(validate, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(validate.os, "cpu_count", lambda: 2)
+    names = ["rpt_kpi_headlines", "fct_orders"]
+    outcomes = list(validate.run_suites(names, seed_build.database, tmp_path / "nothing.duckdb"))
+    assert [outcome.suite for outcome in outcomes] == names
+    assert all(outcome.passed for outcome in outcomes)
+    assert bool(started) == pooled
+
+
 def test_a_rule_that_raises_is_a_failure_not_a_pass() -> None:
     rule = _between("no_such_column", ERROR, "no_such_column ≥ 0", 0)
     (result,) = _validate_frame(pd.DataFrame({"other": [1, 2]}), [rule], None)

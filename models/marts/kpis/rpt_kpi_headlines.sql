@@ -48,7 +48,7 @@ kpi_values as (
     {%- endfor %}
 ),
 
-changes as (
+headline_changes as (
     select
         current_month.display_order,
         current_month.kpi,
@@ -88,7 +88,7 @@ final as (
             when absolute_change > 0 then good_direction = 'up'
             when absolute_change < 0 then good_direction = 'down'
         end as is_good_change
-    from changes
+    from headline_changes
 )
 
 select * from final

@@ -558,24 +558,33 @@ def run_suite(
     )
 
 
+PARALLEL_FROM_ROWS = 1_000_000
+"""Rows (all suites' tables together) from which run_suites validates on every core."""
+
+
 def run_suites(
     names: list[str],
     build_file: Path,
     serving_file: Path | None = None,
     jobs: int | None = None,
 ) -> Iterator[SuiteOutcome]:
-    """Validate suites `names` on `jobs` processes (default: one per core); yields each
-    outcome in the order of `names`.
+    """Validate suites `names` on `jobs` processes; yields each outcome in the order of `names`.
 
     Each suite reads the build file read-only in its own process (memory stays bounded by one
-    batch per process). The largest tables start first, so that no core idles at the end.
+    batch per process). The largest tables start first, so that no core idles at the end. By
+    default, one process per core once the tables hold PARALLEL_FROM_ROWS rows or more; below
+    that, in this process: starting a process and importing Great Expectations in it costs
+    more than the validation it takes over.
     """
-    jobs = min(jobs or os.cpu_count() or 1, len(names))
+    sizes = _table_sizes(build_file)
+    if jobs is None:
+        rows = sum(sizes.get(tuple(asset_key_path(name)), 0) for name in names)
+        jobs = (os.cpu_count() or 1) if rows >= PARALLEL_FROM_ROWS else 1
+    jobs = min(jobs, len(names))
     if jobs <= 1:
         for name in names:
             yield run_suite(name, build_file, serving_file)
         return
-    sizes = _table_sizes(build_file)
     largest_first = sorted(names, key=lambda name: -sizes.get(tuple(asset_key_path(name)), 0))
     # spawn, not fork: the caller may be a multi-threaded process (a Dagster step)
     context = multiprocessing.get_context("spawn")
