@@ -1,8 +1,9 @@
 {{ config(materialized="table") }}
 
 {#- Every raw survey response row (exact duplicates collapsed), parsed and judged. One row
-    per distinct raw row; rejection_reason is null for accepted rows. Each column's
-    type, enum and range are declared once, in _nps__sources.yml (the raw contract). -#}
+    per distinct raw row; rejection_reason is null for accepted rows. -#}
+{#- The raw contract (_nps__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
 {%- set contract = raw_contract('nps', 'survey_responses') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [

@@ -6,8 +6,9 @@
 }}
 
 {#- Every raw order row (exact duplicates collapsed), parsed, converted to EUR and judged.
-    One row per distinct raw row; rejection_reason is null for accepted rows. Each column's
-    type, enum and range are declared once, in _shop__sources.yml (the raw contract). -#}
+    One row per distinct raw row; rejection_reason is null for accepted rows. -#}
+{#- The raw contract (_shop__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
 {%- set contract = raw_contract('shop', 'orders') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [

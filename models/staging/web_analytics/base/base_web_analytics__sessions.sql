@@ -6,8 +6,9 @@
 }}
 
 {#- Every raw session row (exact duplicates collapsed), parsed and judged. One row per
-    distinct raw row; rejection_reason is null for accepted rows. Each column's
-    type, enum and range are declared once, in _web_analytics__sources.yml (the raw contract). -#}
+    distinct raw row; rejection_reason is null for accepted rows. -#}
+{#- The raw contract (_web_analytics__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
 {%- set contract = raw_contract('web_analytics', 'sessions') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [
