@@ -34,32 +34,3 @@
     {%- set project_dir = (env_var('DBT_PROJECT_DIR', '') or flags.PROJECT_DIR or '.') | string -%}
     {{ return(project_dir.rstrip('/') ~ '/data/raw') }}
 {%- endmacro %}
-
-
-{#- The contract of one raw table, from the parsed project: its columns in YAML order, each
-    with `required` (meta.required, default true) and `personal` (meta.personal: values never
-    shown in messages), and whether the table itself is required. -#}
-{% macro raw_contract(source_name, table_name) -%}
-    {%- set matches = graph.sources.values()
-        | selectattr('source_name', 'equalto', source_name)
-        | selectattr('name', 'equalto', table_name)
-        | list -%}
-    {%- if matches | length != 1 -%}
-        {{ exceptions.raise_compiler_error(
-            "No source '" ~ source_name ~ "." ~ table_name ~ "' is declared in models/staging/.") }}
-    {%- endif -%}
-    {%- set node = matches[0] -%}
-    {%- set columns = [] -%}
-    {%- for name, column in node.columns.items() -%}
-        {%- do columns.append({
-            'name': name,
-            'required': column.meta.get('required', true),
-            'personal': column.meta.get('personal', false),
-        }) -%}
-    {%- endfor -%}
-    {{ return({
-        'columns': columns,
-        'required': node.meta.get('required', true),
-        'yaml': node.original_file_path,
-    }) }}
-{%- endmacro %}

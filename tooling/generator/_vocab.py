@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 # --- enums (order matters: the codes are positions) --------------------------------------------
+# Each enum equals its declaration in the raw data contract (models/staging/*/_*__sources.yml,
+# meta.values): tests/test_raw_contract.py.
 CHANNELS = (
     "organic_search",
     "paid_search",

@@ -265,9 +265,32 @@ def raw_table_required(table: str) -> bool:
     return bool((_raw_contract_table(table).get("meta") or {}).get("required", True))
 
 
-def _raw_suite(table: str, parsed: dict[str, str], fmt: dict[str, str] | None) -> Suite:
-    """A raw table's suite; `parsed` maps columns to their kind, whose values must parse in
-    the table's export dialect `fmt`."""
+PARSED_KINDS = {
+    "timestamp": "timestamp",
+    "date": "date",
+    "amount": "amount",
+    "integer": "integer",
+    "count": "integer",
+}
+"""Raw contract type (a column's meta.type) -> the kind of text (value_regex) it must parse as.
+Keys, text, enums and booleans are judged by staging alone."""
+
+
+def raw_parsed_kinds(table: str) -> dict[str, str]:
+    """The columns of `table` whose values must parse, with their kind, in contract order: every
+    column the raw data contract declares as a timestamp, date, amount, integer or count."""
+    kinds = {}
+    for column in _raw_contract_table(table)["columns"]:
+        kind = PARSED_KINDS.get((column.get("meta") or {}).get("type"))
+        if kind:
+            kinds[column["name"]] = kind
+    return kinds
+
+
+def _raw_suite(table: str, fmt: dict[str, str] | None) -> Suite:
+    """A raw table's suite: its contract columns, volume, empty keys, and that the values of
+    every column the contract declares as parsed (raw_parsed_kinds) parse in the table's export
+    dialect `fmt`."""
     source, key = RAW_SOURCES[table]
     row_rules = [
         _not_null(
@@ -282,7 +305,7 @@ def _raw_suite(table: str, parsed: dict[str, str], fmt: dict[str, str] | None) -
                 value_regex(kind, fmt),
                 f"at least {PARSEABLE_SHARE:.0%} of {column} values parse",
             )
-            for column, kind in parsed.items()
+            for column, kind in raw_parsed_kinds(table).items()
         ),
     ]
     return Suite(
@@ -303,46 +326,28 @@ def _raw_suite(table: str, parsed: dict[str, str], fmt: dict[str, str] | None) -
 
 
 def raw_customers(fmt: dict[str, str] | None = None) -> Suite:
-    """CRM export: contract columns, volume, keys, parseable dates."""
-    return _raw_suite(
-        "customers",
-        {"signup_at": "timestamp", "birth_date": "date", "consent_updated_at": "timestamp"},
-        fmt,
-    )
+    """CRM export: contract columns, volume, keys, parseable dates and timestamps."""
+    return _raw_suite("customers", fmt)
 
 
 def raw_orders(fmt: dict[str, str] | None = None) -> Suite:
-    """Shop export: contract columns, volume, keys, parseable timestamps and amounts."""
-    return _raw_suite(
-        "orders",
-        {
-            "ordered_at": "timestamp",
-            "gross_amount": "amount",
-            "discount_amount": "amount",
-            "shipping_amount": "amount",
-            "item_count": "integer",
-        },
-        fmt,
-    )
+    """Shop export: contract columns, volume, keys, parseable timestamps, amounts and counts."""
+    return _raw_suite("orders", fmt)
 
 
 def raw_sessions(fmt: dict[str, str] | None = None) -> Suite:
     """Web sessions: contract columns, volume, keys, parseable start times and counts."""
-    return _raw_suite(
-        "sessions",
-        {"started_at": "timestamp", "duration_seconds": "integer", "pageviews": "integer"},
-        fmt,
-    )
+    return _raw_suite("sessions", fmt)
 
 
 def raw_survey_responses(fmt: dict[str, str] | None = None) -> Suite:
     """NPS responses: contract columns, volume, keys, parseable times and scores."""
-    return _raw_suite("survey_responses", {"submitted_at": "timestamp", "score": "integer"}, fmt)
+    return _raw_suite("survey_responses", fmt)
 
 
 def raw_email_events(fmt: dict[str, str] | None = None) -> Suite:
     """Email events: contract columns, volume, keys, parseable times."""
-    return _raw_suite("email_events", {"occurred_at": "timestamp"}, fmt)
+    return _raw_suite("email_events", fmt)
 
 
 _REFERENCE_DATE = f"(select max(reference_date) from {staging_model('stg_shop__reference_date')})"

@@ -2,11 +2,9 @@
 
 {#- Every raw customer row (exact duplicates collapsed), parsed and judged. One row per
     distinct raw row; rejection_reason is null for accepted rows. -#}
-{%- set raw_columns = [
-    'customer_id', 'email', 'first_name', 'last_name', 'birth_date', 'country_code', 'city',
-    'signup_at', 'acquisition_channel', 'referred_by_customer_id', 'loyalty_joined_at',
-    'marketing_consent', 'consent_updated_at',
-] -%}
+{#- The raw contract (_crm__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
+{%- set contract = raw_contract('crm', 'customers') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [
     ["customer_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "customer_id"],
@@ -28,7 +26,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_customers',
         'customer_id',
-        raw_columns
+        contract.names
     ) }}
 ),
 
@@ -42,25 +40,8 @@ country_codes as (
 
 parsed as (
     select
-        {{ clean_text('customer_id') }} as customer_id,
-        lower({{ clean_text('email') }}) as email,
-        {{ clean_text('first_name') }} as first_name,
-        {{ clean_text('last_name') }} as last_name,
-        {{ parse_date(clean_text('birth_date'), fmt) }} as birth_date,
-        upper({{ clean_text('country_code') }}) as country_code,
-        {{ clean_text('city') }} as city,
-        {{ parse_timestamp(clean_text('signup_at'), fmt) }} as signup_at,
-        lower({{ clean_text('acquisition_channel') }}) as acquisition_channel,
-        {{ clean_text('referred_by_customer_id') }} as referred_by_customer_id,
-        {{ parse_timestamp(clean_text('loyalty_joined_at'), fmt) }} as loyalty_joined_at,
-        {{ parse_boolean('marketing_consent') }} as has_marketing_consent,
-        {{ parse_timestamp(clean_text('consent_updated_at'), fmt) }} as consent_updated_at,
-        {{ clean_text('birth_date') }} as birth_date_text,
-        {{ clean_text('signup_at') }} as signup_at_text,
-        {{ clean_text('loyalty_joined_at') }} as loyalty_joined_at_text,
-        {{ clean_text('marketing_consent') }} as marketing_consent_text,
-        {{ clean_text('consent_updated_at') }} as consent_updated_at_text,
-        {{ raw_row(raw_columns) }} as raw_row,
+        {{ raw_parsed_columns(contract, fmt) }},
+        {{ raw_row(contract.names) }} as raw_row,
         source_row_count,
         has_conflicting_duplicate,
         _source_file
@@ -77,29 +58,19 @@ with_country as (
     left join country_codes on parsed.country_code = country_codes.country_code
 ),
 
+{# Row checks in priority order: the first that fails is the row's rejection_reason. A column
+    name stands for the checks its declaration implies (raw_row_checks), '<column>:range' for
+    its declared range; the triples are this model's own rules. -#}
 row_checked as (
     select
         *,
-        {{ first_failed_check([
-            ["customer_id is null", "missing_key", "customer_id"],
-            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
-            ["signup_at_text is null", "missing_value", "signup_at"],
-            ["signup_at is null", "unparseable_value", "signup_at"],
-            ["signup_at < " ~ earliest_valid_timestamp(), "out_of_range", "signup_at"],
-            ["acquisition_channel is null", "missing_value", "acquisition_channel"],
-            ["acquisition_channel not in ('organic_search', 'paid_search', 'social', 'email', 'referral', 'affiliate', 'direct')", "invalid_enum", "acquisition_channel"],
-            ["marketing_consent_text is null", "missing_value", "marketing_consent"],
-            ["has_marketing_consent is null", "unparseable_value", "marketing_consent"],
-            ["birth_date_text is not null and birth_date is null", "unparseable_value", "birth_date"],
+        {{ first_failed_check(raw_row_checks(contract, [
+            'customer_id', 'signup_at', 'acquisition_channel', 'marketing_consent', 'birth_date',
             ["birth_date < cast('1900-01-01' as date) or birth_date > cast(signup_at as date) or birth_date > reference_date", "out_of_range", "birth_date"],
-            ["not " ~ is_valid_key('referred_by_customer_id'), "invalid_value", "referred_by_customer_id"],
-            ["loyalty_joined_at_text is not null and loyalty_joined_at is null", "unparseable_value", "loyalty_joined_at"],
-            ["loyalty_joined_at < " ~ earliest_valid_timestamp(), "out_of_range", "loyalty_joined_at"],
-            ["consent_updated_at_text is not null and consent_updated_at is null", "unparseable_value", "consent_updated_at"],
-            ["consent_updated_at < " ~ earliest_valid_timestamp(), "out_of_range", "consent_updated_at"],
+            'referred_by_customer_id', 'loyalty_joined_at', 'consent_updated_at',
             ["email is not null and email not like '%_@_%'", "invalid_value", "email"],
             ["country_code is not null and known_country_code is null", "invalid_enum", "country_code"],
-        ]) }}
+        ])) }}
     from with_country
 ),
 

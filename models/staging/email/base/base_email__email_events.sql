@@ -7,7 +7,9 @@
 
 {#- Every raw email event row (exact duplicates collapsed), parsed and judged. One row per
     distinct raw row; rejection_reason is null for accepted rows. -#}
-{%- set raw_columns = ['event_id', 'customer_id', 'campaign_id', 'event_type', 'occurred_at'] -%}
+{#- The raw contract (_email__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
+{%- set contract = raw_contract('email', 'email_events') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [
     ["event_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "event_id"],
@@ -31,8 +33,8 @@ raw_email_events as not materialized (
 raw_email_events_to_judge as (
     {{ raw_rows_to_rejudge(
         'raw_email_events',
-        clean_text('event_id'),
-        parse_timestamp(clean_text('occurred_at'), fmt),
+        raw_parsed_value(contract, 'event_id', fmt),
+        raw_parsed_value(contract, 'occurred_at', fmt),
         'event_id',
         incremental_cutoff('occurred_at', where='rejection_reason is null')
     ) }}
@@ -43,7 +45,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_email_events_to_judge' if is_incremental() else 'raw_email_events',
         'event_id',
-        raw_columns
+        contract.names
     ) }}
 ),
 
@@ -57,35 +59,23 @@ reference_dates as (
 
 parsed as (
     select
-        {{ clean_text('event_id') }} as event_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ clean_text('campaign_id') }} as campaign_id,
-        lower({{ clean_text('event_type') }}) as event_type,
-        {{ parse_timestamp(clean_text('occurred_at'), fmt) }} as occurred_at,
-        {{ clean_text('occurred_at') }} as occurred_at_text,
-        {{ raw_row(raw_columns) }} as raw_row,
+        {{ raw_parsed_columns(contract, fmt) }},
+        {{ raw_row(contract.names) }} as raw_row,
         source_row_count,
         has_conflicting_duplicate,
         _source_file
     from collapsed
 ),
 
+{# Row checks in priority order: the first that fails is the row's rejection_reason. A column
+    name stands for the checks its declaration implies (raw_row_checks), '<column>:range' for
+    its declared range; the triples are this model's own rules. -#}
 row_checked as (
     select
         *,
-        {{ first_failed_check([
-            ["event_id is null", "missing_key", "event_id"],
-            ["not " ~ is_valid_key('event_id'), "invalid_value", "event_id"],
-            ["customer_id is null", "missing_value", "customer_id"],
-            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
-            ["campaign_id is null", "missing_value", "campaign_id"],
-            ["not " ~ is_valid_key('campaign_id'), "invalid_value", "campaign_id"],
-            ["event_type is null", "missing_value", "event_type"],
-            ["event_type not in ('sent', 'delivered', 'opened', 'clicked', 'bounced', 'unsubscribed')", "invalid_enum", "event_type"],
-            ["occurred_at_text is null", "missing_value", "occurred_at"],
-            ["occurred_at is null", "unparseable_value", "occurred_at"],
-            ["occurred_at < " ~ earliest_valid_timestamp(), "out_of_range", "occurred_at"],
-        ]) }}
+        {{ first_failed_check(raw_row_checks(contract, [
+            'event_id', 'customer_id', 'campaign_id', 'event_type', 'occurred_at',
+        ])) }}
     from parsed
 ),
 

@@ -2,10 +2,9 @@
 
 {#- Every raw survey response row (exact duplicates collapsed), parsed and judged. One row
     per distinct raw row; rejection_reason is null for accepted rows. -#}
-{%- set raw_columns = [
-    'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'comment',
-    'survey_channel',
-] -%}
+{#- The raw contract (_nps__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
+{%- set contract = raw_contract('nps', 'survey_responses') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [
     ["response_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "response_id"],
@@ -27,7 +26,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_survey_responses',
         'response_id',
-        raw_columns
+        contract.names
     ) }}
 ),
 
@@ -45,39 +44,24 @@ reference_dates as (
 
 parsed as (
     select
-        {{ clean_text('response_id') }} as response_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ clean_text('order_id') }} as order_id,
-        {{ parse_timestamp(clean_text('submitted_at'), fmt) }} as submitted_at,
-        {{ parse_integer(clean_text('score')) }} as score,
-        {{ clean_text('comment') }} as comment_text,
-        lower({{ clean_text('survey_channel') }}) as survey_channel,
-        {{ clean_text('submitted_at') }} as submitted_at_text,
-        {{ clean_text('score') }} as score_text,
-        {{ raw_row(raw_columns) }} as raw_row,
+        {{ raw_parsed_columns(contract, fmt) }},
+        {{ raw_row(contract.names) }} as raw_row,
         source_row_count,
         has_conflicting_duplicate,
         _source_file
     from collapsed
 ),
 
+{# Row checks in priority order: the first that fails is the row's rejection_reason. A column
+    name stands for the checks its declaration implies (raw_row_checks), '<column>:range' for
+    its declared range; the triples are this model's own rules. -#}
 row_checked as (
     select
         *,
-        {{ first_failed_check([
-            ["response_id is null", "missing_key", "response_id"],
-            ["not " ~ is_valid_key('response_id'), "invalid_value", "response_id"],
-            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
-            ["not " ~ is_valid_key('order_id'), "invalid_value", "order_id"],
-            ["submitted_at_text is null", "missing_value", "submitted_at"],
-            ["submitted_at is null", "unparseable_value", "submitted_at"],
-            ["submitted_at < " ~ earliest_valid_timestamp(), "out_of_range", "submitted_at"],
-            ["score_text is null", "missing_value", "score"],
-            ["score is null", "unparseable_value", "score"],
-            ["score < 0 or score > 10", "out_of_range", "score"],
-            ["survey_channel is null", "missing_value", "survey_channel"],
-            ["survey_channel not in ('email', 'web', 'app')", "invalid_enum", "survey_channel"],
-        ]) }}
+        {{ first_failed_check(raw_row_checks(contract, [
+            'response_id', 'customer_id', 'order_id', 'submitted_at', 'score', 'score:range',
+            'survey_channel',
+        ])) }}
     from parsed
 ),
 

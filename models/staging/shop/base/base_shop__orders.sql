@@ -7,10 +7,9 @@
 
 {#- Every raw order row (exact duplicates collapsed), parsed, converted to EUR and judged.
     One row per distinct raw row; rejection_reason is null for accepted rows. -#}
-{%- set raw_columns = [
-    'order_id', 'customer_id', 'ordered_at', 'status', 'sales_channel', 'currency',
-    'gross_amount', 'discount_amount', 'shipping_amount', 'item_count',
-] -%}
+{#- The raw contract (_shop__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
+{%- set contract = raw_contract('shop', 'orders') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [
     ["order_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "order_id"],
@@ -37,8 +36,8 @@ raw_orders as not materialized (
 raw_orders_to_judge as (
     {{ raw_rows_to_rejudge(
         'raw_orders',
-        clean_text('order_id'),
-        parse_timestamp(clean_text('ordered_at'), fmt),
+        raw_parsed_value(contract, 'order_id', fmt),
+        raw_parsed_value(contract, 'ordered_at', fmt),
         'order_id',
         incremental_cutoff('ordered_at', where='rejection_reason is null')
     ) }}
@@ -49,7 +48,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_orders_to_judge' if is_incremental() else 'raw_orders',
         'order_id',
-        raw_columns
+        contract.names
     ) }}
 ),
 
@@ -70,22 +69,8 @@ reference_dates as (
 
 parsed as (
     select
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ parse_timestamp(clean_text('ordered_at'), fmt) }} as ordered_at,
-        lower({{ clean_text('status') }}) as status,
-        lower({{ clean_text('sales_channel') }}) as sales_channel,
-        upper({{ clean_text('currency') }}) as currency,
-        {{ parse_amount(clean_text('gross_amount'), fmt) }} as gross_amount,
-        {{ parse_amount(clean_text('discount_amount'), fmt) }} as discount_amount,
-        {{ parse_amount(clean_text('shipping_amount'), fmt) }} as shipping_amount,
-        {{ parse_integer(clean_text('item_count')) }} as item_count,
-        {{ clean_text('ordered_at') }} as ordered_at_text,
-        {{ clean_text('gross_amount') }} as gross_amount_text,
-        {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ clean_text('shipping_amount') }} as shipping_amount_text,
-        {{ clean_text('item_count') }} as item_count_text,
-        {{ raw_row(raw_columns) }} as raw_row,
+        {{ raw_parsed_columns(contract, fmt) }},
+        {{ raw_row(contract.names) }} as raw_row,
         source_row_count,
         has_conflicting_duplicate,
         _source_file
@@ -105,40 +90,23 @@ converted as (
     left join fx_rates on parsed.currency = fx_rates.currency
 ),
 
+{# Row checks in priority order: the first that fails is the row's rejection_reason. A column
+    name stands for the checks its declaration implies (raw_row_checks), '<column>:range' for
+    its declared range; the triples are this model's own rules. -#}
 row_checked as (
     select
         *,
-        {{ first_failed_check([
-            ["order_id is null", "missing_key", "order_id"],
-            ["not " ~ is_valid_key('order_id'), "invalid_value", "order_id"],
-            ["customer_id is null", "missing_value", "customer_id"],
-            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
-            ["ordered_at_text is null", "missing_value", "ordered_at"],
-            ["ordered_at is null", "unparseable_value", "ordered_at"],
-            ["ordered_at < " ~ earliest_valid_timestamp(), "out_of_range", "ordered_at"],
-            ["status is null", "missing_value", "status"],
-            ["status not in ('completed', 'returned', 'cancelled')", "invalid_enum", "status"],
-            ["sales_channel is null", "missing_value", "sales_channel"],
-            ["sales_channel not in ('web', 'app', 'store')", "invalid_enum", "sales_channel"],
-            ["currency is null", "missing_value", "currency"],
+        {{ first_failed_check(raw_row_checks(contract, [
+            'order_id', 'customer_id', 'ordered_at', 'status', 'sales_channel', 'currency',
             ["eur_per_unit is null", "invalid_enum", "currency"],
-            ["gross_amount_text is null", "missing_value", "gross_amount"],
-            ["gross_amount is null", "unparseable_value", "gross_amount"],
-            ["discount_amount_text is null", "missing_value", "discount_amount"],
-            ["discount_amount is null", "unparseable_value", "discount_amount"],
-            ["shipping_amount_text is null", "missing_value", "shipping_amount"],
-            ["shipping_amount is null", "unparseable_value", "shipping_amount"],
-            ["item_count_text is null", "missing_value", "item_count"],
-            ["item_count is null", "unparseable_value", "item_count"],
-            ["gross_amount < 0", "negative_amount", "gross_amount"],
-            ["discount_amount < 0", "negative_amount", "discount_amount"],
-            ["shipping_amount < 0", "negative_amount", "shipping_amount"],
+            'gross_amount', 'discount_amount', 'shipping_amount', 'item_count',
+            'gross_amount:range', 'discount_amount:range', 'shipping_amount:range',
             ["abs(gross_amount_eur_wide) > " ~ max_amount, "out_of_range", "gross_amount"],
             ["abs(discount_amount_eur_wide) > " ~ max_amount, "out_of_range", "discount_amount"],
             ["abs(shipping_amount_eur_wide) > " ~ max_amount, "out_of_range", "shipping_amount"],
             ["discount_amount > gross_amount", "out_of_range", "discount_amount"],
-            ["item_count < 1 or item_count > " ~ max_count_value(), "out_of_range", "item_count"],
-        ]) }}
+            'item_count:range',
+        ])) }}
     from converted
 ),
 

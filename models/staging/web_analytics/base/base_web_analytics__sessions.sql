@@ -7,10 +7,9 @@
 
 {#- Every raw session row (exact duplicates collapsed), parsed and judged. One row per
     distinct raw row; rejection_reason is null for accepted rows. -#}
-{%- set raw_columns = [
-    'session_id', 'anonymous_id', 'customer_id', 'started_at', 'duration_seconds', 'pageviews',
-    'traffic_source', 'device', 'landing_page', 'order_id',
-] -%}
+{#- The raw contract (_web_analytics__sources.yml): each raw column's type, enum values
+    and range, declared once; the parsing and the mechanical row checks below follow it. -#}
+{%- set contract = raw_contract('web_analytics', 'sessions') -%}
 {#- Checks across rows, in priority order (validation_outcome, rejected_raw_values). -#}
 {%- set cross_row_checks = [
     ["session_id is not null and has_conflicting_duplicate", "duplicate_conflicting", "session_id"],
@@ -35,8 +34,8 @@ raw_sessions as not materialized (
 raw_sessions_to_judge as (
     {{ raw_rows_to_rejudge(
         'raw_sessions',
-        clean_text('session_id'),
-        parse_timestamp(clean_text('started_at'), fmt),
+        raw_parsed_value(contract, 'session_id', fmt),
+        raw_parsed_value(contract, 'started_at', fmt),
         'session_id',
         incremental_cutoff('started_at', where='rejection_reason is null')
     ) }}
@@ -47,7 +46,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_sessions_to_judge' if is_incremental() else 'raw_sessions',
         'session_id',
-        raw_columns
+        contract.names
     ) }}
 ),
 
@@ -65,50 +64,25 @@ reference_dates as (
 
 parsed as (
     select
-        {{ clean_text('session_id') }} as session_id,
-        {{ clean_text('anonymous_id') }} as anonymous_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ parse_timestamp(clean_text('started_at'), fmt) }} as started_at,
-        {{ parse_integer(clean_text('duration_seconds')) }} as duration_seconds,
-        {{ parse_integer(clean_text('pageviews')) }} as pageviews,
-        lower({{ clean_text('traffic_source') }}) as traffic_source,
-        lower({{ clean_text('device') }}) as device,
-        {{ clean_text('landing_page') }} as landing_page,
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('started_at') }} as started_at_text,
-        {{ clean_text('duration_seconds') }} as duration_seconds_text,
-        {{ clean_text('pageviews') }} as pageviews_text,
-        {{ raw_row(raw_columns) }} as raw_row,
+        {{ raw_parsed_columns(contract, fmt) }},
+        {{ raw_row(contract.names) }} as raw_row,
         source_row_count,
         has_conflicting_duplicate,
         _source_file
     from collapsed
 ),
 
+{# Row checks in priority order: the first that fails is the row's rejection_reason. A column
+    name stands for the checks its declaration implies (raw_row_checks), '<column>:range' for
+    its declared range; the triples are this model's own rules. -#}
 row_checked as (
     select
         *,
-        {{ first_failed_check([
-            ["session_id is null", "missing_key", "session_id"],
-            ["not " ~ is_valid_key('session_id'), "invalid_value", "session_id"],
-            ["anonymous_id is null", "missing_value", "anonymous_id"],
-            ["not " ~ is_valid_key('anonymous_id'), "invalid_value", "anonymous_id"],
-            ["not " ~ is_valid_key('customer_id'), "invalid_value", "customer_id"],
-            ["not " ~ is_valid_key('order_id'), "invalid_value", "order_id"],
-            ["started_at_text is null", "missing_value", "started_at"],
-            ["started_at is null", "unparseable_value", "started_at"],
-            ["started_at < " ~ earliest_valid_timestamp(), "out_of_range", "started_at"],
-            ["duration_seconds_text is null", "missing_value", "duration_seconds"],
-            ["duration_seconds is null", "unparseable_value", "duration_seconds"],
-            ["pageviews_text is null", "missing_value", "pageviews"],
-            ["pageviews is null", "unparseable_value", "pageviews"],
-            ["traffic_source is null", "missing_value", "traffic_source"],
-            ["traffic_source not in ('organic_search', 'paid_search', 'social', 'email', 'referral', 'affiliate', 'direct')", "invalid_enum", "traffic_source"],
-            ["device is null", "missing_value", "device"],
-            ["device not in ('desktop', 'mobile', 'tablet')", "invalid_enum", "device"],
-            ["duration_seconds < 0 or duration_seconds > " ~ max_count_value(), "out_of_range", "duration_seconds"],
-            ["pageviews < 1 or pageviews > " ~ max_count_value(), "out_of_range", "pageviews"],
-        ]) }}
+        {{ first_failed_check(raw_row_checks(contract, [
+            'session_id', 'anonymous_id', 'customer_id', 'order_id', 'started_at',
+            'duration_seconds', 'pageviews', 'traffic_source', 'device',
+            'duration_seconds:range', 'pageviews:range',
+        ])) }}
     from parsed
 ),
 
