@@ -33,6 +33,7 @@ RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py", "test_dagster_server
 """The longest modules (minutes each), started before everything else."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse a test without a tier; order the run longest-first; keep a module whose fixtures
     are module-scoped on one xdist worker (group = module), so its scenario is built once."""
