@@ -6,14 +6,19 @@ copy of a value list or range is compared with it here: the dbt tests' accepted_
 is_between, the generator's vocabulary, the tables of docs/raw-contract.md and
 docs/generator.md, and the column descriptions that list values or state bounds.
 
-Read from the YAML and Markdown files only (no dbt, no build). Each comparison helper is first
-shown to report a planted mismatch.
+Read from the YAML and Markdown files only (no build). Each comparison helper is first shown to
+report a planted mismatch. Last, `dbt compile` of a copy of the project with a broken
+declaration planted must stop with an error naming the file and column.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -405,3 +410,69 @@ def test_column_descriptions_list_and_bound_as_declared() -> None:
                 problems.append(f"{path} {column}: {problem}")
     assert compared > 40
     assert problems == []
+
+
+# --- a broken declaration stops dbt at compile time, naming the place ---------------------------
+
+BROKEN_DECLARATIONS = {
+    "unknown type": (
+        "models/staging/shop/_shop__sources.yml",
+        "meta: {type: enum, values: [completed, returned, cancelled]}",
+        "meta: {type: colour}",
+        ["Column 'orders.status'", "_shop__sources.yml", "meta.type 'colour'", "declare one of"],
+    ),
+    "enum without values": (
+        "models/staging/shop/_shop__sources.yml",
+        "meta: {type: enum, values: [web, app, store]}",
+        "meta: {type: enum}",
+        ["Column 'orders.sales_channel'", "an enum, and only an enum, lists its values"],
+    ),
+    "declared check not listed": (
+        "models/staging/shop/base/base_shop__orders.sql",
+        "            'item_count:range',\n",
+        "",
+        ["base_shop__orders.sql", "does not list the checks", "item_count:range"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_DECLARATIONS))
+def test_a_broken_declaration_fails_the_compile_by_file_and_column(
+    case: str, tmp_path: Path
+) -> None:
+    path, before, after, says = BROKEN_DECLARATIONS[case]
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(ROOT / name, project / name)
+    for name in ("models", "macros", "seeds", "data-tests", "data"):
+        if (ROOT / name).exists():
+            shutil.copytree(ROOT / name, project / name)
+    planted = project / path
+    text = planted.read_text()
+    assert text.count(before) == 1, (path, before)
+    planted.write_text(text.replace(before, after))
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "compile", "--select", "base_shop__orders"],
+        cwd=project,
+        env={
+            **env,
+            "DBT_PROFILES_DIR": str(project),
+            "CUSTOMER_ANALYTICS_DB": str(tmp_path / "compile.duckdb"),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_USE_COLORS": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-3000:]
+    for fragment in says:
+        assert fragment in output, (fragment, output[-3000:])
