@@ -3,8 +3,8 @@
 Tiers: every test module is marked `unit` (pure Python, dbt parse, compile-time checks: seconds),
 `build` (dbt builds of a scenario, each built once per module or session) or `e2e` (Dagster
 runs, webservers, browsers, killed processes, make commands). `pytest -m unit` is the fast
-loop; `make test` runs all three, on every core (pytest-xdist): a module with module-scoped
-fixtures runs on one worker (its scenario is built once), other tests spread, longest first.
+loop; `make test` runs all three, on every core (pytest-xdist, --dist=loadscope): a module, or
+a class, runs on one worker, so its scenario is built once; longest first.
 """
 
 from __future__ import annotations
@@ -33,18 +33,14 @@ RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py", "test_dagster_server
 """The longest modules (minutes each), started before everything else."""
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Refuse a test without a tier; order the run longest-first; keep a module whose fixtures
-    are module-scoped on one xdist worker (group = module), so its scenario is built once."""
+    """Refuse a test without a tier; order the run longest-first (xdist hands the modules out
+    in this order)."""
     untiered = [item.nodeid for item in items if not _tier(item)]
     if untiered:
         raise pytest.UsageError(
             f"tests without a tier (mark the module with one of {TIERS}): {untiered[:5]}"
         )
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None and _module_scoped(item):
-            item.add_marker(pytest.mark.xdist_group(item.path.name))
 
     def rank(item: pytest.Item) -> tuple[int, int]:
         first = RUN_FIRST.index(item.path.name) if item.path.name in RUN_FIRST else len(RUN_FIRST)
@@ -55,17 +51,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _tier(item: pytest.Item) -> str | None:
     return next((tier for tier in TIERS if item.get_closest_marker(tier)), None)
-
-
-def _module_scoped(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        definition.scope in ("module", "class", "package")
-        for definitions in info.name2fixturedefs.values()
-        for definition in definitions
-    )
 
 
 def once(factory: pytest.TempPathFactory, key: str, make: Callable[[Path], None]) -> Path:

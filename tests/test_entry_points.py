@@ -86,10 +86,23 @@ def generated_shop(factory: pytest.TempPathFactory, name: str) -> Path:
     return once(factory, f"entry-points-{name}", make)
 
 
-@pytest.mark.parametrize("trail", sorted(TRAILS))
-def test_every_entry_point_after_every_other_on_one_warehouse(
-    trail: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+# One class per trail: pytest-xdist (--dist=loadscope) runs each class on a worker of its own.
+class TestTrailA:
+    def test_every_entry_point_after_every_other_on_one_warehouse(
+        self, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        run_trail("trail-a", tmp_path, tmp_path_factory)
+
+
+class TestTrailB:
+    def test_every_entry_point_after_every_other_on_one_warehouse(
+        self, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        run_trail("trail-b", tmp_path, tmp_path_factory)
+
+
+def run_trail(trail: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Run TRAILS[trail] on a new warehouse, checking after each run (see the module doc)."""
     shops, expected = {}, {}
     # the trails start together: each makes one shop while the other makes the other
     for name in sorted(SHOPS, reverse=trail == "trail-b"):
