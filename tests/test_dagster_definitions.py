@@ -62,6 +62,8 @@ def test_dg_check_defs_passes() -> None:
 def test_definitions_validate(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
     assert {job.name for job in defs.jobs} == {"daily_refresh"}
+    # one process a run: the steps are one chain, and dbt runs as a subprocess anyway
+    assert defs.resolve_job_def("daily_refresh").executor_def is dg.in_process_executor
     assert {schedule.name for schedule in defs.schedules} == {"daily_refresh_schedule"}
     assert {sensor.name for sensor in defs.sensors} == {
         "landing_directory_sensor",
@@ -270,11 +272,18 @@ def _materialize(
 
 
 def test_materialising_everything_builds_every_mart(
-    defs: dg.Definitions, manifest: dict, tmp_path: Path
+    defs: dg.Definitions, manifest: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from orchestration.lib.dbt_project import run_target_path
+
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # dbt's own setting, passed through
     database = tmp_path / "dagster.duckdb"
     result = _materialize(defs, database, RAW)
     assert result.success
+    # the run's two dbt steps share one target directory: the second reuses the first's parse
+    log = "".join(path.read_text() for path in run_target_path(database).glob("dbt.log*"))
+    assert log.count("Running with dbt=") == 2
+    assert log.count("Partial parsing enabled, no changes found") == 1
     materialized = {
         m.event_specific_data.materialization.asset_key.to_user_string()
         for m in result.get_asset_materialization_events()

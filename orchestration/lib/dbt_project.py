@@ -3,6 +3,7 @@ manifest that is parsed offline when the project changed. No Dagster imports."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -36,6 +37,18 @@ def dbt_env(database: Path | str | None = None) -> dict[str, str]:
     if database is not None:
         env["CUSTOMER_ANALYTICS_DB"] = str(database)
     return env
+
+
+def run_target_path(database: Path | str) -> Path:
+    """dbt's target directory for the Dagster runs on one warehouse file: the same for both
+    dbt steps of a run and for the runs after it (they queue on the warehouse pool), so that
+    dbt parses the project once and after that only what changed (dbt's partial parsing,
+    which reparses everything when the vars, the profile or a project setting change)."""
+    resolved = Path(database).expanduser().resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    # under dbt's target path, as dagster-dbt places its own: DBT_TARGET_PATH, else target/
+    root = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    return root / "dagster-runs" / f"{resolved.stem}-{digest}"
 
 
 def _newest_input_mtime() -> float:
