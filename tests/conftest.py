@@ -29,7 +29,7 @@ BIN = Path(sys.executable).parent
 TIERS = ("e2e", "build", "unit")
 """Run order: the slowest tier first, so that the workers finish together."""
 
-RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py", "test_dagster_server.py")
+RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py")
 """The longest modules (minutes each), started before everything else."""
 
 
@@ -155,13 +155,29 @@ def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
     return build
 
 
+def shared_build(
+    factory: pytest.TempPathFactory,
+    key: str,
+    prepare: Callable[[Path], dict | None] | None = None,
+) -> DbtResult:
+    """A `dbt build` made once per test session (whatever the number of workers) in the shared
+    directory `key`, for tests that only read it: `prepare(work_dir)` writes its input and
+    returns the build's vars."""
+
+    def make(work_dir: Path) -> None:
+        vars_ = prepare(work_dir) if prepare is not None else None
+        result = run_dbt(["build"], work_dir / "warehouse.duckdb", vars_, work_dir)
+        (work_dir / "dbt-output.txt").write_text(result.output)
+        assert result.returncode == 0, result.output[-5000:]
+
+    work_dir = once(factory, key, make)
+    return DbtResult(0, (work_dir / "dbt-output.txt").read_text(), work_dir / "warehouse.duckdb")
+
+
 @pytest.fixture(scope="session")
 def seed_build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
-    """One full `dbt build` of the shipped seeds, shared by the tests that only read it."""
-    work_dir = tmp_path_factory.mktemp("seed_build")
-    result = run_dbt(["build"], work_dir / "warehouse.duckdb", None, work_dir)
-    assert result.returncode == 0, result.output[-5000:]
-    return result
+    """One full `dbt build` of the shipped seeds, shared (read-only) by every worker's tests."""
+    return shared_build(tmp_path_factory, "seed_build")
 
 
 GENERATED = {"customers": 1500, "seed": 2024, "start": "2023-03-01", "end": "2025-09-17"}
@@ -178,17 +194,19 @@ class GeneratedBuild:
 
 @pytest.fixture(scope="session")
 def generated_build(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBuild:
-    """`customer-analytics generate` with GENERATED, then `dbt build` on those files."""
-    work = tmp_path_factory.mktemp("generated_build")
-    raw = work / "raw"
-    args = [f"--{name}={value}" for name, value in GENERATED.items()]
-    completed = subprocess.run(
-        [str(BIN / "customer-analytics"), "generate", *args, "--out", str(raw)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    build = run_dbt(["build"], work / "warehouse.duckdb", {"raw_data_path": str(raw)}, work)
-    assert build.returncode == 0, build.output[-5000:]
-    return GeneratedBuild(raw, build)
+    """`customer-analytics generate` with GENERATED, then `dbt build` on those files (once per
+    session, shared read-only by every worker's tests)."""
+
+    def generate(work: Path) -> dict:
+        args = [f"--{name}={value}" for name, value in GENERATED.items()]
+        completed = subprocess.run(
+            [str(BIN / "customer-analytics"), "generate", *args, "--out", str(work / "raw")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        return {"raw_data_path": str(work / "raw")}
+
+    build = shared_build(tmp_path_factory, "generated_build", generate)
+    return GeneratedBuild(build.database.parent / "raw", build)

@@ -9,6 +9,10 @@ ordered pair A → B of distinct entry points once, and each starts on an empty 
 each run: it succeeded; the build file's marts equal those of a clean `dbt build` of that run's
 input; the served marts changed exactly when the run publishes (make build and the Dagster
 job), and then equal the build's.
+
+The webservers are real (with their daemons): trail A's also shows the asset graph, the
+schedule and the sensors over GraphQL, and trail B's first launch is two runs at once, which
+queue on the one-writer pool (one starts only after the other ended) and both succeed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BIN, REPO, mart_tables, once, run_dbt
-from dagster_servers import launch, running_dagster, wait_for
+from dagster_servers import DagsterServer, launch, repository, running_dagster, wait_for
 
 from orchestration.lib.serving import PUBLIC_SCHEMA
 
@@ -41,11 +45,35 @@ TRAILS = {
 """Two sequences, each on a warehouse of its own (they run side by side on two workers):
 together they hold every ordered pair of distinct entry points once."""
 
+LAUNCHED_AT_ONCE = {("trail-b", 1): 2}
+"""(trail, step index) -> runs launched at once through the webserver (else one)."""
+
 
 def test_the_trails_hold_every_ordered_pair_once() -> None:
     pairs = [pair for trail in TRAILS.values() for pair in itertools.pairwise(trail)]
     every = set(itertools.permutations(INPUT, 2))
     assert sorted(pairs) == sorted(every), set(every) - set(pairs)
+    for (trail, index), runs in LAUNCHED_AT_ONCE.items():
+        assert TRAILS[trail][index] == "web" and runs > 1
+
+
+def assert_graph_schedule_and_sensors(server: DagsterServer) -> None:
+    """The webserver shows the asset graph, the daily schedule and the two sensors."""
+    nodes = server.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+    keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+    assert {"raw/customers", "marts/dim_customers", "marts/rpt_kpis_monthly"} <= keys
+    assert len(keys) >= 40
+    repo = repository(server)
+    (schedule,) = repo["schedules"]
+    assert (schedule["name"], schedule["cronSchedule"], schedule["executionTimezone"]) == (
+        "daily_refresh_schedule",
+        "0 6 * * *",
+        "Europe/Berlin",
+    )
+    assert {sensor["name"] for sensor in repo["sensors"]} == {
+        "landing_directory_sensor",
+        "run_failure_summary",
+    }
 
 
 def served_build_id(serving: Path) -> str | None:
@@ -149,11 +177,18 @@ def run_trail(trail: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
         server
     ):
         assert server.database == database
+        if trail == "trail-a":
+            assert_graph_schedule_and_sensors(server)
 
         def web() -> str:
-            run = wait_for(server, launch(server))
-            assert run["status"] == "SUCCESS", run
-            return run["status"]
+            launched = [launch(server) for _ in range(LAUNCHED_AT_ONCE.get((trail, len(done)), 1))]
+            runs = [wait_for(server, run_id) for run_id in launched]
+            assert [run["status"] for run in runs] == ["SUCCESS"] * len(runs), runs
+            # one writer at a time: a run starts only after the one before it has ended
+            spans = sorted((run["startTime"], run["endTime"]) for run in runs)
+            for (_, ended), (started, _) in itertools.pairwise(spans):
+                assert started >= ended, f"runs overlapped: {spans}"
+            return runs[-1]["status"]
 
         entry_points: dict[str, Callable[[], str]] = {
             "make": command(["make", "--no-print-directory", "build"], shops[INPUT["make"]]),
