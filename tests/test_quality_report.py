@@ -291,9 +291,14 @@ def test_under_dagster_an_emptied_mart_fails_its_blocking_check_and_nothing_is_s
         assert email not in text and f" {last_name} " not in text
     assert _digest(serving) == served_before
 
-    # publish on its own (no check in the run) still refuses the empty mart
+    # publish on its own (no check in the run) still refuses the empty mart, at once: a
+    # refusal for the data is not retried like a busy file
     alone = run(dg.AssetSelection.assets(published))
     assert not alone.success and not alone.get_asset_materialization_events()
+    events = [event.event_type_value for event in alone.all_events]
+    assert events.count("STEP_FAILURE") == 1 and "STEP_UP_FOR_RETRY" not in events, events
+    (failure,) = [e.step_failure_data.error.message for e in alone.all_events if e.is_step_failure]
+    assert "marts.fct_orders" in failure and "is empty: nothing published" in failure
     assert _digest(serving) == served_before
     assert os.readlink(exports / "current") == export_before
 

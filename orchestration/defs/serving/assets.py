@@ -30,16 +30,21 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
 
         reference_date = build_reference_date(Path(warehouse.database))
         build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run.run_id[:8]}"
-        publication = publish(
-            Path(warehouse.database),
-            Path(warehouse.serving_database),
-            Path(warehouse.exports_dir),
-            build_id,
-            reference_date=reference_date,
-            report_writers=report_writers(
-                Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
-            ),
-        )
+        try:
+            publication = publish(
+                Path(warehouse.database),
+                Path(warehouse.serving_database),
+                Path(warehouse.exports_dir),
+                build_id,
+                reference_date=reference_date,
+                report_writers=report_writers(
+                    Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
+                ),
+            )
+        except ValueError as exc:
+            # refused for what the build holds (an empty mart), not a busy file: a retry
+            # would be refused again
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
         return dg.MaterializeResult(
             metadata={
                 "build_id": build_id,
