@@ -212,9 +212,13 @@ def baseline(base_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Baseli
 
 
 @pytest.fixture
-def site(baseline: Baseline, base_raw: Path, tmp_path: Path) -> Site:
-    """A fresh installation whose last good publication is the baseline's."""
-    site = Site(tmp_path / "site")
+def site(baseline: Baseline, base_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """A fresh installation whose last good publication is the baseline's. Always at the same
+    path, emptied first: the runs share dbt's parse of the project (it is keyed by the
+    warehouse file's path), as a real installation's daily runs do."""
+    site = Site(tmp_path_factory.getbasetemp() / "fault_site")
+    if site.root.exists():
+        shutil.rmtree(site.root)
     shutil.copytree(base_raw, site.landing)
     site.serving.parent.mkdir(parents=True)
     shutil.copy2(baseline.site.serving, site.serving)
