@@ -47,7 +47,7 @@ def run_target_path(database: Path | str) -> Path:
     resolved = Path(database).expanduser().resolve()
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     # under dbt's target path, as dagster-dbt places its own: DBT_TARGET_PATH, else target/
-    root = DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+    root = DBT_PROJECT_DIR / (os.environ.get("DBT_TARGET_PATH") or "target")
     return root / "dagster-runs" / f"{resolved.stem}-{digest}"
 
 
