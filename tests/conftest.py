@@ -33,13 +33,6 @@ RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py")
 """The longest modules (minutes each), started before everything else."""
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`--numprocesses=auto`: one worker more than the cores (at most four, --maxprocesses),
-    since the end-to-end tests spend much of their time waiting on webservers and sensor
-    ticks, not computing."""
-    return (os.cpu_count() or 1) + 1
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Refuse a test without a tier; order the run longest-first (xdist hands the modules out
     in this order)."""
