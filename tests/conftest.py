@@ -94,7 +94,9 @@ def run_dbt(
     vars_: dict | None = None,
     work_dir: Path | None = None,
 ) -> DbtResult:
-    """Run `dbt <args>` in a subprocess on `database`, exactly as a user would from the repo."""
+    """Run `dbt <args>` in a subprocess on `database`, exactly as a user would from the repo
+    (partial parsing on, dbt's default: a second run in the same work_dir with the same vars
+    parses only what changed)."""
     work_dir = work_dir or database.parent
     env = {
         **os.environ,
@@ -105,7 +107,6 @@ def run_dbt(
         "DBT_LOG_PATH": str(work_dir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
-        "DBT_PARTIAL_PARSE": "false",
     }
     command = [str(BIN / "dbt"), *args]
     if vars_:

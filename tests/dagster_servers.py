@@ -131,7 +131,7 @@ REPOSITORIES = """
 { repositoriesOrError { ... on RepositoryConnection { nodes {
     name location { name }
     schedules { name cronSchedule executionTimezone }
-    sensors { name }
+    sensors { name minIntervalSeconds }
 } } } }
 """
 

@@ -73,7 +73,6 @@ def dbt_env(site: Site) -> dict[str, str]:
         "DBT_LOG_PATH": str(site.root / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
-        "DBT_PARTIAL_PARSE": "false",
         # only so that the test sees each log line as dbt writes it
         "PYTHONUNBUFFERED": "1",
     }

@@ -1,7 +1,8 @@
 """`make dev` as a new user meets it: on a warehouse `make build` made, the UI comes up under
 the fixed code location name, the landing sensor's first tick requests nothing, one changed
 landing file starts exactly one run that succeeds, no warning comes from the project's own
-configuration, and SIGTERM stops every process `make dev` started within 10 seconds."""
+configuration, and SIGTERM stops every process `make dev` started within 10 seconds. The landing
+sensor's interval comes from CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS (5 s here)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dagster_servers import DagsterServer, free_port, repository
 pytestmark = pytest.mark.e2e
 
 DEADLINE_S = 900
+SENSOR_INTERVAL_S = 5
 STOP_DEADLINE_S = 10
 
 TICKS = """
@@ -107,6 +109,8 @@ def test_make_dev_starts_quietly_runs_once_per_change_and_stops_on_sigterm(
         "CUSTOMER_ANALYTICS_QUALITY_DIR": str(tmp_path / "quality"),
         "CUSTOMER_ANALYTICS_LANDING_DIR": str(landing),
         "CUSTOMER_ANALYTICS_AUTOMATION": "on",
+        # the landing sensor looks every SENSOR_INTERVAL_S seconds (default 30)
+        "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS": str(SENSOR_INTERVAL_S),
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
         "DAGSTER_PORT": str(port),
         # dbt's artefacts beside this test's files, not in the checkout other tests share
@@ -137,6 +141,8 @@ def test_make_dev_starts_quietly_runs_once_per_change_and_stops_on_sigterm(
         repo = repository(server)
         location = repo["location"]["name"]
         assert location == "customer_analytics"
+        intervals = {sensor["name"]: sensor["minIntervalSeconds"] for sensor in repo["sensors"]}
+        assert intervals["landing_directory_sensor"] == SENSOR_INTERVAL_S
 
         # the first tick compares the landing files with what the warehouse was built from
         first = _wait(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -218,7 +219,9 @@ def run_trail(trail: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
         done = []
         for step in TRAILS[trail]:
             before = served_build_id(serving)
+            started = time.monotonic()
             entry_points[step]()
+            print(f"{trail} step {len(done) + 1} {step}: {time.monotonic() - started:.1f} s")
             done.append(step)
             built = mart_tables(database)
             mismatched = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, mart_tables, run_dbt
+from conftest import BIN, DbtResult, mart_tables, run_dbt
 
 pytestmark = pytest.mark.build
 
@@ -209,7 +209,7 @@ def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     }
 
 
-def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
+def test_incremental_run_equals_full_refresh(tmp_path: Path, seed_build: DbtResult) -> None:
     generated = tmp_path / "generated"
     arguments = ["--customers=400", "--seed=11", f"--start={START}", f"--end={END}"]
     arguments += ["--defects=0.02", "--out", str(generated)]
@@ -228,9 +228,11 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     incremental = tmp_path / "incremental" / "warehouse.duckdb"
     incremental.parent.mkdir()
     land(raw, full, first_run=True)
-    # First the shipped seeds into the same file: the switch to raw_data_path must not mix
-    # their rows (same keys, other dates) into the incremental models.
-    assert "Raw source changed" not in build(incremental, None)
+    # First the shipped seeds into the same file (a copy of the session's `dbt build` of them):
+    # the switch to raw_data_path must not mix their rows (same keys, other dates) into the
+    # incremental models.
+    assert "Raw source changed" not in seed_build.output
+    shutil.copy(seed_build.database, incremental)
     switched = build(incremental, raw)
     assert "Raw source changed (customers was built from" in switched
     assert "; orders was built from" in switched

@@ -180,6 +180,7 @@ BAD_ENVIRONMENT = {
     "CUSTOMER_ANALYTICS_SCHEDULE_CRON": ("0 6 * * * rm", "give five cron fields"),
     "CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE": ("Europe/Atlantis", "IANA time zone name"),
     "CUSTOMER_ANALYTICS_AUTOMATION": ("maybe", "use on or off"),
+    "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS": ("1", "whole number from 5 to 86400"),
     "CUSTOMER_ANALYTICS_LANDING_DIR": ("/srv/raw\x00/etc", "no control characters"),
     "CUSTOMER_ANALYTICS_RAW_FORMAT": ('{"delimiter": "::"}', "use auto (detected from"),
     "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": ("{not json", "it must be a JSON object"),
@@ -205,9 +206,12 @@ def test_good_settings_are_normalised() -> None:
             "CUSTOMER_ANALYTICS_RAW_FORMAT": '{"delimiter": "tab", "encoding": "Windows-1252"}',
             "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": '{"orders": {"Bestellnummer": "order_id"}}',
             "CUSTOMER_ANALYTICS_LANDING_DIR": "relative/landing",
+            "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS": " 5 ",
         }
     )
     assert settings.threads == 2
+    assert settings.sensor_interval_s == 5
+    assert Settings.from_env({}).sensor_interval_s == 30
     assert settings.raw_dialect.raw_format == {"delimiter": "\t", "encoding": "cp1252"}
     assert settings.landing_dir.is_absolute()
     assert settings.raw_dialect.as_vars()["raw_column_mapping"] == {

@@ -350,6 +350,7 @@ class Settings:
     schedule_timezone: str
     dagster_home: Path
     automation_on: bool
+    sensor_interval_s: int
 
     @property
     def csv_encoding(self) -> str:
@@ -438,4 +439,7 @@ class Settings:
             schedule_timezone=timezone,
             dagster_home=directory("DAGSTER_HOME", REPO_ROOT / ".dagster_home"),
             automation_on=automation == "on",
+            sensor_interval_s=_int_setting(
+                env, "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS", 30, 5, 86400
+            ),
         )

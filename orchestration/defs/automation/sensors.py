@@ -9,17 +9,16 @@ from orchestration.defs.automation.jobs import daily_refresh
 from orchestration.lib.landing import built_from, content_key, fingerprint, warehouse_sources
 from orchestration.lib.settings import Settings
 
+_SETTINGS = Settings.from_env()
 _DEFAULT_STATUS = (
-    dg.DefaultSensorStatus.RUNNING
-    if Settings.from_env().automation_on
-    else dg.DefaultSensorStatus.STOPPED
+    dg.DefaultSensorStatus.RUNNING if _SETTINGS.automation_on else dg.DefaultSensorStatus.STOPPED
 )
 
 
 @dg.sensor(
     name="landing_directory_sensor",
     job=daily_refresh,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=_SETTINGS.sensor_interval_s,
     default_status=_DEFAULT_STATUS,
     description=(
         "Watches the landing directory (CUSTOMER_ANALYTICS_LANDING_DIR, default data/raw): a new "
