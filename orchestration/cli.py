@@ -237,10 +237,16 @@ def _add_dev(sub: argparse._SubParsersAction) -> None:
 def _run_dev(args: argparse.Namespace) -> int:
     import os
 
+    import dagster as dg
+
+    from orchestration.defs.resources import reserve_warehouse_pool
     from orchestration.lib.settings import Settings
     from orchestration.lib.supervise import supervise
 
     settings = Settings.from_env()
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        reserve_warehouse_pool(instance)
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,

@@ -16,7 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 from conftest import BIN, REPO
+
+from orchestration.defs.resources import reserve_warehouse_pool
 
 TIMEOUT_S = 600
 
@@ -96,6 +99,9 @@ def running_dagster(work: Path, extra_env: dict[str, str]) -> Iterator[DagsterSe
         capture_output=True,
         timeout=120,
     )
+    # and record the one-writer pool, as `make dev` does (customer-analytics dev)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        reserve_warehouse_pool(instance)
     url = f"http://127.0.0.1:{port}"
     # then the webserver, and the daemon once the webserver answers
     processes = [start(commands[0], logs[0])]

@@ -59,6 +59,22 @@ def test_dg_check_defs_passes() -> None:
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
+def test_the_warehouse_pool_is_recorded_before_the_first_run(tmp_path: Path) -> None:
+    """On a fresh instance Dagster records a pool only while it dequeues runs, after reading the
+    recorded pools, so two runs queued at once would both start: reserve_warehouse_pool (run by
+    `customer-analytics dev`) records it up front with dagster.yaml's one slot."""
+    from orchestration.defs.resources import WAREHOUSE_POOL, reserve_warehouse_pool
+
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        assert WAREHOUSE_POOL not in storage.get_concurrency_keys()
+        reserve_warehouse_pool(instance)
+        reserve_warehouse_pool(instance)  # again: no error, one record
+        assert [(p.name, p.limit) for p in storage.get_pool_limits()] == [(WAREHOUSE_POOL, 1)]
+        assert WAREHOUSE_POOL in storage.get_concurrency_keys()
+
+
 def test_definitions_validate(defs: dg.Definitions) -> None:
     dg.Definitions.validate_loadable(defs)
     assert {job.name for job in defs.jobs} == {"daily_refresh"}

@@ -16,10 +16,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import dagster as dg
 import psutil
 import pytest
 from conftest import REPO
 from dagster_servers import DagsterServer, free_port, repository
+
+from orchestration.defs.resources import WAREHOUSE_POOL
 
 pytestmark = pytest.mark.e2e
 
@@ -143,6 +146,13 @@ def test_make_dev_starts_quietly_runs_once_per_change_and_stops_on_sigterm(
         assert location == "customer_analytics"
         intervals = {sensor["name"]: sensor["minIntervalSeconds"] for sensor in repo["sensors"]}
         assert intervals["landing_directory_sensor"] == SENSOR_INTERVAL_S
+        # the one-writer pool is recorded before any run was queued (no run has been yet)
+        assert _runs(server) == []
+        with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+            limits = {
+                pool.name: pool.limit for pool in instance.event_log_storage.get_pool_limits()
+            }
+        assert limits[WAREHOUSE_POOL] == 1
 
         # the first tick compares the landing files with what the warehouse was built from
         first = _wait(

@@ -12,6 +12,15 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 runs wait for each other (dagster.yaml gives the pool one slot) instead of failing on the lock."""
 
 
+def reserve_warehouse_pool(instance: dg.DagsterInstance) -> None:
+    """Record WAREHOUSE_POOL's limit (dagster.yaml's default_limit) in the instance before the
+    first run is queued. Dagster's run queue reads the recorded pools at the start of each pass
+    and records a new pool only during it, so on a fresh instance two runs queued in the same
+    pass would both start (and the second wait on DuckDB's lock); recorded up front, the second
+    stays queued. `customer-analytics dev` (and so `make dev`) calls this; it is idempotent."""
+    instance.event_log_storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+
+
 TRANSIENT_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.LINEAR)
 """Retries for transient failures (e.g. another process briefly holding the DuckDB file).
 Failures caused by the data (a contract violation, a failing dbt test) raise
