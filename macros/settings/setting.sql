@@ -4,7 +4,8 @@
     with var() directly; a bad value stops dbt at parse time, before any SQL runs, with one
     sentence naming the setting, the value given and the form allowed.
 
-    Kinds: int (a whole number in [min, max], given as a number or as digits), date
+    Kinds: int (a whole number in [min, max], given as a number or as digits), number (a
+    decimal number in [min, max], given as a number or as text like 1.5), date
     (YYYY-MM-DD, a real date; '' where empty is allowed), share (a number in (0, 1]), path (a
     directory, taken literally), choice. The raw export dialect (raw_format and friends) is
     validated by raw_format().
@@ -27,6 +28,14 @@
         'max_amount_eur': {'kind': 'int', 'default': 1000000000, 'min': 1, 'max': 999999999999},
         'rejection_alarm_share': {'kind': 'share', 'default': 0.5},
         'rejection_alarm_min_rows': {'kind': 'int', 'default': 20, 'min': 1, 'max': 1000000000},
+        'replenishment_due_window_days': {'kind': 'int', 'default': 7, 'min': 0, 'max': 365},
+        'lifecycle_new_window_days': {'kind': 'int', 'default': 90, 'min': 1, 'max': 3650},
+        'lifecycle_loyal_min_orders': {'kind': 'int', 'default': 3, 'min': 2, 'max': 1000},
+        'lifecycle_loyal_top_value_share': {'kind': 'share', 'default': 0.1},
+        'lifecycle_lapsing_gap_ratio': {'kind': 'number', 'default': 1.5, 'min': 1, 'max': 100},
+        'lifecycle_trend_window_months': {'kind': 'int', 'default': 6, 'min': 1, 'max': 60},
+        'lifecycle_trend_min_change': {'kind': 'share', 'default': 0.2},
+        'programme_min_tenure_days': {'kind': 'int', 'default': 365, 'min': 365, 'max': 3650},
     }) }}
 {%- endmacro %}
 
@@ -72,6 +81,22 @@
         {%- if value is none or value != value or value <= 0 or value > 1 -%}
             {{ exceptions.raise_compiler_error(problem ~ ": it must be a number above 0 and at "
                 ~ "most 1 (a share of rows, e.g. 0.5).") }}
+        {%- endif -%}
+        {{ return(value) }}
+
+    {%- elif rule.kind == 'number' -%}
+        {%- if given is boolean -%}
+            {%- set value = none -%}
+        {%- elif given is number -%}
+            {%- set value = given | float -%}
+        {%- elif given is string and modules.re.match('^[0-9]{1,6}(\.[0-9]{1,6})?$', given | trim) -%}
+            {%- set value = given | trim | float -%}
+        {%- else -%}
+            {%- set value = none -%}
+        {%- endif -%}
+        {%- if value is none or value != value or value < rule.min or value > rule.max -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": it must be a number from "
+                ~ rule.min ~ " to " ~ rule.max ~ ", e.g. " ~ rule.default ~ ".") }}
         {%- endif -%}
         {{ return(value) }}
 

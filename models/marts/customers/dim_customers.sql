@@ -58,6 +58,10 @@ customer_rfm as (
     select * from {{ ref('int_customers_rfm_scored') }}
 ),
 
+customer_replenishment as (
+    select * from {{ ref('int_customers_replenishment_estimated') }}
+),
+
 profiles as (
     select
         customers.customer_id,
@@ -118,6 +122,13 @@ final as (
         customer_orders.average_order_value,
         customer_orders.average_days_between_orders,
         customer_orders.days_since_last_order,
+        customer_replenishment.expected_interval_days as expected_reorder_interval_days,
+        coalesce(customer_replenishment.interval_source, 'none') as reorder_interval_source,
+        customer_replenishment.expected_next_order_date,
+        customer_replenishment.days_until_due as days_until_reorder_due,
+        coalesce(customer_replenishment.replenishment_status, 'no purchase') as replenishment_status,
+        coalesce(customer_replenishment.replenishment_status in ('due', 'overdue'), false)
+            as is_replenishment_due,
         case
             when coalesce(customer_orders.completed_orders, 0) = 0 then 'no purchase'
             when customer_orders.completed_orders = 1 then 'new'
@@ -152,6 +163,7 @@ final as (
     left join customer_emails on profiles.customer_id = customer_emails.customer_id
     left join customer_nps on profiles.customer_id = customer_nps.customer_id
     left join customer_rfm on profiles.customer_id = customer_rfm.customer_id
+    left join customer_replenishment on profiles.customer_id = customer_replenishment.customer_id
 )
 
 select * from final

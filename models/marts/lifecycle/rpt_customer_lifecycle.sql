@@ -1,0 +1,372 @@
+{#- The customer lifecycle. One row per (customer, month) from the month of signup (or of the
+    first completed order, if earlier) through the reference month: the stage at the period
+    end (the month's last day, or the reference date in the reference month) and the signals
+    that explain it. Stages, first rule that applies (docs/lifecycle.md; thresholds are vars):
+    prospect (no completed order yet), churned (not active: last completed order at least
+    var churn_window_days days before the period end, as in fct_customer_months), new (first
+    completed order fewer than var lifecycle_new_window_days days ago), reactivated (a completed
+    order after a gap of at least churn_window_days, fewer than lifecycle_new_window_days days
+    ago), lapsing (the gap signal, or at least two of the three trend signals), loyal (at least
+    var lifecycle_loyal_min_orders completed orders in the 12 months to the period end, or net
+    revenue to date in the top var lifecycle_loyal_top_value_share of the customers who have
+    ordered), active (otherwise). -#}
+{%- set trend_months = setting('lifecycle_trend_window_months') -%}
+{%- set min_change = setting('lifecycle_trend_min_change') -%}
+with
+
+customers as (
+    select
+        customer_id,
+        signup_date,
+        first_order_date
+    from {{ ref('dim_customers') }}
+),
+
+customer_months as (
+    select
+        customer_id,
+        month,
+        period_end,
+        completed_orders,
+        net_revenue,
+        last_order_date_to_period_end,
+        is_active
+    from {{ ref('int_customer_months') }}
+),
+
+orders as (
+    select
+        customer_id,
+        order_date,
+        order_month,
+        status,
+        days_since_previous_completed_order
+    from {{ ref('int_orders_sequenced') }}
+),
+
+population_intervals as (
+    select max(population_median_interval_days) as population_median_interval_days
+    from {{ ref('int_customers_replenishment_estimated') }}
+),
+
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
+-- Returned orders and reactivating orders (a completed order after a churn-length gap), per
+-- customer and month.
+monthly_order_events as (
+    select
+        customer_id,
+        order_month,
+        count(case when status = 'returned' then 1 end) as returned_orders,
+        max(
+            case
+                when
+                    status = 'completed'
+                    and days_since_previous_completed_order >= {{ setting('churn_window_days') }}
+                    then order_date
+            end
+        ) as last_reactivation_date_in_month
+    from orders
+    group by customer_id, order_month
+),
+
+months_range as (
+    select
+        min(cast({{ dbt.date_trunc('month', 'customers.signup_date') }} as date)) as first_month,
+        max(reference_dates.reference_date) as reference_date
+    from customers
+    cross join reference_dates
+),
+
+months as (
+    {{ month_series('months_range.first_month', 'months_range.reference_date', 'months_range') }}
+),
+
+-- Months between signup and the first completed order (or the reference month).
+prospect_months as (
+    select
+        customers.customer_id,
+        months.month,
+        case
+            when months.month = cast({{ dbt.date_trunc('month', 'reference_dates.reference_date') }} as date)
+                then reference_dates.reference_date
+            else cast({{ dbt.last_day('months.month', 'month') }} as date)
+        end as period_end
+    from customers
+    cross join reference_dates
+    inner join months
+        on
+            months.month >= cast({{ dbt.date_trunc('month', 'customers.signup_date') }} as date)
+            and (
+                customers.first_order_date is null
+                or months.month < cast({{ dbt.date_trunc('month', 'customers.first_order_date') }} as date)
+            )
+),
+
+-- Running and windowed sums over each customer's months from the first completed order (the
+-- months are consecutive, so rows are months).
+customer_month_windows as (
+    select
+        customer_months.customer_id,
+        customer_months.month,
+        customer_months.period_end,
+        customer_months.completed_orders,
+        customer_months.net_revenue,
+        customer_months.last_order_date_to_period_end,
+        customer_months.is_active,
+        customers.first_order_date,
+        sum(customer_months.completed_orders) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between unbounded preceding and current row
+        ) as completed_orders_to_date,
+        sum(customer_months.net_revenue) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between unbounded preceding and current row
+        ) as net_revenue_to_date,
+        sum(customer_months.completed_orders) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between 11 preceding and current row
+        ) as completed_orders_last_12_months,
+        max(monthly_order_events.last_reactivation_date_in_month) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between unbounded preceding and current row
+        ) as last_reactivation_date,
+        sum(customer_months.completed_orders) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between {{ trend_months - 1 }} preceding and current row
+        ) as orders_recent,
+        coalesce(sum(customer_months.completed_orders) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between {{ 2 * trend_months - 1 }} preceding and {{ trend_months }} preceding
+        ), 0) as orders_previous,
+        sum(customer_months.net_revenue) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between {{ trend_months - 1 }} preceding and current row
+        ) as net_revenue_recent,
+        coalesce(sum(customer_months.net_revenue) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between {{ 2 * trend_months - 1 }} preceding and {{ trend_months }} preceding
+        ), 0) as net_revenue_previous,
+        sum(coalesce(monthly_order_events.returned_orders, 0)) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between {{ trend_months - 1 }} preceding and current row
+        ) as returns_recent,
+        coalesce(sum(coalesce(monthly_order_events.returned_orders, 0)) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between {{ 2 * trend_months - 1 }} preceding and {{ trend_months }} preceding
+        ), 0) as returns_previous
+    from customer_months
+    inner join customers on customer_months.customer_id = customers.customer_id
+    left join monthly_order_events
+        on
+            customer_months.customer_id = monthly_order_events.customer_id
+            and customer_months.month = monthly_order_events.order_month
+),
+
+measured as (
+    select
+        customer_month_windows.*,
+        {{ dbt.datediff('customer_month_windows.last_order_date_to_period_end', 'customer_month_windows.period_end', 'day') }}
+            as days_since_last_order,
+        {{ dbt.datediff('customer_month_windows.first_order_date', 'customer_month_windows.period_end', 'day') }}
+            as days_since_first_order,
+        case
+            when customer_month_windows.completed_orders_to_date >= 2
+                then greatest(
+                    {{ dbt.datediff('customer_month_windows.first_order_date', 'customer_month_windows.last_order_date_to_period_end', 'day') }}
+                    * 1.0 / (customer_month_windows.completed_orders_to_date - 1),
+                    1.0
+                )
+            else population_intervals.population_median_interval_days
+        end as typical_interval_days,
+        case
+            when customer_month_windows.completed_orders_to_date >= 2 then 'own'
+            when population_intervals.population_median_interval_days is not null then 'population'
+            else 'none'
+        end as typical_interval_source,
+        case
+            when customer_month_windows.orders_recent > 0
+                then customer_month_windows.net_revenue_recent / customer_month_windows.orders_recent
+        end as average_order_value_recent,
+        case
+            when customer_month_windows.orders_previous > 0
+                then customer_month_windows.net_revenue_previous / customer_month_windows.orders_previous
+        end as average_order_value_previous,
+        case
+            when customer_month_windows.orders_recent + customer_month_windows.returns_recent > 0
+                then
+                    customer_month_windows.returns_recent * 1.0
+                    / (customer_month_windows.orders_recent + customer_month_windows.returns_recent)
+        end as return_share_recent,
+        case
+            when customer_month_windows.orders_previous + customer_month_windows.returns_previous > 0
+                then
+                    customer_month_windows.returns_previous * 1.0
+                    / (customer_month_windows.orders_previous + customer_month_windows.returns_previous)
+        end as return_share_previous,
+        cume_dist() over (
+            partition by customer_month_windows.month
+            order by customer_month_windows.net_revenue_to_date desc
+        ) as value_rank_share,
+        reference_dates.reference_date
+    from customer_month_windows
+    cross join population_intervals
+    cross join reference_dates
+),
+
+signalled as (
+    select
+        measured.*,
+        measured.days_since_last_order * 1.0 / measured.typical_interval_days as gap_ratio,
+        coalesce(
+            measured.days_since_last_order * 1.0 / measured.typical_interval_days
+            > {{ setting('lifecycle_lapsing_gap_ratio') }},
+            false
+        ) as is_gap_overdue,
+        measured.orders_recent < measured.orders_previous * {{ 1 - min_change }} as is_frequency_falling,
+        coalesce(
+            measured.average_order_value_recent
+            < measured.average_order_value_previous * {{ 1 - min_change }},
+            false
+        ) as is_basket_value_falling,
+        coalesce(
+            measured.return_share_recent > measured.return_share_previous + {{ min_change }},
+            false
+        ) as is_return_share_rising
+    from measured
+),
+
+staged as (
+    select
+        signalled.*,
+        case when signalled.is_gap_overdue then 1 else 0 end
+        + case when signalled.is_frequency_falling then 1 else 0 end
+        + case when signalled.is_basket_value_falling then 1 else 0 end
+        + case when signalled.is_return_share_rising then 1 else 0 end as lapsing_signals,
+        case
+            when not signalled.is_active then 'churned'
+            when signalled.days_since_first_order < {{ setting('lifecycle_new_window_days') }} then 'new'
+            when
+                {{ dbt.datediff('signalled.last_reactivation_date', 'signalled.period_end', 'day') }}
+                < {{ setting('lifecycle_new_window_days') }}
+                then 'reactivated'
+            when
+                signalled.is_gap_overdue
+                or (
+                    case when signalled.is_frequency_falling then 1 else 0 end
+                    + case when signalled.is_basket_value_falling then 1 else 0 end
+                    + case when signalled.is_return_share_rising then 1 else 0 end
+                ) >= 2
+                then 'lapsing'
+            when
+                signalled.completed_orders_last_12_months >= {{ setting('lifecycle_loyal_min_orders') }}
+                or signalled.value_rank_share <= {{ setting('lifecycle_loyal_top_value_share') }}
+                then 'loyal'
+            else 'active'
+        end as lifecycle_stage
+    from signalled
+),
+
+buyer_rows as (
+    select
+        customer_id,
+        month,
+        period_end,
+        lifecycle_stage,
+        completed_orders,
+        cast(net_revenue as decimal(18, 2)) as net_revenue,
+        cast(completed_orders_to_date as {{ dbt.type_bigint() }}) as completed_orders_to_date,
+        cast(net_revenue_to_date as decimal(18, 2)) as net_revenue_to_date,
+        cast(completed_orders_last_12_months as {{ dbt.type_bigint() }}) as completed_orders_last_12_months,
+        days_since_last_order,
+        typical_interval_days,
+        typical_interval_source,
+        gap_ratio,
+        is_gap_overdue,
+        cast(orders_recent as {{ dbt.type_bigint() }}) as orders_recent,
+        cast(orders_previous as {{ dbt.type_bigint() }}) as orders_previous,
+        is_frequency_falling,
+        average_order_value_recent,
+        average_order_value_previous,
+        is_basket_value_falling,
+        return_share_recent,
+        return_share_previous,
+        is_return_share_rising,
+        lapsing_signals,
+        value_rank_share <= {{ setting('lifecycle_loyal_top_value_share') }} as is_top_value,
+        reference_date
+    from staged
+),
+
+prospect_rows as (
+    select
+        prospect_months.customer_id,
+        prospect_months.month,
+        prospect_months.period_end,
+        'prospect' as lifecycle_stage,
+        0 as completed_orders,
+        cast(0 as decimal(18, 2)) as net_revenue,
+        0 as completed_orders_to_date,
+        cast(0 as decimal(18, 2)) as net_revenue_to_date,
+        0 as completed_orders_last_12_months,
+        cast(null as {{ dbt.type_bigint() }}) as days_since_last_order,
+        cast(null as {{ dbt.type_float() }}) as typical_interval_days,
+        'none' as typical_interval_source,
+        cast(null as {{ dbt.type_float() }}) as gap_ratio,
+        false as is_gap_overdue,
+        0 as orders_recent,
+        0 as orders_previous,
+        false as is_frequency_falling,
+        cast(null as {{ dbt.type_float() }}) as average_order_value_recent,
+        cast(null as {{ dbt.type_float() }}) as average_order_value_previous,
+        false as is_basket_value_falling,
+        cast(null as {{ dbt.type_float() }}) as return_share_recent,
+        cast(null as {{ dbt.type_float() }}) as return_share_previous,
+        false as is_return_share_rising,
+        0 as lapsing_signals,
+        false as is_top_value,
+        reference_dates.reference_date
+    from prospect_months
+    cross join reference_dates
+),
+
+unioned as (
+    select * from buyer_rows
+    union all
+    select * from prospect_rows
+),
+
+final as (
+    select
+        customer_id,
+        month,
+        period_end,
+        {{ is_incomplete_month('month', 'reference_date') }} as is_incomplete_month,
+        lifecycle_stage,
+        completed_orders,
+        net_revenue,
+        completed_orders_to_date,
+        net_revenue_to_date,
+        completed_orders_last_12_months,
+        days_since_last_order,
+        typical_interval_days,
+        typical_interval_source,
+        gap_ratio,
+        is_gap_overdue,
+        orders_recent,
+        orders_previous,
+        is_frequency_falling,
+        average_order_value_recent,
+        average_order_value_previous,
+        is_basket_value_falling,
+        return_share_recent,
+        return_share_previous,
+        is_return_share_rising,
+        lapsing_signals,
+        is_top_value
+    from unioned
+)
+
+select * from final
