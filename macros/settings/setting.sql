@@ -36,6 +36,7 @@
         'lifecycle_trend_window_months': {'kind': 'int', 'default': 6, 'min': 1, 'max': 60},
         'lifecycle_trend_min_change': {'kind': 'share', 'default': 0.2},
         'programme_min_tenure_days': {'kind': 'int', 'default': 365, 'min': 365, 'max': 3650},
+        'clv_holdout_days': {'kind': 'int', 'default': 180, 'min': 7, 'max': 1825},
     }) }}
 {%- endmacro %}
 
