@@ -9,6 +9,7 @@ a class, runs on one worker, so its scenario is built once; longest first.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -210,4 +211,29 @@ def generated_build(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBuild:
         return {"raw_data_path": str(work / "raw")}
 
     build = shared_build(tmp_path_factory, "generated_build", generate)
+    return GeneratedBuild(build.database.parent / "raw", build)
+
+
+PLANTED = {"customers": 20_000, "seed": 2025, "start": "2023-01-01", "end": "2025-12-31"}
+"""The shop whose planted effects the marts must recover (docs/generator.md, "Planted effects"):
+big enough for the effects to stand out of the noise, small enough to build in about a minute."""
+
+
+@pytest.fixture(scope="session")
+def planted_build(tmp_path_factory: pytest.TempPathFactory) -> GeneratedBuild:
+    """The generator's PLANTED shop and its `dbt build` (once per session, shared read-only)."""
+
+    def prepare(work: Path) -> dict:
+        from tooling.generator import GeneratorConfig, generate
+
+        config = GeneratorConfig(
+            customers=PLANTED["customers"],
+            seed=PLANTED["seed"],
+            start=dt.date.fromisoformat(PLANTED["start"]),
+            end=dt.date.fromisoformat(PLANTED["end"]),
+        )
+        generate(config, work / "raw")
+        return {"raw_data_path": str(work / "raw")}
+
+    build = shared_build(tmp_path_factory, "planted_build", prepare)
     return GeneratedBuild(build.database.parent / "raw", build)

@@ -5,44 +5,29 @@ advance. If the marts count orders, convert money, attribute customers or flag l
 wrongly, these effects shrink, grow or vanish, so finding them in `marts.dim_customers` and
 `marts.fct_orders` checks the marts against an independent truth.
 
-One shop of `CUSTOMERS` customers is generated and built once for the module. Tolerances are
-about four standard deviations of each measure at this size, measured over ten generator seeds
-(loyalty AOV ratio 1.108-1.155, referred value ratio 1.09-1.20, repeat ladder ratio 1.88-1.96,
-top-20 % revenue share 0.806-0.818), so the test is stable yet fails if an effect is lost.
+One shop of `CUSTOMERS` customers is generated and built once per session (conftest.PLANTED).
+Tolerances are about four standard deviations of each measure at this size, measured over ten
+generator seeds (loyalty AOV ratio 1.108-1.155, referred value ratio 1.09-1.20, repeat ladder
+ratio 1.88-1.96, top-20 % revenue share 0.806-0.818), so the test is stable yet fails if an
+effect is lost.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import DbtResult, run_dbt
-
-from tooling.generator import GeneratorConfig, generate
+from conftest import PLANTED, DbtResult, GeneratedBuild
 
 pytestmark = pytest.mark.build
 
-CUSTOMERS = 20_000
-SEED = 2025
+CUSTOMERS = PLANTED["customers"]
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
-    work = tmp_path_factory.mktemp("planted_effects")
-    raw = work / "raw"
-    config = GeneratorConfig(
-        customers=CUSTOMERS,
-        seed=SEED,
-        start=dt.date(2023, 1, 1),
-        end=dt.date(2025, 12, 31),
-    )
-    generate(config, Path(raw))
-    result = run_dbt(["build"], work / "warehouse.duckdb", {"raw_data_path": str(raw)}, work)
-    assert result.returncode == 0, result.output[-5000:]
-    return result
+def build(planted_build: GeneratedBuild) -> DbtResult:
+    return planted_build.build
 
 
 @pytest.fixture(scope="module")
