@@ -193,6 +193,53 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_clv(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "clv",
+        help="fit the CLV models (BG/NBD, Gamma-Gamma) on the build file; write the CLV marts",
+        description=(
+            "Fit BG/NBD and Gamma-Gamma by maximum likelihood (pymc-marketing) on the build "
+            "file's CLV inputs (CUSTOMER_ANALYTICS_DB, after dbt build), fit them again up to "
+            "the holdout cut-off, and write marts.customer_clv_predictions, "
+            "marts.clv_model_parameters, marts.rpt_clv_holdout and marts.clv_fit_status "
+            "(docs/clv.md). Exit code 1 when the shop is too small to fit or the fit does not "
+            "converge (no numbers written, the status says why), 2 when the build file is "
+            "missing, not built or busy."
+        ),
+    )
+    p.set_defaults(handler=_run_clv)
+
+
+def _run_clv(args: argparse.Namespace) -> int:
+    from orchestration.lib.clv_tables import ClvBuildError, run_clv
+    from orchestration.lib.settings import Settings
+
+    settings = Settings.from_env()
+
+    def progress(message: str) -> None:
+        print(f"customer-analytics clv: {message}", file=sys.stderr, flush=True)
+
+    try:
+        outcome = run_clv(settings.database, settings.clv_discount_rate, progress)
+    except ClvBuildError as exc:
+        print(f"customer-analytics clv: error: {exc}", file=sys.stderr)
+        return 2
+    if not outcome.fitted:
+        print(
+            f"customer-analytics clv: error: {outcome.message} The other marts can still be "
+            "published; marts.clv_fit_status says 'failed' and the CLV marts stay empty.",
+            file=sys.stderr,
+        )
+        return 1
+    estimates = ", ".join(f"{name} {value:.4g}" for name, value in outcome.parameters.items())
+    print(
+        f"customer-analytics clv: {outcome.status} in {outcome.fit_seconds:.1f} s: "
+        f"{outcome.message} Estimates: {estimates}.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _port(text: str) -> int:
     port = whole_number(text)
     if not 1 <= port <= 65535:
@@ -291,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_publish(sub)
     _add_restore(sub)
     _add_validate(sub)
+    _add_clv(sub)
     _add_dev(sub)
     return parser
 

@@ -309,6 +309,38 @@ def test_metrics_equal_an_independent_computation(
             assert key in activity, key
 
 
+def test_lifecycle_customers_are_the_stage_counts_at_each_period_end(
+    seed_build: DbtResult, mf_project: Path
+) -> None:
+    """A stage count is a stock: a quarter's value is its last month's (or the reference
+    month's), never a sum over its months."""
+    rows = mf_query(
+        ("lifecycle_customers",),
+        ["metric_time__quarter", "customer_lifecycle_month__lifecycle_stage"],
+        mf_env(seed_build),
+        mf_project,
+    )
+    by_month = defaultdict(dict)
+    for month, stage, customers in seed_build.query(
+        "select month, lifecycle_stage, count(*) from marts.rpt_customer_lifecycle group by all"
+    ):
+        by_month[month][stage] = customers
+    expected = {}
+    for quarter in {period_of(month, "quarter") for month in by_month}:
+        last = max(month for month in by_month if period_of(month, "quarter") == quarter)
+        for stage, customers in by_month[last].items():
+            expected[(quarter, stage)] = customers
+    actual = {
+        (
+            dt.date.fromisoformat(row["metric_time__quarter"][:10]),
+            row["customer_lifecycle_month__lifecycle_stage"],
+        ): int(float(row["lifecycle_customers"]))
+        for row in rows
+    }
+    assert actual == expected
+    assert len({quarter for quarter, _ in expected}) >= 10
+
+
 def test_churn_rate_at_quarter_grain_is_a_share_of_the_customers_active_at_its_start(
     answers, reference: Reference
 ) -> None:

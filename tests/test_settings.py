@@ -181,6 +181,7 @@ BAD_ENVIRONMENT = {
     "CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE": ("Europe/Atlantis", "IANA time zone name"),
     "CUSTOMER_ANALYTICS_AUTOMATION": ("maybe", "use on or off"),
     "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS": ("1", "whole number from 5 to 86400"),
+    "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE": ("10%", "decimal number from 0 to 1, e.g. 0.1"),
     "CUSTOMER_ANALYTICS_LANDING_DIR": ("/srv/raw\x00/etc", "no control characters"),
     "CUSTOMER_ANALYTICS_RAW_FORMAT": ('{"delimiter": "::"}', "use auto (detected from"),
     "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": ("{not json", "it must be a JSON object"),
@@ -207,8 +208,13 @@ def test_good_settings_are_normalised() -> None:
             "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": '{"orders": {"Bestellnummer": "order_id"}}',
             "CUSTOMER_ANALYTICS_LANDING_DIR": "relative/landing",
             "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS": " 5 ",
+            "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE": "0.08",
         }
     )
+    assert settings.clv_discount_rate == 0.08
+    assert Settings.from_env({}).clv_discount_rate == 0.1
+    with pytest.raises(SettingError, match="from 0 to 1"):
+        Settings.from_env({"CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE": "1.5"})
     assert settings.threads == 2
     assert settings.sensor_interval_s == 5
     assert Settings.from_env({}).sensor_interval_s == 30

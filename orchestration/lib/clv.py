@@ -100,8 +100,8 @@ class _Inputs:
     def spenders(self) -> np.ndarray:
         """Repeat buyers with a positive mean spend: the Gamma-Gamma population."""
         with np.errstate(invalid="ignore"):
-            return (self.frequency > 0) & np.isfinite(self.monetary_value) & (
-                self.monetary_value > 0
+            return (
+                (self.frequency > 0) & np.isfinite(self.monetary_value) & (self.monetary_value > 0)
             )
 
 
@@ -139,12 +139,6 @@ def fit(
             f"but got {repeat_customers} of {customers} customers: use a longer calibration "
             "period, or check that frequency counts repeat purchase days."
         )
-    if int(spenders.sum()) < max(min_repeat_customers, 1):
-        raise ClvFitError(
-            f"The Gamma-Gamma fit needs at least {max(min_repeat_customers, 1)} repeat buyers "
-            f"with a positive monetary_value but got {int(spenders.sum())}: check that "
-            "monetary_value holds the mean net value of the repeat purchase days."
-        )
 
     bg_nbd = _maximise(
         "BetaGeoModel",
@@ -159,6 +153,12 @@ def fit(
         BG_NBD_PARAMETERS,
     )
     _check(bg_nbd, "BG/NBD")
+    if int(spenders.sum()) < max(min_repeat_customers, 1):
+        raise ClvFitError(
+            f"The Gamma-Gamma fit needs at least {max(min_repeat_customers, 1)} repeat buyers "
+            f"with a positive monetary_value but got {int(spenders.sum())}: check that "
+            "monetary_value holds the mean net value of the repeat purchase days."
+        )
     gamma_gamma = _maximise(
         "GammaGammaModel",
         pd.DataFrame(
@@ -255,8 +255,7 @@ def holdout_report(
         raise ClvFitError("holdout_purchases must be a pandas Series indexed by customer_id.")
     if holdout_purchases.index.has_duplicates:
         raise ClvFitError(
-            "holdout_purchases has duplicate customer_id index values: give one value per "
-            "customer."
+            "holdout_purchases has duplicate customer_id index values: give one value per customer."
         )
     matched = data.customer_id.isin(holdout_purchases.index)
     if not matched.any() and len(holdout_purchases) and data.customer_id.size:
@@ -399,9 +398,7 @@ def _maximise(model_name: str, data: pd.DataFrame, names: tuple[str, ...]) -> _M
     import pymc_marketing.clv as pymc_clv
     from pymc_extras.prior import Prior
 
-    model = getattr(pymc_clv, model_name)(
-        model_config={name: Prior("HalfFlat") for name in names}
-    )
+    model = getattr(pymc_clv, model_name)(model_config={name: Prior("HalfFlat") for name in names})
     model.fit(data, method="map", progressbar=False, options=_OPTIMIZER_OPTIONS)
     estimates = {name: float(model.fit_result[name].values.item()) for name in names}
     if not all(np.isfinite(value) and value > 0 for value in estimates.values()):

@@ -206,7 +206,9 @@ class EmptyMartError(ValueError):
 def _refuse_empty_marts(build_file: Path) -> None:
     """Raise EmptyMartError naming every public mart of `build_file` without rows (an empty
     mart is never served: the quality suites fail it as an ERROR, and this is the last guard).
-    A mart built from an optional raw table alone may be empty when that table has no rows."""
+    A mart built from an optional raw table alone may be empty when that table has no rows, and
+    the CLV marts when clv_fit_status says the CLV step did not fit this build."""
+    from orchestration.lib.clv_tables import CLV_TABLES, HOLDOUT, fitted_status
     from orchestration.lib.quality.suites import EMPTY_WITHOUT, RAW_SOURCES
 
     with duckdb.connect(":memory:") as con:
@@ -233,6 +235,12 @@ def _refuse_empty_marts(build_file: Path) -> None:
             for mart, table in EMPTY_WITHOUT.items()
             if read.get(f"{RAW_SOURCES[table][0]}.{table}") == 0
         }
+        # the CLV marts hold numbers only when the CLV step fitted this build
+        clv_status = fitted_status(con, "build.")
+        if clv_status is not None and not clv_status.startswith("fitted"):
+            rightly_empty |= set(CLV_TABLES)
+        elif clv_status == "fitted without holdout":
+            rightly_empty.add(HOLDOUT)
         empty = [table for table in empty if table not in rightly_empty]
         con.execute("detach build")
     if empty:

@@ -14,6 +14,9 @@ RAW_SCHEMA = "raw"
 STAGING_SCHEMA = "staging"
 """Staging (restricted): parsed and judged rows, the quarantine, the reference date."""
 
+INTERMEDIATE_SCHEMA = "intermediate"
+"""Intermediate models (protected): e.g. the CLV inputs the CLV step fits on."""
+
 MART_SCHEMA = "marts"
 """The marts: the only schema that is published (orchestration.lib.serving.PUBLIC_SCHEMA)."""
 
@@ -34,3 +37,8 @@ def raw_table(table: str) -> str:
 def staging_model(name: str) -> str:
     """The relation of the staging model `name`."""
     return f"{STAGING_SCHEMA}.{name}"
+
+
+def intermediate_model(name: str) -> str:
+    """The relation of the intermediate model `name` (in the build file only)."""
+    return f"{INTERMEDIATE_SCHEMA}.{name}"

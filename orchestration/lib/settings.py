@@ -274,6 +274,19 @@ def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: i
     return int(text)
 
 
+def _rate_setting(env: dict[str, str], name: str, default: float, high: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,6})?", text) or not 0 <= float(text) <= high:
+        raise _fail(
+            name,
+            text,
+            f"it must be a decimal number from 0 to {high:g}, e.g. {default:g} for {default:.0%}.",
+        )
+    return float(text)
+
+
 @dataclass(frozen=True)
 class RawDialect:
     """The export dialect handed to dbt as vars (docs/bring-your-own-data.md, "Export dialects")."""
@@ -351,6 +364,7 @@ class Settings:
     dagster_home: Path
     automation_on: bool
     sensor_interval_s: int
+    clv_discount_rate: float
 
     @property
     def csv_encoding(self) -> str:
@@ -442,4 +456,5 @@ class Settings:
             sensor_interval_s=_int_setting(
                 env, "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS", 30, 5, 86400
             ),
+            clv_discount_rate=_rate_setting(env, "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE", 0.1, 1.0),
         )

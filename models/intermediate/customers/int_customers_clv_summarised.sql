@@ -90,12 +90,12 @@ final as (
         frequency,
         recency_days,
         t_days,
-        cast(monetary_value as {{ dbt.type_float() }}) as monetary_value,
+        cast(monetary_value as {{ type_double() }}) as monetary_value,
         frequency_calibration >= 0 as is_in_calibration,
         case when frequency_calibration >= 0 then frequency_calibration end as frequency_calibration,
         recency_days_calibration,
         case when frequency_calibration >= 0 then t_days_calibration end as t_days_calibration,
-        cast(monetary_value_calibration as {{ dbt.type_float() }}) as monetary_value_calibration,
+        cast(monetary_value_calibration as {{ type_double() }}) as monetary_value_calibration,
         case when frequency_calibration >= 0 then holdout_purchases end as holdout_purchases
     from summarised
 )

@@ -74,7 +74,7 @@ customer_outcomes as (
         cohort_month,
         is_loyalty_member,
         is_referred,
-        case when completed_orders > 0 then cast(average_order_value as {{ dbt.type_float() }}) end
+        case when completed_orders > 0 then cast(average_order_value as {{ type_double() }}) end
             as average_order_value,
         case
             when is_tenured then completed_orders * 365.0 / days_since_first_order
@@ -82,7 +82,7 @@ customer_outcomes as (
         case
             when is_tenured then case when days_to_second_order <= 365 then 1.0 else 0.0 end
         end as retention_12_months,
-        cast(net_lifetime_revenue as {{ dbt.type_float() }}) as net_lifetime_revenue,
+        cast(net_lifetime_revenue as {{ type_double() }}) as net_lifetime_revenue,
         case
             when is_tenured
                 then case when days_since_last_order >= {{ setting('churn_window_days') }} then 1.0 else 0.0 end
@@ -97,7 +97,7 @@ measurements as (
         '{{ metric }}' as metric,
         cohort_month,
         {{ flag }} as is_in_programme,
-        cast({{ metric }} as {{ dbt.type_float() }}) as outcome
+        cast({{ metric }} as {{ type_double() }}) as outcome
     from customer_outcomes
     where {{ metric }} is not null
     {% if not loop.last -%}

@@ -71,8 +71,11 @@ def defs() -> dg.Definitions:
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     ]
+    from orchestration.defs.clv.assets import CLV_FIT_KEY
+
+    # every mart, and the CLV step that fills the CLV marts after dbt built them empty
     mart_keys = sorted(
-        (dg.AssetKey(["marts", node["name"]]) for node in marts),
+        [*(dg.AssetKey(["marts", node["name"]]) for node in marts), CLV_FIT_KEY],
         key=lambda key: key.to_user_string(),
     )
     # the owner emails of the marts' dbt groups (models/_groups.yml)
