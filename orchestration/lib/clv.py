@@ -130,14 +130,15 @@ def fit(
     spenders = data.spenders
     if customers < min_customers:
         raise ClvFitError(
-            f"The CLV fit needs at least {min_customers} customers but got {customers}: use a "
-            "longer calibration period or more data (or lower min_customers for a test)."
+            f"the CLV models need at least {min_customers} customers with a completed order and "
+            f"this shop has {customers}: they are fitted once there are more (a longer history "
+            "or a larger export)."
         )
     if repeat_customers < min_repeat_customers:
         raise ClvFitError(
-            f"The CLV fit needs at least {min_repeat_customers} repeat buyers (frequency > 0) "
-            f"but got {repeat_customers} of {customers} customers: use a longer calibration "
-            "period, or check that frequency counts repeat purchase days."
+            f"the CLV models need at least {min_repeat_customers} repeat buyers (purchases on two "
+            f"or more days) and this shop has {repeat_customers} of {customers} customers: they "
+            "are fitted once there are more (a longer history or a larger export)."
         )
 
     bg_nbd = _maximise(
