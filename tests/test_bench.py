@@ -47,6 +47,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
         "dagster",
         "pandas",
         "gx",
+        "clv",
         "incremental",
         "full",
     ]
@@ -54,6 +55,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
         step["ok"] and step["seconds"] > 0 and step["peak_rss_mb"] > 0 for step in steps.values()
     )
     assert steps["floor"]["note"] == "every mart equal to dbt's"
+    assert steps["clv"]["note"].startswith("fitted")
     assert steps["dagster"]["note"].endswith("every mart equal to dbt's")
     assert result["pandas_equals_marts"] is True and result["pandas_mismatches"] == []
     assert result["machine"]["cores"] >= 1 and result["raw_rows"]["orders"] > 250

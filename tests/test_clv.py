@@ -163,7 +163,8 @@ def test_cdnow_bg_nbd_reproduces_the_paper(cdnow_build: DbtResult) -> None:
 def test_cdnow_gamma_gamma_equals_lifetimes_maximum_likelihood(cdnow_build: DbtResult) -> None:
     inputs = frame(
         cdnow_build.database,
-        f"select frequency, monetary_value from {intermediate_model('int_customers_clv_summarised')}"
+        "select frequency, monetary_value"
+        f" from {intermediate_model('int_customers_clv_summarised')}"
         " where frequency > 0 and monetary_value > 0",
     )
     reference = GammaGammaFitter(penalizer_coef=0.0)
@@ -215,6 +216,29 @@ def test_the_holdout_tracks_the_generated_shop(
     # more past purchases predict more future ones
     predicted = holdout.sort_values("bucket_order")["predicted_purchases_mean"].iloc[:-1]
     assert predicted.is_monotonic_increasing, predicted.to_dict()
+
+    # the CLV distribution by segment, recomputed from the predictions and the segments
+    joined = frame(
+        database,
+        f"select segments.rfm_segment, predictions.clv_12_months"
+        f" from {mart('customer_clv_predictions')} as predictions"
+        f" inner join {mart('dim_customers')} as segments using (customer_id)",
+    )
+    grouped = joined.groupby("rfm_segment")["clv_12_months"]
+    by_segment = frame(database, f"select * from {mart('rpt_clv_by_segment')}").set_index(
+        "rfm_segment"
+    )
+    assert sorted(by_segment.index) == sorted(grouped.groups)
+    for segment, values in grouped:
+        row = by_segment.loc[segment]
+        assert row["customers"] == len(values)
+        assert row["total_clv_12_months"] == pytest.approx(values.sum(), rel=1e-9)
+        assert row["median_clv_12_months"] == pytest.approx(values.median(), rel=1e-9)
+        assert row["p90_clv_12_months"] == pytest.approx(
+            sorted(values)[0] if len(values) == 1 else values.quantile(0.9), rel=1e-9
+        )
+    champions = by_segment.loc["Champions", "mean_clv_12_months"]
+    assert champions == by_segment["mean_clv_12_months"].max()  # the best customers, worth most
 
 
 # --- too small to fit ---------------------------------------------------------------------------

@@ -150,6 +150,22 @@ def test_replenishment_in_dim_customers_matches_a_reference(
     # every status occurs in a shop this size, so each rule above was exercised
     assert set(expected["status"]) == {"churned", "upcoming", "due", "overdue"}
 
+    # the list sizes: every status, and only customers who may be contacted as contactable
+    everyone = frame(
+        build,
+        f"select customer_id, has_marketing_consent, has_unsubscribed from {mart('dim_customers')}",
+    ).set_index("customer_id")
+    status = pd.concat([expected["status"], others["replenishment_status"]])
+    contactable = everyone["has_marketing_consent"] & ~everyone["has_unsubscribed"]
+    lists = frame(build, f"select * from {mart('rpt_replenishment_lists')}").set_index(
+        "replenishment_status"
+    )
+    for name, row in lists.iterrows():
+        members = status.index[status == name]
+        assert row["customers"] == len(members), name
+        assert row["contactable_customers"] == contactable.loc[members].sum(), name
+    assert lists["customers"].sum() == len(actual)
+
 
 # --- lifecycle ----------------------------------------------------------------------------------
 

@@ -16,17 +16,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from orchestration.lib.relations import intermediate_model, mart
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 CLV_INPUTS = "int_customers_clv_summarised"
 PREDICTIONS = "customer_clv_predictions"
 PARAMETERS = "clv_model_parameters"
 HOLDOUT = "rpt_clv_holdout"
+BY_SEGMENT = "rpt_clv_by_segment"
 STATUS = "clv_fit_status"
-CLV_TABLES = (PREDICTIONS, PARAMETERS, HOLDOUT)
+CLV_TABLES = (PREDICTIONS, PARAMETERS, HOLDOUT, BY_SEGMENT)
 """The marts the CLV step fills; empty unless clv_fit_status.status starts with 'fitted'."""
 
 _CALIBRATION = {
@@ -89,6 +94,9 @@ def run_clv(
             inputs = con.execute(
                 f"select * from {intermediate_model(CLV_INPUTS)} order by customer_id"
             ).df()
+            segments = con.execute(
+                f"select customer_id, rfm_segment from {mart('dim_customers')}"
+            ).df()
     except duckdb.IOException as exc:
         raise ClvBuildError(
             f"{database} is in use by another process (a dbt build or a Dagster run): run "
@@ -104,7 +112,7 @@ def run_clv(
         full = clv.fit(inputs[list(clv.INPUT_COLUMNS)])
     except clv.ClvFitError as exc:
         message = f"CLV not fitted: {exc}"
-        _write(database, None, None, None, "failed", message, None)
+        _write(database, {}, "failed", message, None)
         return ClvOutcome("failed", message, customers, repeaters, reference)
     predictions = clv.predict(full, inputs, annual_discount_rate=annual_discount_rate)
     parameters = clv.parameters_table(full)
@@ -135,7 +143,13 @@ def run_clv(
             f"little to fit ({exc}) Lower dbt var clv_holdout_days to get one."
         )
     seconds = time.perf_counter() - started
-    _write(database, predictions, parameters, holdout, status, message, annual_discount_rate)
+    tables = {
+        PREDICTIONS: predictions,
+        PARAMETERS: parameters,
+        HOLDOUT: holdout,
+        BY_SEGMENT: by_segment(predictions, segments),
+    }
+    _write(database, tables, status, message, annual_discount_rate)
     estimates = {
         f"{model}.{name}": float(value)
         for model, name, value in parameters[["model", "parameter", "estimate"]].itertuples(
@@ -145,22 +159,46 @@ def run_clv(
     return ClvOutcome(status, message, customers, repeaters, reference, estimates, seconds)
 
 
+def by_segment(predictions: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """rpt_clv_by_segment: the distribution of clv_12_months per current RFM segment
+    (pandas, so that sums do not depend on DuckDB's thread order)."""
+    import pandas as pd
+
+    joined = predictions.merge(segments, on="customer_id", how="inner", validate="one_to_one")
+    joined = joined.sort_values("customer_id", kind="stable")
+    grouped = joined.groupby("rfm_segment", sort=True)
+    clv_values = grouped["clv_12_months"]
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size(),
+            "total_clv_12_months": clv_values.sum(),
+            "mean_clv_12_months": clv_values.mean(),
+            "p10_clv_12_months": clv_values.quantile(0.10),
+            "p25_clv_12_months": clv_values.quantile(0.25),
+            "median_clv_12_months": clv_values.quantile(0.50),
+            "p75_clv_12_months": clv_values.quantile(0.75),
+            "p90_clv_12_months": clv_values.quantile(0.90),
+            "mean_probability_alive": grouped["probability_alive"].mean(),
+        }
+    )
+    return out.reset_index()
+
+
 def _write(
     database: Path,
-    predictions,
-    parameters,
-    holdout,
+    tables: dict[str, pd.DataFrame | None],
     status: str,
     message: str,
     annual_discount_rate: float | None,
 ) -> None:
-    """Replace the CLV tables' rows and set the status, in one transaction."""
-    tables = {PREDICTIONS: predictions, PARAMETERS: parameters, HOLDOUT: holdout}
+    """Replace the rows of every CLV table (those not in `tables` emptied) and set the status,
+    in one transaction."""
     try:
         with duckdb.connect(str(database)) as con:
             con.execute("begin transaction")
-            for name, frame in tables.items():
+            for name in CLV_TABLES:
                 con.execute(f"delete from {mart(name)}")
+                frame = tables.get(name)
                 if frame is not None and len(frame):
                     con.register("clv_frame", frame)
                     con.execute(f"insert into {mart(name)} by name select * from clv_frame")

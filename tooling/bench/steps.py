@@ -153,6 +153,23 @@ def gx(ctx: Context) -> Step:
     return measure("gx", [str(BIN / "customer-analytics"), "validate"], ctx.env, ctx.total_rows)
 
 
+def clv(ctx: Context) -> Step:
+    """The CLV step (customer-analytics clv) on dbt's build: BG/NBD and Gamma-Gamma fitted on
+    every customer, the predictions, and the holdout fit (target at L: 60 s, 2 GB)."""
+    import duckdb
+
+    from orchestration.lib.relations import mart
+
+    step = measure("clv", [str(BIN / "customer-analytics"), "clv"], ctx.env)
+    if step.ok:
+        with duckdb.connect(str(ctx.database), read_only=True) as con:
+            status, customers, repeaters = con.execute(
+                f"select status, customers, repeat_customers from {mart('clv_fit_status')}"
+            ).fetchone()
+        step.note = f"{status}: {customers:,} customers, {repeaters:,} repeat buyers"
+    return step
+
+
 def incremental(ctx: Context) -> Step:
     """The held-back last day lands and `dbt build` runs again on the same file."""
     if ctx.complete is None:
@@ -205,6 +222,7 @@ STEPS: dict[str, StepSpec] = {
     "dagster": StepSpec(dagster, needs=("dbt",)),
     "pandas": StepSpec(pandas),
     "gx": StepSpec(gx, needs=("dbt",)),
+    "clv": StepSpec(clv, needs=("dbt",)),
     "incremental": StepSpec(incremental, needs=("dbt",)),
     "full": StepSpec(full, needs=("incremental",)),
 }
