@@ -9,11 +9,17 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.charts import (
+    clv_by_segment_boxes,
     cohort_heatmap,
+    concentration_bars,
     format_change,
     format_value,
+    lifecycle_sankey,
     nps_by_segment_bars,
     nps_trend,
+    programme_effects_chart,
+    repeat_ladder_chart,
+    replenishment_bars,
     revenue_trend,
     rfm_treemap,
 )
@@ -47,6 +53,31 @@ def _kpi_tiles(data: DashboardData) -> None:
             help=f"{row.kpi} in rpt_kpi_headlines: latest complete month vs the month before.",
             border=True,
         )
+
+
+def _lifecycle_and_value(data: DashboardData) -> None:
+    st.header("Lifecycle and value")
+    if data.lifecycle_transitions.empty and data.clv_fit_status.empty:
+        st.info("This publication predates the lifecycle and CLV marts: run `make build` again.")
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(lifecycle_sankey(data.lifecycle_transitions), key="lifecycle")
+    right.plotly_chart(replenishment_bars(data.replenishment_lists), key="replenishment")
+    left, right = st.columns(2)
+    left.plotly_chart(programme_effects_chart(data.programme_effects), key="programme_effects")
+    right.plotly_chart(repeat_ladder_chart(data.repeat_ladder), key="repeat_ladder")
+    st.caption(
+        "Programme effects are associations, not causal effects: members and referred customers "
+        "differ in more than the programme (docs/lifecycle.md)."
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(concentration_bars(data.revenue_concentration), key="concentration")
+    status = data.clv_fit_status
+    if not status.empty and str(status["status"].iloc[0]).startswith("fitted"):
+        right.plotly_chart(clv_by_segment_boxes(data.clv_by_segment), key="clv_by_segment")
+    else:
+        reason = status["message"].iloc[0] if not status.empty else "no CLV status published"
+        right.warning(f"Predicted CLV is not available for this build: {reason}")
 
 
 def _freshness(data: DashboardData, serving_file: str) -> None:
@@ -95,6 +126,7 @@ def main() -> None:
     left, right = st.columns(2)
     left.plotly_chart(rfm_treemap(data.rfm_segments), key="rfm")
     right.plotly_chart(nps_by_segment_bars(data.nps_by_segment), key="nps_by_segment")
+    _lifecycle_and_value(data)
     _freshness(data, str(serving_file))
 
 

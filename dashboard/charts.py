@@ -17,6 +17,12 @@ CHART_TITLES = {
     "cohorts": "Retention by first-order cohort (% of cohort active, months 1+)",
     "rfm": "RFM(E) segments: size = customers, colour = share of net revenue",
     "nps_by_segment": "NPS by segment (last 12 months, with 95 % margin of error)",
+    "lifecycle": "Lifecycle flows in the latest complete month (stage at the month before → now)",
+    "replenishment": "Replenishment lists: customers by reorder status, and who may be contacted",
+    "programme_effects": "Programme effects: ratio to the other customers (95 % interval)",
+    "repeat_ladder": "Repeat-purchase ladder: P(order n+1 | order n)",
+    "concentration": "Revenue concentration: share of net revenue from the top customers",
+    "clv_by_segment": "Predicted 12-month CLV by RFM segment (EUR; box 25-75 %, whiskers 10-90 %)",
 }
 """Chart titles; the browser tests look for them."""
 
@@ -190,3 +196,134 @@ def nps_by_segment_bars(nps_by_segment: pd.DataFrame) -> go.Figure:
     figure.update_xaxes(range=[-100, 100])
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, CHART_TITLES["nps_by_segment"], height=max(380, 22 * len(labels) + 100))
+
+
+STAGES = ("signup", "prospect", "new", "active", "loyal", "lapsing", "reactivated", "churned")
+"""Lifecycle stages in display order ('signup' is a flow's origin only)."""
+
+
+def latest_complete_month(transitions: pd.DataFrame) -> pd.Timestamp | None:
+    """The last month of rpt_lifecycle_transitions that is over (None without one)."""
+    complete = transitions.loc[~transitions["is_incomplete_month"].astype(bool), "month"]
+    return None if complete.empty else pd.Timestamp(complete.max())
+
+
+def lifecycle_sankey(transitions: pd.DataFrame) -> go.Figure:
+    """The flows of the latest complete month, one link per (from_stage, to_stage) row."""
+    month = latest_complete_month(transitions)
+    rows = transitions[pd.to_datetime(transitions["month"]) == month] if month else transitions[:0]
+    sources = [f"{stage} (before)" for stage in STAGES]
+    targets = [f"{stage} (now)" for stage in STAGES[1:]]
+    labels = sources + targets
+    figure = go.Figure(
+        go.Sankey(
+            node={"label": labels, "pad": 12},
+            link={
+                "source": [sources.index(f"{stage} (before)") for stage in rows["from_stage"]],
+                "target": [len(sources) + targets.index(f"{s} (now)") for s in rows["to_stage"]],
+                "value": rows["customers"].astype(int).tolist(),
+                "customdata": rows["net_revenue"].astype(float).tolist(),
+                "hovertemplate": "%{source.label} → %{target.label}: %{value:,} customers, "
+                "€%{customdata:,.2f}<extra></extra>",
+            },
+        )
+    )
+    title = CHART_TITLES["lifecycle"]
+    if month is not None:
+        title = f"{title}: {month:%Y-%m}"
+    return _layout(figure, title, height=460)
+
+
+def replenishment_bars(lists: pd.DataFrame) -> go.Figure:
+    """Customers and contactable customers per replenishment status."""
+    figure = go.Figure(
+        [
+            go.Bar(x=lists["replenishment_status"], y=lists["customers"], name="customers"),
+            go.Bar(
+                x=lists["replenishment_status"],
+                y=lists["contactable_customers"],
+                name="contactable (consent, not unsubscribed)",
+            ),
+        ]
+    )
+    figure.update_layout(barmode="group")
+    return _layout(figure, CHART_TITLES["replenishment"])
+
+
+def programme_effects_chart(effects: pd.DataFrame) -> go.Figure:
+    """Each comparison's ratio with its 95 % interval; 1 = no difference."""
+    rows = effects.dropna(subset=["ratio"])
+    labels = [f"{p}: {m}" for p, m in zip(rows["programme"], rows["metric"], strict=True)]
+    figure = go.Figure(
+        go.Scatter(
+            x=rows["ratio"],
+            y=labels,
+            mode="markers",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": rows["ratio_ci_upper_95"] - rows["ratio"],
+                "arrayminus": rows["ratio"] - rows["ratio_ci_lower_95"],
+            },
+            hovertemplate="%{y}: × %{x:.3f}<extra></extra>",
+        )
+    )
+    figure.add_vline(x=1, line_dash="dot")
+    figure.update_yaxes(autorange="reversed")
+    return _layout(figure, CHART_TITLES["programme_effects"])
+
+
+def repeat_ladder_chart(ladder: pd.DataFrame) -> go.Figure:
+    """P(order n+1 | order n) by n, overall and per acquisition channel."""
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=group["order_number"],
+                y=group["next_order_probability"],
+                mode="lines+markers",
+                name=value,
+                line={"width": 4 if dimension == "overall" else 1.5},
+            )
+            for (dimension, value), group in ladder.groupby(
+                ["dimension", "dimension_value"], sort=False
+            )
+        ]
+    )
+    figure.update_xaxes(title="n (completed orders so far)", dtick=1)
+    figure.update_yaxes(range=[0, 1], tickformat=".0%")
+    return _layout(figure, CHART_TITLES["repeat_ladder"])
+
+
+def concentration_bars(concentration: pd.DataFrame) -> go.Figure:
+    """Share of net revenue from the top p % of customers, per period."""
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=[f"top {p} %" for p in group["top_percent"]],
+                y=group["top_revenue_share"],
+                name=period + (" (so far)" if group["is_incomplete_year"].any() else ""),
+            )
+            for period, group in concentration.groupby("period", sort=True)
+        ]
+    )
+    figure.update_layout(barmode="group")
+    figure.update_yaxes(range=[0, 1], tickformat=".0%")
+    return _layout(figure, CHART_TITLES["concentration"])
+
+
+def clv_by_segment_boxes(by_segment: pd.DataFrame) -> go.Figure:
+    """The distribution of 12-month CLV per segment, drawn from the mart's percentiles."""
+    figure = go.Figure(
+        go.Box(
+            x=by_segment["rfm_segment"],
+            lowerfence=by_segment["p10_clv_12_months"],
+            q1=by_segment["p25_clv_12_months"],
+            median=by_segment["median_clv_12_months"],
+            q3=by_segment["p75_clv_12_months"],
+            upperfence=by_segment["p90_clv_12_months"],
+            mean=by_segment["mean_clv_12_months"],
+            name="12-month CLV",
+        )
+    )
+    figure.update_yaxes(tickprefix="€")
+    return _layout(figure, CHART_TITLES["clv_by_segment"])

@@ -32,8 +32,40 @@ MARTS: dict[str, str] = {
     ),
     "data_quality": f"select * from {mart('rpt_data_quality')} order by source_table",
     "publication": f"select * from {mart(PUBLICATION_TABLE)} order by table_name",
+    "lifecycle_transitions": (
+        f"select * from {mart('rpt_lifecycle_transitions')} order by month, from_stage, to_stage"
+    ),
+    "replenishment_lists": (
+        f"select * from {mart('rpt_replenishment_lists')} order by status_order"
+    ),
+    "programme_effects": f"select * from {mart('rpt_programme_effects')} order by metric_order",
+    "repeat_ladder": (
+        f"select * from {mart('rpt_repeat_purchase_ladder')}"
+        " order by dimension desc, dimension_value, order_number"
+    ),
+    "revenue_concentration": (
+        f"select * from {mart('rpt_revenue_concentration')} order by period, top_percent"
+    ),
+    "clv_by_segment": (
+        f"select * from {mart('rpt_clv_by_segment')} order by mean_clv_12_months desc, rfm_segment"
+    ),
+    "clv_fit_status": f"select * from {mart('clv_fit_status')}",
 }
 """What the dashboard reads: one query per published table, each in a total order."""
+
+ADDED_LATER = frozenset(
+    {
+        "lifecycle_transitions",
+        "replenishment_lists",
+        "programme_effects",
+        "repeat_ladder",
+        "revenue_concentration",
+        "clv_by_segment",
+        "clv_fit_status",
+    }
+)
+"""Marts added after the first release: a publication made before them lacks them, and the
+dashboard then shows their sections as "not in this publication" (empty frames)."""
 
 
 class ServingFileMissing(FileNotFoundError):
@@ -52,6 +84,13 @@ class DashboardData:
     nps_by_segment: pd.DataFrame
     data_quality: pd.DataFrame
     publication: pd.DataFrame
+    lifecycle_transitions: pd.DataFrame
+    replenishment_lists: pd.DataFrame
+    programme_effects: pd.DataFrame
+    repeat_ladder: pd.DataFrame
+    revenue_concentration: pd.DataFrame
+    clv_by_segment: pd.DataFrame
+    clv_fit_status: pd.DataFrame
 
     @property
     def build_id(self) -> str:
@@ -79,6 +118,15 @@ def load(serving_file: Path) -> DashboardData:
             f"No served marts at {serving_file}: run `make build` (or a Dagster run that "
             "publishes) first, or point CUSTOMER_ANALYTICS_SERVING_DB at a serving file."
         )
+    import duckdb
+
+    frames = {}
     with locked_down_connection(serving_file) as con:
-        frames = {name: con.execute(query).df() for name, query in MARTS.items()}
+        for name, query in MARTS.items():
+            try:
+                frames[name] = con.execute(query).df()
+            except duckdb.CatalogException:
+                if name not in ADDED_LATER:
+                    raise
+                frames[name] = pd.DataFrame()
     return DashboardData(**frames)

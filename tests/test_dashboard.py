@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import REPO, DbtResult
+from conftest import BIN, REPO, DbtResult
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
@@ -62,13 +62,25 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Served:
-    """The shipped seeds' build, published exactly as `make build` publishes it."""
+    """The shipped seeds' build, published exactly as `make build` publishes it (after the
+    CLV step, on a copy: the session's seed build is shared read-only)."""
     work = tmp_path_factory.mktemp("served")
     (reference_date,) = seed_build.query(
         "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
     )[0]
+    build = work / "build.duckdb"
+    shutil.copy(seed_build.database, build)
+    fitted = subprocess.run(
+        [str(BIN / "customer-analytics"), "clv"],
+        env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(build)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert fitted.returncode == 0, fitted.stderr[-3000:]
     publication = publish(
-        seed_build.database,
+        build,
         work / "serving" / "served.duckdb",
         work / "exports",
         "dash-1",
@@ -217,7 +229,13 @@ def test_app_charts_show_the_mart_values(served: Served, monkeypatch) -> None:
         chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec)
         for chart in app.get("plotly_chart")
     }
-    assert sorted(charts) == ["cohorts", "nps", "nps_by_segment", "revenue", "rfm"]
+    assert sorted(charts) == sorted(
+        [
+            "cohorts", "nps", "nps_by_segment", "revenue", "rfm",
+            "lifecycle", "replenishment", "programme_effects", "repeat_ladder", "concentration",
+            "clv_by_segment",
+        ]
+    )  # fmt: skip
 
     (heatmap,) = charts["cohorts"]["data"]
     assert heatmap["type"] == "heatmap"
@@ -252,6 +270,120 @@ def test_app_charts_show_the_mart_values(served: Served, monkeypatch) -> None:
     assert dict(zip(treemap["labels"], _array(treemap["values"]).tolist(), strict=True)) == dict(
         _query(served.serving_file, "select rfm_segment, customers from marts.rpt_rfm_segments")
     )
+
+
+def test_app_lifecycle_and_value_charts_show_the_mart_values(served: Served, monkeypatch) -> None:
+    app = _run_app(served.serving_file, monkeypatch)
+    assert not app.exception, app.exception
+    charts = {
+        chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec)
+        for chart in app.get("plotly_chart")
+    }
+    served_file = served.serving_file
+
+    (sankey,) = charts["lifecycle"]["data"]
+    labels = sankey["node"]["label"]
+    links = {
+        (
+            labels[int(source)].removesuffix(" (before)"),
+            labels[int(target)].removesuffix(" (now)"),
+        ): value
+        for source, target, value in zip(
+            _array(sankey["link"]["source"]).tolist(),
+            _array(sankey["link"]["target"]).tolist(),
+            _array(sankey["link"]["value"]).tolist(),
+            strict=True,
+        )
+    }
+    assert links == {
+        (from_stage, to_stage): customers
+        for from_stage, to_stage, customers in _query(
+            served_file,
+            "select from_stage, to_stage, customers from marts.rpt_lifecycle_transitions"
+            " where month = (select max(month) from marts.rpt_lifecycle_transitions"
+            " where not is_incomplete_month)",
+        )
+    }
+
+    customers, contactable = charts["replenishment"]["data"]
+    expected = _query(
+        served_file,
+        "select replenishment_status, customers, contactable_customers"
+        " from marts.rpt_replenishment_lists order by status_order",
+    )
+    assert list(customers["x"]) == [status for status, _, _ in expected]
+    assert _array(customers["y"]).tolist() == [n for _, n, _ in expected]
+    assert _array(contactable["y"]).tolist() == [n for _, _, n in expected]
+
+    (effects,) = charts["programme_effects"]["data"]
+    expected = _query(
+        served_file,
+        "select programme || ': ' || metric, ratio, ratio_ci_lower_95, ratio_ci_upper_95"
+        " from marts.rpt_programme_effects where ratio is not null order by metric_order",
+    )
+    assert list(effects["y"]) == [label for label, *_ in expected]
+    assert _array(effects["x"]).tolist() == pytest.approx([r for _, r, _, _ in expected])
+    assert _array(effects["error_x"]["arrayminus"]).tolist() == pytest.approx(
+        [r - low for _, r, low, _ in expected]
+    )
+
+    ladder = {
+        trace["name"]: _array(trace["y"]).tolist() for trace in charts["repeat_ladder"]["data"]
+    }
+    for value, probabilities in ladder.items():
+        assert probabilities == pytest.approx(
+            [
+                p
+                for (p,) in _query(
+                    served_file,
+                    "select next_order_probability from marts.rpt_repeat_purchase_ladder"
+                    f" where dimension_value = '{value}' order by order_number",
+                )
+            ]
+        )
+    assert "all customers" in ladder
+
+    shares = {
+        trace["name"].removesuffix(" (so far)"): _array(trace["y"]).tolist()
+        for trace in charts["concentration"]["data"]
+    }
+    for period, values in shares.items():
+        assert values == pytest.approx(
+            [
+                v
+                for (v,) in _query(
+                    served_file,
+                    "select top_revenue_share from marts.rpt_revenue_concentration"
+                    f" where period = '{period}' order by top_percent",
+                )
+            ]
+        )
+
+    (boxes,) = charts["clv_by_segment"]["data"]
+    expected = _query(
+        served_file,
+        "select rfm_segment, median_clv_12_months, p90_clv_12_months"
+        " from marts.rpt_clv_by_segment order by mean_clv_12_months desc, rfm_segment",
+    )
+    assert list(boxes["x"]) == [segment for segment, _, _ in expected]
+    assert _array(boxes["median"]).tolist() == pytest.approx([m for _, m, _ in expected])
+    assert _array(boxes["upperfence"]).tolist() == pytest.approx([p for _, _, p in expected])
+
+
+def test_app_says_why_predicted_clv_is_missing(
+    seed_build: DbtResult, tmp_path: Path, monkeypatch
+) -> None:
+    """A build published without the CLV step (a plain dbt build, then publish) shows the
+    status instead of a CLV chart."""
+    publication = publish(
+        seed_build.database, tmp_path / "served.duckdb", tmp_path / "exports", "no-clv"
+    )
+    app = _run_app(publication.serving_file, monkeypatch)
+    assert not app.exception, app.exception
+    charts = {chart.proto.id.rsplit("-", 1)[-1] for chart in app.get("plotly_chart")}
+    assert "clv_by_segment" not in charts and "lifecycle" in charts
+    (message,) = [w.value for w in app.warning if "Predicted CLV" in w.value]
+    assert "not available for this build" in message and "customer-analytics clv" in message
 
 
 def test_app_shows_freshness_of_the_publication(served: Served, monkeypatch) -> None:

@@ -245,10 +245,15 @@ def _refuse_empty_marts(build_file: Path) -> None:
         con.execute("detach build")
     if empty:
         names = ", ".join(f"{PUBLIC_SCHEMA}.{table}" for table in empty)
+        remedy = (
+            "run customer-analytics clv to fit the CLV models again (a partial dbt build "
+            "emptied them), then publish"
+            if set(empty) <= set(CLV_TABLES)
+            else "run customer-analytics validate to see why, fix the data and build again"
+        )
         raise EmptyMartError(
             f"{names} in {build_file} {'is' if len(empty) == 1 else 'are'} empty: nothing "
-            "published (the served marts are unchanged); run customer-analytics validate to "
-            "see why, fix the data and build again."
+            f"published (the served marts are unchanged); {remedy}."
         )
 
 
