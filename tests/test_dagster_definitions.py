@@ -112,15 +112,23 @@ def test_asset_graph_holds_every_dbt_node_and_the_raw_tables(
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["schema"] == "marts"
     }
-    assert graph.get(dg.AssetKey(["serving", "published_marts"])).parent_keys == marts
-    # every dbt data test is an asset check, and so is every Great Expectations suite
-    from orchestration.lib.quality.suites import SUITES, asset_key_path
+    # publish waits for every mart and for the CLV step that fills the CLV marts
+    clv_fit = dg.AssetKey(["clv", "customer_clv_fit"])
+    assert graph.get(dg.AssetKey(["serving", "published_marts"])).parent_keys == marts | {clv_fit}
+    assert dg.AssetKey(["marts", "customer_clv_predictions"]) in graph.get(clv_fit).parent_keys
+    # every dbt data test is an asset check, and so is every Great Expectations suite, and the
+    # CLV step's own check
+    from orchestration.lib.quality.suites import CLV_SUITES, SUITES, asset_key_path
 
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     check_names = {check.name for check in graph.asset_check_keys}
     assert len(tests) > 200
-    assert len(list(graph.asset_check_keys)) == len(tests) + len(SUITES)
-    assert {test["name"] for test in tests} | {f"gx_{suite}" for suite in SUITES} == check_names
+    assert len(list(graph.asset_check_keys)) == len(tests) + len(SUITES) + 1
+    assert {test["name"] for test in tests} | {f"gx_{suite}" for suite in SUITES} | {
+        "clv_fitted"
+    } == check_names
+    for suite in CLV_SUITES:  # checked where the CLV step writes them, not after dbt
+        assert asset_key_path(suite) == ["clv", "customer_clv_fit"]
     for suite in SUITES:
         key = dg.AssetCheckKey(dg.AssetKey(asset_key_path(suite)), f"gx_{suite}")
         assert graph.get_check_spec(key).blocking, suite

@@ -176,6 +176,70 @@ FAULTS: dict[str, Fault] = {
         "error",
         "six KPI tiles",
     ),
+    "rpt_customer_lifecycle": Fault(
+        "delete from marts.rpt_customer_lifecycle where hash(customer_id) % 3 = 0"
+        " and month = (select max(month) from marts.rpt_customer_lifecycle)",
+        "warn",
+        "every customer has a stage at the reference month",
+    ),
+    "rpt_lifecycle_transitions": Fault(
+        "update marts.rpt_lifecycle_transitions set customers = 0 where from_stage = 'signup'",
+        "error",
+        "customers ≥ 1 per flow",
+    ),
+    "rpt_replenishment_lists": Fault(
+        "update marts.rpt_replenishment_lists set contactable_customers = customers + 1"
+        " where replenishment_status = 'due'",
+        "error",
+        "contactable customers at most the list's customers",
+    ),
+    "rpt_repeat_purchase_ladder": Fault(
+        "update marts.rpt_repeat_purchase_ladder set next_order_probability = 1.5"
+        " where order_number = 3",
+        "error",
+        "probabilities between 0 and 1",
+    ),
+    "rpt_revenue_concentration": Fault(
+        "update marts.rpt_revenue_concentration set top_revenue_share = 0.3"
+        " where top_percent = 50 and period = 'all time'",
+        "error",
+        "the top 50 % of customers bring at least 50 % of net revenue",
+    ),
+    "rpt_programme_effects": Fault(
+        "update marts.rpt_programme_effects set strata = 0 where metric = 'churn_rate'",
+        "warn",
+        "every comparison has signup months with both groups",
+    ),
+    # the seeds' build is dbt's alone: the CLV tables are empty and clv_fit_status says 'not
+    # fitted' (the suites skip their volume rules). Claiming a fit plants the faults.
+    "customer_clv_predictions": Fault(
+        "update marts.clv_fit_status set status = 'fitted';"
+        " insert into marts.customer_clv_predictions select customer_id, 0.5, 1.0, 1.5, 30, 20"
+        " from marts.dim_customers where customer_id = 'C-first'",
+        "error",
+        "P(alive) between 0 and 1",
+        keys=["C-first"],
+    ),
+    "clv_model_parameters": Fault(
+        "update marts.clv_fit_status set status = 'fitted'",
+        "error",
+        "parameters: at least one row",
+    ),
+    "rpt_clv_holdout": Fault(
+        "update marts.clv_fit_status set status = 'fitted'",
+        "error",
+        "holdout buckets: at least one row",
+    ),
+    "rpt_clv_by_segment": Fault(
+        "update marts.clv_fit_status set status = 'fitted without holdout'",
+        "error",
+        "segments: at least one row",
+    ),
+    "clv_fit_status": Fault(
+        "update marts.clv_fit_status set status = 'failed'",
+        "warn",
+        "the CLV models were fitted",
+    ),
 }
 
 
@@ -204,6 +268,10 @@ def test_each_suite_fails_on_its_targeted_fault(
     fault = FAULTS[suite]
     sql = fault.sql
     expected_keys = fault.keys
+    if "C-first" in sql:  # the first customer of the build
+        ((first,),) = seed_build.query("select min(customer_id) from marts.dim_customers")
+        sql = sql.replace("C-first", first)
+        expected_keys = [first]
     if "{keys}" in sql:
         expected_keys = [
             key

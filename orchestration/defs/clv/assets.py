@@ -2,7 +2,9 @@
 
 import dagster as dg
 
+from orchestration.defs.quality.checks import result, spec
 from orchestration.defs.resources import TRANSIENT_RETRY_POLICY, WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.quality.suites import CLV_SUITES
 
 CLV_FIT_KEY = dg.AssetKey(["clv", "customer_clv_fit"])
 """The asset of the CLV step; the publish step depends on it."""
@@ -32,7 +34,10 @@ CLV_CHECK_NAME = "clv_fitted"
                 "optimiser converged. When it fails (ERROR) the CLV marts stay empty, "
                 "marts.clv_fit_status says why, and the other marts are still published."
             ),
-        )
+        ),
+        # the Great Expectations suites of the tables this step writes (blocking: predictions
+        # that break them are never published)
+        *(spec(suite_name) for suite_name in CLV_SUITES),
     ],
 )
 def customer_clv_fit(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -56,6 +61,16 @@ def customer_clv_fit(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         raise dg.Failure(description=str(exc)) from None
     if not outcome.fitted:
         context.log.error(outcome.message)
+    from orchestration.lib.quality.validate import run_suites
+
+    serving = Path(warehouse.serving_database) if warehouse.serving_database else None
+    suites = list(CLV_SUITES)
+    suite_results = [
+        result(context, name, suite_outcome, warehouse)
+        for name, suite_outcome in zip(
+            suites, run_suites(suites, Path(warehouse.database), serving), strict=True
+        )
+    ]
     metadata = {
         "status": outcome.status,
         "reference_date": outcome.reference_date,
@@ -73,7 +88,8 @@ def customer_clv_fit(context: dg.AssetExecutionContext, warehouse: WarehouseReso
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=outcome.message,
                 metadata={"status": outcome.status},
-            )
+            ),
+            *suite_results,
         ],
     )
 

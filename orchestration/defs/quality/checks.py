@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.quality.suites import SUITES, asset_key_path
+from orchestration.lib.quality.suites import CLV_SUITES, SUITES, asset_key_path
 
 if TYPE_CHECKING:
     from orchestration.lib.quality.validate import SuiteOutcome
@@ -29,7 +29,7 @@ def check_key(suite_name: str) -> dg.AssetCheckKey:
     return dg.AssetCheckKey(dg.AssetKey(asset_key_path(suite_name)), f"gx_{suite_name}")
 
 
-def _spec(suite_name: str) -> dg.AssetCheckSpec:
+def spec(suite_name: str) -> dg.AssetCheckSpec:
     key = check_key(suite_name)
     return dg.AssetCheckSpec(
         name=key.name,
@@ -39,8 +39,8 @@ def _spec(suite_name: str) -> dg.AssetCheckSpec:
     )
 
 
-def _result(
-    context: dg.AssetCheckExecutionContext,
+def result(
+    context: dg.AssetCheckExecutionContext | dg.AssetExecutionContext,
     suite_name: str,
     outcome: "SuiteOutcome",
     warehouse: WarehouseResource,
@@ -95,7 +95,7 @@ def build_layer_checks(name: str, suite_names: list[str], description: str):
     """One step that runs the selected suites of a layer, one check result per suite."""
 
     @dg.multi_asset_check(
-        specs=[_spec(suite_name) for suite_name in suite_names],
+        specs=[spec(suite_name) for suite_name in suite_names],
         name=name,
         description=description,
         can_subset=True,
@@ -110,13 +110,15 @@ def build_layer_checks(name: str, suite_names: list[str], description: str):
         serving = Path(warehouse.serving_database) if warehouse.serving_database else None
         outcomes = run_suites(names, Path(warehouse.database), serving)
         for suite_name, outcome in zip(names, outcomes, strict=True):
-            yield _result(context, suite_name, outcome, warehouse)
+            yield result(context, suite_name, outcome, warehouse)
 
     return layer_checks
 
 
 RAW_SUITES = [name for name in SUITES if name.startswith("raw_")]
-MART_SUITES = [name for name in SUITES if not name.startswith("raw_")]
+MART_SUITES = [name for name in SUITES if not name.startswith("raw_") and name not in CLV_SUITES]
+"""The mart suites checked right after dbt; the CLV suites run in the CLV asset, after the CLV
+step wrote their tables (orchestration/defs/clv/assets.py)."""
 
 
 @dg.definitions

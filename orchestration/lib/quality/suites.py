@@ -153,6 +153,9 @@ class Suite:
     optional_source: str | None = None
     """An optional raw table (RAW_SOURCES) whose having no rows makes this table rightly empty:
     its "at least one row" rule is then skipped, with that reason."""
+    expected_empty_sql: str | None = None
+    """A query on the build file returning, when the table may rightly be empty, one row with
+    the reason (its "at least one row" rule is then skipped with it), else no row."""
 
     @property
     def counted(self) -> str:
@@ -651,6 +654,299 @@ def rpt_kpi_headlines() -> Suite:
     )
 
 
+def rpt_customer_lifecycle() -> Suite:
+    """Lifecycle stages: every customer has a stage at the reference month, and no stage holds
+    nearly everyone (thresholds that do not fit the shop). Measured in SQL: no row rules on a
+    table of customers × months."""
+    relation = mart("rpt_customer_lifecycle")
+    latest = f"(select max(month) from {relation})"
+    return Suite(
+        name="rpt_customer_lifecycle",
+        relation=relation,
+        key=None,
+        measures_sql=(
+            f"select (select count(*) from {mart('dim_customers')}) - count(*)"
+            " as customers_without_stage,"
+            " max(stage_customers) * 1.0 / nullif(count(*), 0) as largest_stage_share"
+            " from (select customer_id, count(*) over (partition by lifecycle_stage)"
+            f" as stage_customers from {relation} where month = {latest}) as latest_month"
+        ),
+        measure_rules=(
+            _not_empty("customer-months"),
+            _between(
+                "customers_without_stage",
+                WARN,
+                "every customer has a stage at the reference month",
+                0,
+                0,
+            ),
+            _between(
+                "largest_stage_share",
+                WARN,
+                "no stage holds more than 95 % of the customers at the reference month",
+                0,
+                0.95,
+            ),
+        ),
+    )
+
+
+def rpt_lifecycle_transitions() -> Suite:
+    """Lifecycle flows: every row counts at least one customer."""
+    return Suite(
+        name="rpt_lifecycle_transitions",
+        relation=mart("rpt_lifecycle_transitions"),
+        key="month",
+        row_rules=(_between("customers", ERROR, "customers ≥ 1 per flow", 1),),
+        measure_rules=(_not_empty("flows"),),
+    )
+
+
+def rpt_replenishment_lists() -> Suite:
+    """Replenishment lists: a list never has more contactable customers than customers."""
+    relation = mart("rpt_replenishment_lists")
+    return Suite(
+        name="rpt_replenishment_lists",
+        relation=relation,
+        key="replenishment_status",
+        measures_sql=(
+            "select count(case when contactable_customers > customers then 1 end)"
+            f" as lists_over_contacted from {relation}"
+        ),
+        measure_rules=(
+            _not_empty("lists"),
+            _between(
+                "lists_over_contacted",
+                ERROR,
+                "contactable customers at most the list's customers",
+                0,
+                0,
+            ),
+        ),
+    )
+
+
+def rpt_repeat_purchase_ladder() -> Suite:
+    """Repeat ladder: probabilities between 0 and 1, and a first repeat rate that is neither
+    0 nor 1 (a counting failure)."""
+    relation = mart("rpt_repeat_purchase_ladder")
+    return Suite(
+        name="rpt_repeat_purchase_ladder",
+        relation=relation,
+        key="order_number",
+        row_rules=(
+            _between("next_order_probability", ERROR, "probabilities between 0 and 1", 0, 1),
+        ),
+        measures_sql=(
+            "select max(next_order_probability) as first_repeat_probability"
+            f" from {relation} where dimension = 'overall' and order_number = 1"
+        ),
+        measure_rules=(
+            _not_empty("rungs"),
+            _between(
+                "first_repeat_probability",
+                WARN,
+                "P(2nd order | 1st) between 2 % and 98 %",
+                0.02,
+                0.98,
+            ),
+        ),
+    )
+
+
+def rpt_revenue_concentration() -> Suite:
+    """Revenue concentration: shares between 0 and 1, and the top half of the customers bring
+    at least half the revenue (true of any ranking by revenue: else the ranking is broken)."""
+    relation = mart("rpt_revenue_concentration")
+    return Suite(
+        name="rpt_revenue_concentration",
+        relation=relation,
+        key="period",
+        row_rules=(_between("top_revenue_share", ERROR, "shares between 0 and 1", 0, 1),),
+        measures_sql=(
+            "select count(case when top_revenue_share < 0.5 then 1 end)"
+            f" as periods_below_half from {relation} where top_percent = 50"
+        ),
+        measure_rules=(
+            _not_empty("shares"),
+            _between(
+                "periods_below_half",
+                ERROR,
+                "the top 50 % of customers bring at least 50 % of net revenue",
+                0,
+                0,
+            ),
+        ),
+    )
+
+
+def rpt_programme_effects() -> Suite:
+    """Programme effects: every comparison has cohorts with both groups (else no estimate)."""
+    relation = mart("rpt_programme_effects")
+    return Suite(
+        name="rpt_programme_effects",
+        relation=relation,
+        key="metric",
+        measures_sql=(
+            f"select count(case when strata = 0 then 1 end) as comparisons_without_data"
+            f" from {relation}"
+        ),
+        measure_rules=(
+            _not_empty("comparisons"),
+            _between(
+                "comparisons_without_data",
+                WARN,
+                "every comparison has signup months with both groups",
+                0,
+                0,
+            ),
+        ),
+    )
+
+
+def _clv_not_fitted(statuses: str = "status not like 'fitted%'") -> str:
+    """The reason a CLV table may rightly be empty: the CLV step did not fit this build."""
+    return (
+        "select 'the CLV step did not fit this build (clv_fit_status: ' || status"
+        f" || '): no rows are expected' from {mart('clv_fit_status')} where {statuses}"
+    )
+
+
+def clv_model_parameters() -> Suite:
+    """CLV parameters: seven positive, finite estimates when fitted."""
+    relation = mart("clv_model_parameters")
+    return Suite(
+        name="clv_model_parameters",
+        relation=relation,
+        key="parameter",
+        row_rules=(
+            _between("estimate", ERROR, "estimates positive", 0),
+            _not_null("estimate", ERROR, "estimates present"),
+        ),
+        measures_sql=(
+            "select max(fit.expected) - count(distinct parameter) as missing_parameters"
+            f" from {relation} cross join (select case when status like 'fitted%' then 7"
+            f" else 0 end as expected from {mart('clv_fit_status')}) as fit"
+        ),
+        measure_rules=(
+            _not_empty("parameters"),
+            _between("missing_parameters", ERROR, "r, alpha, a, b, p, q, v when fitted", 0, 0),
+        ),
+        expected_empty_sql=_clv_not_fitted(),
+    )
+
+
+def rpt_clv_holdout() -> Suite:
+    """CLV holdout: the predictions track what happened (a warning, not an error: a model that
+    fits the shop badly is worth knowing about, and its numbers may still rank customers)."""
+    relation = mart("rpt_clv_holdout")
+    return Suite(
+        name="rpt_clv_holdout",
+        relation=relation,
+        key="frequency_bucket",
+        measures_sql=(
+            "select max(abs(relative_error)) as overall_relative_error"
+            f" from {relation} where frequency_bucket = 'all'"
+        ),
+        measure_rules=(
+            _not_empty("holdout buckets"),
+            _between(
+                "overall_relative_error",
+                WARN,
+                "holdout: predicted purchases within 25 % of the actual ones overall",
+                0,
+                0.25,
+            ),
+        ),
+        expected_empty_sql=_clv_not_fitted("status != 'fitted'"),
+    )
+
+
+def rpt_clv_by_segment() -> Suite:
+    """CLV by segment: every segment has customers when fitted."""
+    return Suite(
+        name="rpt_clv_by_segment",
+        relation=mart("rpt_clv_by_segment"),
+        key="rfm_segment",
+        row_rules=(_between("customers", ERROR, "customers ≥ 1 per segment", 1),),
+        measure_rules=(_not_empty("segments"),),
+        expected_empty_sql=_clv_not_fitted(),
+    )
+
+
+def clv_fit_status() -> Suite:
+    """CLV status: the CLV step did not fail (too small a shop, or no convergence)."""
+    relation = mart("clv_fit_status")
+    return Suite(
+        name="clv_fit_status",
+        relation=relation,
+        key="status",
+        measures_sql=(
+            f"select count(case when status = 'failed' then 1 end) as failed_fits from {relation}"
+        ),
+        measure_rules=(
+            _not_empty("CLV status"),
+            _between("row_count", ERROR, "one status row at most", 0, 1),
+            _between(
+                "failed_fits",
+                WARN,
+                "the CLV models were fitted (clv_fit_status.message says why not)",
+                0,
+                0,
+            ),
+        ),
+    )
+
+
+def customer_clv_predictions() -> Suite:
+    """Predicted CLV, as the CLV step wrote it after dbt (dbt's tests see the empty table):
+    probabilities between 0 and 1, nothing negative, 365-day purchases at least the 90-day
+    ones, and a prediction for every customer of the CLV inputs when the build was fitted."""
+    relation = mart("customer_clv_predictions")
+    status = mart("clv_fit_status")
+    return Suite(
+        name="customer_clv_predictions",
+        relation=relation,
+        key="customer_id",
+        row_rules=(
+            _between("probability_alive", ERROR, "P(alive) between 0 and 1", 0, 1),
+            _between("expected_purchases_90_days", ERROR, "90-day purchases not negative", 0),
+            _between("expected_purchases_365_days", ERROR, "365-day purchases not negative", 0),
+            _between("expected_order_value", ERROR, "expected order value not negative", 0),
+            _between("clv_12_months", ERROR, "12-month CLV not negative", 0),
+        ),
+        measures_sql=(
+            "select count(case when expected_purchases_365_days < expected_purchases_90_days"
+            " then 1 end) as shrinking_predictions,"
+            " max(fit.missing) - count(*) as missing_predictions"
+            f" from {relation}"
+            " cross join (select case when status like 'fitted%' then customers else 0 end"
+            f" as missing from {status}) as fit"
+        ),
+        measure_rules=(
+            _not_empty("CLV predictions"),
+            _between(
+                "shrinking_predictions", ERROR, "365-day purchases at least the 90-day ones", 0, 0
+            ),
+            _between(
+                "missing_predictions", ERROR, "one prediction per customer of the CLV inputs", 0, 0
+            ),
+        ),
+        expected_empty_sql=_clv_not_fitted(),
+    )
+
+
+CLV_SUITES = (
+    "customer_clv_predictions",
+    "clv_model_parameters",
+    "rpt_clv_holdout",
+    "rpt_clv_by_segment",
+    "clv_fit_status",
+)
+"""Suites of tables the CLV step writes after dbt: Dagster runs them in the CLV asset (as its
+checks), `customer-analytics validate` with the others."""
+
+
 SUITES: dict[str, Callable[[], Suite]] = {
     builder.__name__: builder
     for builder in (
@@ -672,6 +968,17 @@ SUITES: dict[str, Callable[[], Suite]] = {
         rpt_retention_cohorts,
         rpt_rfm_segments,
         rpt_kpi_headlines,
+        rpt_customer_lifecycle,
+        rpt_lifecycle_transitions,
+        rpt_replenishment_lists,
+        rpt_repeat_purchase_ladder,
+        rpt_revenue_concentration,
+        rpt_programme_effects,
+        customer_clv_predictions,
+        clv_model_parameters,
+        rpt_clv_holdout,
+        rpt_clv_by_segment,
+        clv_fit_status,
     )
 }
 """Every suite by name (= the table it checks, raw tables prefixed raw_)."""
@@ -681,4 +988,6 @@ def asset_key_path(suite_name: str) -> list[str]:
     """The Dagster asset key (as a path) of the table a suite checks."""
     if suite_name.startswith("raw_"):
         return ["raw", suite_name.removeprefix("raw_")]
+    if suite_name in CLV_SUITES:
+        return ["clv", "customer_clv_fit"]  # orchestration.defs.clv.assets.CLV_FIT_KEY
     return ["marts", suite_name]

@@ -516,6 +516,9 @@ def run_suite(
         expected_empty = (
             _optional_source_is_empty(con, suite, rows) if suite.optional_source else None
         )
+        if suite.expected_empty_sql and not expected_empty:
+            reason = con.execute(suite.expected_empty_sql).fetchone()
+            expected_empty = reason[0] if reason else None
 
     baseline, note = _baseline(suite, serving_file)
     for measure in suite.compared:
