@@ -73,7 +73,7 @@ def _lifecycle_and_value(data: DashboardData) -> None:
     left, right = st.columns(2)
     left.plotly_chart(concentration_bars(data.revenue_concentration), key="concentration")
     status = data.clv_fit_status
-    if not status.empty and str(status["status"].iloc[0]).startswith("fitted"):
+    if not status.empty and str(status["fit_status"].iloc[0]).startswith("fitted"):
         right.plotly_chart(clv_by_segment_boxes(data.clv_by_segment), key="clv_by_segment")
     else:
         reason = status["message"].iloc[0] if not status.empty else "no CLV status published"

@@ -200,8 +200,8 @@ def _add_clv(sub: argparse._SubParsersAction) -> None:
         description=(
             "Fit BG/NBD and Gamma-Gamma by maximum likelihood (pymc-marketing) on the build "
             "file's CLV inputs (CUSTOMER_ANALYTICS_DB, after dbt build), fit them again up to "
-            "the holdout cut-off, and write marts.customer_clv_predictions, "
-            "marts.clv_model_parameters, marts.rpt_clv_holdout and marts.clv_fit_status "
+            "the holdout cut-off, and write the CLV marts (customer_clv_predictions, "
+            "clv_model_parameters, rpt_clv_holdout, rpt_clv_by_segment, clv_fit_status) "
             "(docs/clv.md). Exit code 1 when the shop is too small to fit or the fit does not "
             "converge (no numbers written, the status says why), 2 when the build file is "
             "missing, not built or busy."
@@ -227,7 +227,7 @@ def _run_clv(args: argparse.Namespace) -> int:
     if not outcome.fitted:
         print(
             f"customer-analytics clv: error: {outcome.message} The other marts can still be "
-            "published; marts.clv_fit_status says 'failed' and the CLV marts stay empty.",
+            "published; the mart clv_fit_status says 'failed' and the CLV marts stay empty.",
             file=sys.stderr,
         )
         return 1

@@ -213,7 +213,7 @@ FAULTS: dict[str, Fault] = {
     # the seeds' build is dbt's alone: the CLV tables are empty and clv_fit_status says 'not
     # fitted' (the suites skip their volume rules). Claiming a fit plants the faults.
     "customer_clv_predictions": Fault(
-        "update marts.clv_fit_status set status = 'fitted';"
+        "update marts.clv_fit_status set fit_status = 'fitted';"
         " insert into marts.customer_clv_predictions select customer_id, 0.5, 1.0, 1.5, 30, 20"
         " from marts.dim_customers where customer_id = 'C-first'",
         "error",
@@ -221,22 +221,22 @@ FAULTS: dict[str, Fault] = {
         keys=["C-first"],
     ),
     "clv_model_parameters": Fault(
-        "update marts.clv_fit_status set status = 'fitted'",
+        "update marts.clv_fit_status set fit_status = 'fitted'",
         "error",
         "parameters: at least one row",
     ),
     "rpt_clv_holdout": Fault(
-        "update marts.clv_fit_status set status = 'fitted'",
+        "update marts.clv_fit_status set fit_status = 'fitted'",
         "error",
         "holdout buckets: at least one row",
     ),
     "rpt_clv_by_segment": Fault(
-        "update marts.clv_fit_status set status = 'fitted without holdout'",
+        "update marts.clv_fit_status set fit_status = 'fitted without holdout'",
         "error",
         "segments: at least one row",
     ),
     "clv_fit_status": Fault(
-        "update marts.clv_fit_status set status = 'failed'",
+        "update marts.clv_fit_status set fit_status = 'failed'",
         "warn",
         "the CLV models were fitted",
     ),

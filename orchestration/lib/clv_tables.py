@@ -32,7 +32,7 @@ HOLDOUT = "rpt_clv_holdout"
 BY_SEGMENT = "rpt_clv_by_segment"
 STATUS = "clv_fit_status"
 CLV_TABLES = (PREDICTIONS, PARAMETERS, HOLDOUT, BY_SEGMENT)
-"""The marts the CLV step fills; empty unless clv_fit_status.status starts with 'fitted'."""
+"""The marts the CLV step fills; empty unless clv_fit_status.fit_status starts with 'fitted'."""
 
 _CALIBRATION = {
     "frequency_calibration": "frequency",
@@ -204,7 +204,7 @@ def _write(
                     con.execute(f"insert into {mart(name)} by name select * from clv_frame")
                     con.unregister("clv_frame")
             con.execute(
-                f"update {mart(STATUS)} set status = ?, message = ?, annual_discount_rate = ?",
+                f"update {mart(STATUS)} set fit_status = ?, message = ?, annual_discount_rate = ?",
                 [status, message, annual_discount_rate],
             )
             con.execute("commit")
@@ -216,10 +216,10 @@ def _write(
 
 
 def fitted_status(con: duckdb.DuckDBPyConnection, schema_prefix: str = "") -> str | None:
-    """clv_fit_status.status of a connection's file (None without the table); `schema_prefix`
+    """clv_fit_status.fit_status of a connection's file (None without the table); `schema_prefix`
     names an attached database, e.g. 'build.'."""
     try:
-        row = con.execute(f"select status from {schema_prefix}{mart(STATUS)}").fetchone()
+        row = con.execute(f"select fit_status from {schema_prefix}{mart(STATUS)}").fetchone()
     except duckdb.CatalogException:
         return None
     return row[0] if row else None

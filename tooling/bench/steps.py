@@ -164,7 +164,7 @@ def clv(ctx: Context) -> Step:
     if step.ok:
         with duckdb.connect(str(ctx.database), read_only=True) as con:
             status, customers, repeaters = con.execute(
-                f"select status, customers, repeat_customers from {mart('clv_fit_status')}"
+                f"select fit_status, customers, repeat_customers from {mart('clv_fit_status')}"
             ).fetchone()
         step.note = f"{status}: {customers:,} customers, {repeaters:,} repeat buyers"
     return step

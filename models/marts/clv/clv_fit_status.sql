@@ -1,7 +1,7 @@
 {#- Whether the CLV models were fitted for this build. One row. dbt writes 'not fitted' with
     the build's reference date, the holdout cut-off (var clv_holdout_days) and the size of the
-    CLV inputs; the CLV step sets status 'fitted', 'fitted without holdout' or 'failed' and the
-    message (docs/clv.md). The served CLV tables are empty unless status starts with 'fitted'. -#}
+    CLV inputs; the CLV step sets fit_status 'fitted', 'fitted without holdout' or 'failed' and the
+    message (docs/clv.md). The served CLV tables are empty unless fit_status starts with 'fitted'. -#}
 with
 
 clv_inputs as (
@@ -21,7 +21,7 @@ input_sizes as (
 
 final as (
     select
-        'not fitted' as status,
+        'not fitted' as fit_status,
         'The CLV models are fitted after dbt build by customer-analytics clv (make build and the Dagster job run it).'
             as message,
         reference_dates.reference_date,

@@ -32,7 +32,7 @@ CLV_CHECK_NAME = "clv_fitted"
             description=(
                 "The CLV models were fitted: enough customers and repeat buyers, and the "
                 "optimiser converged. When it fails (ERROR) the CLV marts stay empty, "
-                "marts.clv_fit_status says why, and the other marts are still published."
+                "the mart clv_fit_status says why, and the other marts are still published."
             ),
         ),
         # the Great Expectations suites of the tables this step writes (blocking: predictions

@@ -804,10 +804,10 @@ def rpt_programme_effects() -> Suite:
     )
 
 
-def _clv_not_fitted(statuses: str = "status not like 'fitted%'") -> str:
+def _clv_not_fitted(statuses: str = "fit_status not like 'fitted%'") -> str:
     """The reason a CLV table may rightly be empty: the CLV step did not fit this build."""
     return (
-        "select 'the CLV step did not fit this build (clv_fit_status: ' || status"
+        "select 'the CLV step did not fit this build (clv_fit_status: ' || fit_status"
         f" || '): no rows are expected' from {mart('clv_fit_status')} where {statuses}"
     )
 
@@ -825,7 +825,7 @@ def clv_model_parameters() -> Suite:
         ),
         measures_sql=(
             "select max(fit.expected) - count(distinct parameter) as missing_parameters"
-            f" from {relation} cross join (select case when status like 'fitted%' then 7"
+            f" from {relation} cross join (select case when fit_status like 'fitted%' then 7"
             f" else 0 end as expected from {mart('clv_fit_status')}) as fit"
         ),
         measure_rules=(
@@ -858,7 +858,7 @@ def rpt_clv_holdout() -> Suite:
                 0.25,
             ),
         ),
-        expected_empty_sql=_clv_not_fitted("status != 'fitted'"),
+        expected_empty_sql=_clv_not_fitted("fit_status != 'fitted'"),
     )
 
 
@@ -880,9 +880,10 @@ def clv_fit_status() -> Suite:
     return Suite(
         name="clv_fit_status",
         relation=relation,
-        key="status",
+        key="fit_status",
         measures_sql=(
-            f"select count(case when status = 'failed' then 1 end) as failed_fits from {relation}"
+            "select count(case when fit_status = 'failed' then 1 end) as failed_fits"
+            f" from {relation}"
         ),
         measure_rules=(
             _not_empty("CLV status"),
@@ -920,7 +921,7 @@ def customer_clv_predictions() -> Suite:
             " then 1 end) as shrinking_predictions,"
             " max(fit.missing) - count(*) as missing_predictions"
             f" from {relation}"
-            " cross join (select case when status like 'fitted%' then customers else 0 end"
+            " cross join (select case when fit_status like 'fitted%' then customers else 0 end"
             f" as missing from {status}) as fit"
         ),
         measure_rules=(
