@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -86,8 +87,8 @@ def served_build_id(serving: Path) -> str | None:
 
 
 def generated_shop(factory: pytest.TempPathFactory, name: str) -> Path:
-    """A shop of SHOPS and, beside it, a clean `dbt build` of it (the reference): made once
-    for both trails."""
+    """A shop of SHOPS and, beside it, a clean `dbt build` of it and a copy after the CLV step
+    (the references): made once for both trails."""
 
     def make(out: Path) -> None:
         subprocess.run(
@@ -111,6 +112,17 @@ def generated_shop(factory: pytest.TempPathFactory, name: str) -> Path:
         )
         clean = run_dbt(["build"], out / "clean.duckdb", {"raw_data_path": str(out / "raw")})
         assert clean.returncode == 0, clean.output[-3000:]
+        # and as make build and the Dagster job leave it: with the CLV step after dbt
+        shutil.copy(out / "clean.duckdb", out / "fitted.duckdb")
+        fitted = subprocess.run(
+            [str(BIN / "customer-analytics"), "clv"],
+            env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(out / "fitted.duckdb")},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert fitted.returncode == 0, fitted.stderr[-3000:]
 
     return once(factory, f"entry-points-{name}", make)
 
@@ -137,8 +149,13 @@ def run_trail(trail: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
     for name in sorted(SHOPS, reverse=trail == "trail-b"):
         made = generated_shop(tmp_path_factory, name)
         shops[name] = made / "raw"
-        expected[name] = mart_tables(made / "clean.duckdb")
-        assert expected[name]["dim_customers"], name
+        # dbt alone leaves the CLV marts empty; make build and the Dagster runs fit them
+        expected[name] = {
+            "dbt": mart_tables(made / "clean.duckdb"),
+            "fitted": mart_tables(made / "fitted.duckdb"),
+        }
+        assert expected[name]["dbt"]["dim_customers"], name
+        assert expected[name]["fitted"]["customer_clv_predictions"], name
 
     work = tmp_path / "site"
     work.mkdir()
@@ -224,11 +241,10 @@ def run_trail(trail: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFacto
             print(f"{trail} step {len(done) + 1} {step}: {time.monotonic() - started:.1f} s")
             done.append(step)
             built = mart_tables(database)
-            mismatched = [
-                name for name, rows in expected[INPUT[step]].items() if built.get(name) != rows
-            ]
+            reference = expected[INPUT[step]]["dbt" if step == "dbt" else "fitted"]
+            mismatched = [name for name, rows in reference.items() if built.get(name) != rows]
             assert not mismatched, f"after {' → '.join(done)}: marts differ: {mismatched}"
-            assert set(built) == set(expected[INPUT[step]])
+            assert set(built) == set(reference)
             after = served_build_id(serving)
             if step in publishes:
                 assert after != before, f"{step} did not publish"

@@ -4,7 +4,8 @@
     (net lifetime revenue, churn rate). Each comparison is stratified by signup month (cohort),
     so that tenure does not masquerade as a programme effect: per stratum the mean and sample
     variance of each group; strata with fewer than two customers in either group are left
-    out; the adjusted group means weight every stratum by its customers. The difference gets
+    out; the adjusted group means weight every stratum by its customers (sums as exact decimals,
+    so that every build gives the same numbers). The difference gets
     a Welch (unequal-variance) standard error and a normal 95 % interval; the ratio an interval
     from the delta method on the log scale. docs/lifecycle.md, "Programme effects". -#}
 {%- set z_95 = 1.959964 -%}
@@ -106,24 +107,53 @@ measurements as (
     {% endfor -%}
 ),
 
+-- Sums and sums of squares per stratum and group, as exact decimals (outcomes to 6 decimal
+-- places): a sum of doubles depends on the order in which threads add them, and the mart must
+-- be the same on every build.
 strata as (
     select
         programme,
         metric,
         cohort_month,
         count(case when is_in_programme then 1 end) as programme_customers,
-        avg(case when is_in_programme then outcome end) as programme_mean,
-        var_samp(case when is_in_programme then outcome end) as programme_variance,
+        sum(case when is_in_programme then cast(outcome as decimal(38, 6)) end) as programme_sum,
+        sum(
+            case when is_in_programme then cast(outcome * outcome as decimal(38, 6)) end
+        ) as programme_sum_of_squares,
         count(case when not is_in_programme then 1 end) as comparison_customers,
-        avg(case when not is_in_programme then outcome end) as comparison_mean,
-        var_samp(case when not is_in_programme then outcome end) as comparison_variance
+        sum(case when not is_in_programme then cast(outcome as decimal(38, 6)) end) as comparison_sum,
+        sum(
+            case when not is_in_programme then cast(outcome * outcome as decimal(38, 6)) end
+        ) as comparison_sum_of_squares
     from measurements
     group by programme, metric, cohort_month
 ),
 
 usable_strata as (
     select
-        *,
+        programme,
+        metric,
+        cohort_month,
+        programme_customers,
+        comparison_customers,
+        cast(programme_sum as {{ type_double() }}) / programme_customers as programme_mean,
+        greatest(
+            (
+                cast(programme_sum_of_squares as {{ type_double() }})
+                - cast(programme_sum as {{ type_double() }}) * cast(programme_sum as {{ type_double() }})
+                / programme_customers
+            ) / (programme_customers - 1),
+            0
+        ) as programme_variance,
+        cast(comparison_sum as {{ type_double() }}) / comparison_customers as comparison_mean,
+        greatest(
+            (
+                cast(comparison_sum_of_squares as {{ type_double() }})
+                - cast(comparison_sum as {{ type_double() }}) * cast(comparison_sum as {{ type_double() }})
+                / comparison_customers
+            ) / (comparison_customers - 1),
+            0
+        ) as comparison_variance,
         (programme_customers + comparison_customers) * 1.0
         / sum(programme_customers + comparison_customers) over (partition by programme, metric)
             as stratum_weight
@@ -131,6 +161,7 @@ usable_strata as (
     where programme_customers >= 2 and comparison_customers >= 2
 ),
 
+-- The weighted sums over strata, as exact decimals for the same reason.
 adjusted as (
     select
         programme,
@@ -138,12 +169,16 @@ adjusted as (
         count(*) as strata,
         sum(programme_customers) as programme_customers,
         sum(comparison_customers) as comparison_customers,
-        sum(stratum_weight * programme_mean) as programme_value,
-        sum(stratum_weight * comparison_mean) as comparison_value,
-        sum(stratum_weight * stratum_weight * programme_variance / programme_customers)
-            as programme_value_variance,
-        sum(stratum_weight * stratum_weight * comparison_variance / comparison_customers)
-            as comparison_value_variance
+        cast(sum(cast(stratum_weight * programme_mean as decimal(38, 12))) as {{ type_double() }})
+            as programme_value,
+        cast(sum(cast(stratum_weight * comparison_mean as decimal(38, 12))) as {{ type_double() }})
+            as comparison_value,
+        cast(sum(
+            cast(stratum_weight * stratum_weight * programme_variance / programme_customers as decimal(38, 18))
+        ) as {{ type_double() }}) as programme_value_variance,
+        cast(sum(
+            cast(stratum_weight * stratum_weight * comparison_variance / comparison_customers as decimal(38, 18))
+        ) as {{ type_double() }}) as comparison_value_variance
     from usable_strata
     group by programme, metric
 ),
