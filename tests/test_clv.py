@@ -336,3 +336,37 @@ def test_the_dagster_asset_reports_a_failed_fit_as_a_failed_check(
     assert evaluations["gx_clv_fit_status"].severity == dg.AssetCheckSeverity.WARN
     (materialization,) = result.asset_materializations_for_node("clv__customer_clv_fit")
     assert materialization.metadata["status"].value == "failed"
+
+
+# --- the command before and beside the other entry points ----------------------------------
+
+
+def test_clv_before_any_build_says_what_to_do(tmp_path: Path) -> None:
+    done = run_clv(tmp_path / "nothing-built.duckdb")
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith("run make build (or dbt build) first.")
+    assert not (tmp_path / "nothing-built.duckdb").exists()  # nothing created
+
+
+def test_clv_on_a_file_without_the_clv_marts_says_what_to_do(tmp_path: Path) -> None:
+    database = tmp_path / "older.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema marts; create table marts.dim_customers (customer_id varchar)")
+    done = run_clv(database)
+    assert done.returncode == 2
+    assert "has no marts.clv_fit_status: run dbt build (or make build) first" in done.stderr
+
+
+def test_clv_while_another_process_writes_the_file_fails_cleanly(
+    small_shop: DbtResult, tmp_path: Path
+) -> None:
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_shop.database, database)
+    with duckdb.connect(str(database)):  # a writer holds DuckDB's lock (as dbt does)
+        done = run_clv(database)
+    assert done.returncode == 2
+    assert "is in use by another process" in done.stderr
+    assert "Traceback" not in done.stderr
+    # nothing was written: the file still says what dbt wrote
+    status = frame(database, f"select fit_status from {mart('clv_fit_status')}")
+    assert status.loc[0, "fit_status"] == "not fitted"
