@@ -107,6 +107,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
             "Generate a data set (or use the shipped seeds at scale S), then measure on it: the "
             "generator, a full dbt build, the engine floor (compiled SQL in one DuckDB "
             "connection), Dagster, the pandas peer (checked equal to the marts), the GX suites, "
+            "the CLV fit (customer-analytics clv), "
             "and the daily incremental run after appending the last day, against a full build. "
             "Writes benchmarks/results/<scale>.json and .md."
         ),
