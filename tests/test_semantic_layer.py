@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import itertools
 import os
+import shutil
 import subprocess
 from collections import defaultdict
 from decimal import Decimal
@@ -339,6 +340,47 @@ def test_lifecycle_customers_are_the_stage_counts_at_each_period_end(
     }
     assert actual == expected
     assert len({quarter for quarter, _ in expected}) >= 10
+
+
+def test_predicted_clv_by_segment_equals_the_clv_mart(
+    seed_build: DbtResult, mf_project: Path, tmp_path: Path
+) -> None:
+    """On a build the CLV step fitted (as make build leaves it), the CLV metrics by the
+    customer's RFM segment equal rpt_clv_by_segment, written by the CLV step with pandas."""
+    # the same file name: the parsed semantic manifest names its catalog after it
+    fitted = tmp_path / "fitted" / seed_build.database.name
+    fitted.parent.mkdir()
+    shutil.copy(seed_build.database, fitted)
+    done = subprocess.run(
+        [str(BIN / "customer-analytics"), "clv"],
+        env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(fitted)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    build = DbtResult(0, "", fitted)
+    rows = mf_query(
+        ("predicted_clv_12_months", "clv_customers", "average_predicted_clv"),
+        ["customer__rfm_segment"],
+        mf_env(build),
+        mf_project,
+    )
+    expected = {
+        segment: (total, customers)
+        for segment, total, customers in build.query(
+            "select rfm_segment, total_clv_12_months, customers from marts.rpt_clv_by_segment"
+        )
+    }
+    assert len(expected) >= 5
+    actual = {row["customer__rfm_segment"]: row for row in rows}
+    assert sorted(actual) == sorted(expected)
+    for segment, (total, customers) in expected.items():
+        row = actual[segment]
+        assert float(row["predicted_clv_12_months"]) == pytest.approx(total, rel=1e-9), segment
+        assert int(float(row["clv_customers"])) == customers, segment
+        assert float(row["average_predicted_clv"]) == pytest.approx(total / customers, rel=1e-9)
 
 
 def test_churn_rate_at_quarter_grain_is_a_share_of_the_customers_active_at_its_start(

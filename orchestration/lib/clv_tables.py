@@ -115,6 +115,7 @@ def run_clv(
         _write(database, {}, "failed", message, None)
         return ClvOutcome("failed", message, customers, repeaters, reference)
     predictions = clv.predict(full, inputs, annual_discount_rate=annual_discount_rate)
+    predictions.insert(1, "reference_date", reference_date)
     parameters = clv.parameters_table(full)
     progress(f"fitted in {time.perf_counter() - started:.1f} s; fitting the holdout calibration")
 

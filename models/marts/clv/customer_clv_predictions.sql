@@ -9,15 +9,21 @@ clv_inputs as (
     select customer_id from {{ ref('int_customers_clv_summarised') }}
 ),
 
+reference_dates as (
+    select reference_date from {{ ref('stg_shop__reference_date') }}
+),
+
 final as (
     select
-        customer_id,
+        clv_inputs.customer_id,
+        reference_dates.reference_date,
         cast(null as {{ type_double() }}) as expected_purchases_90_days,
         cast(null as {{ type_double() }}) as expected_purchases_365_days,
         cast(null as {{ type_double() }}) as probability_alive,
         cast(null as {{ type_double() }}) as expected_order_value,
         cast(null as {{ type_double() }}) as clv_12_months
     from clv_inputs
+    cross join reference_dates
     where false
 )
 
