@@ -126,6 +126,18 @@ def run_dbt(
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
 
 
+def run_clv(database: Path) -> subprocess.CompletedProcess:
+    """`customer-analytics clv` on a build file, as make build runs it after dbt build."""
+    return subprocess.run(
+        [str(BIN / "customer-analytics"), "clv"],
+        env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(database)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
 def mart_tables(database: Path, schema: str = "marts") -> dict[str, list[tuple]]:
     """Every table of `schema` in a DuckDB file, all rows in a total order."""
     with duckdb.connect(str(database), read_only=True) as con:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import warnings
@@ -23,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BIN, DbtResult, GeneratedBuild, run_dbt
+from conftest import BIN, DbtResult, GeneratedBuild, run_clv, run_dbt
 
 from orchestration.lib.relations import intermediate_model, mart
 
@@ -42,17 +41,6 @@ CALIBRATION_END = "1997-09-30"
 HOLDOUT_TOLERANCE = 0.15
 """Generated shop: |predicted / actual - 1| of the mean holdout purchases over all customers
 (measured -0.077 on conftest.PLANTED, 11,893 calibration customers, 180 holdout days)."""
-
-
-def run_clv(database: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(BIN / "customer-analytics"), "clv"],
-        env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(database)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 def frame(database: Path, sql: str) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import BIN, REPO, DbtResult
+from conftest import REPO, DbtResult, run_clv
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
@@ -70,14 +70,7 @@ def served(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> S
     )[0]
     build = work / "build.duckdb"
     shutil.copy(seed_build.database, build)
-    fitted = subprocess.run(
-        [str(BIN / "customer-analytics"), "clv"],
-        env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(build)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    fitted = run_clv(build)
     assert fitted.returncode == 0, fitted.stderr[-3000:]
     publication = publish(
         build,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, mart_tables, once, run_dbt
+from conftest import BIN, REPO, mart_tables, once, run_clv, run_dbt
 from dagster_servers import DagsterServer, launch, repository, running_dagster, wait_for
 
 from orchestration.lib.serving import PUBLIC_SCHEMA
@@ -114,14 +114,7 @@ def generated_shop(factory: pytest.TempPathFactory, name: str) -> Path:
         assert clean.returncode == 0, clean.output[-3000:]
         # and as make build and the Dagster job leave it: with the CLV step after dbt
         shutil.copy(out / "clean.duckdb", out / "fitted.duckdb")
-        fitted = subprocess.run(
-            [str(BIN / "customer-analytics"), "clv"],
-            env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(out / "fitted.duckdb")},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        fitted = run_clv(out / "fitted.duckdb")
         assert fitted.returncode == 0, fitted.stderr[-3000:]
 
     return once(factory, f"entry-points-{name}", make)

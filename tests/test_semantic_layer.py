@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, DbtResult
+from conftest import BIN, REPO, DbtResult, run_clv
 
 from orchestration.lib.publish import publish
 
@@ -351,14 +351,7 @@ def test_predicted_clv_by_segment_equals_the_clv_mart(
     fitted = tmp_path / "fitted" / seed_build.database.name
     fitted.parent.mkdir()
     shutil.copy(seed_build.database, fitted)
-    done = subprocess.run(
-        [str(BIN / "customer-analytics"), "clv"],
-        env={**os.environ, "CUSTOMER_ANALYTICS_DB": str(fitted)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_clv(fitted)
     assert done.returncode == 0, done.stderr[-3000:]
     build = DbtResult(0, "", fitted)
     rows = mf_query(
