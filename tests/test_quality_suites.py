@@ -214,7 +214,8 @@ FAULTS: dict[str, Fault] = {
     # fitted' (the suites skip their volume rules). Claiming a fit plants the faults.
     "customer_clv_predictions": Fault(
         "update marts.clv_fit_status set fit_status = 'fitted';"
-        " insert into marts.customer_clv_predictions select customer_id, 0.5, 1.0, 1.5, 30, 20"
+        " insert into marts.customer_clv_predictions select customer_id, date '2025-12-31',"
+        " 0.5, 1.0, 1.5, 30, 20"
         " from marts.dim_customers where customer_id = 'C-first'",
         "error",
         "P(alive) between 0 and 1",
