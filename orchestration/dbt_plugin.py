@@ -1,5 +1,6 @@
-"""The project's dbt-duckdb plugin (profiles.yml `plugins`): SQL functions the raw reader needs
-that DuckDB does not have. Loaded by dbt in every process that opens the warehouse.
+"""The project's dbt-duckdb plugin (profiles.yml `plugins`): SQL functions the raw reader and the
+pseudonymisation need that DuckDB does not have. Loaded by dbt in every process that opens the
+warehouse.
 
 - `customer_analytics_utf8_copy(path, encoding)`: a UTF-8 copy of a raw CSV file (plain or
   .gz) in an encoding DuckDB cannot read itself (cp1252, Excel's "ANSI" on Windows), decoded
@@ -7,6 +8,14 @@ that DuckDB does not have. Loaded by dbt in every process that opens the warehou
   with the file's content. The copy lies in the plugin's `cache_dir` (beside the warehouse
   file: restricted, like the raw files), named by the content's SHA-256, so an unchanged file
   is converted once; older copies of the same file are removed.
+- `customer_analytics_pseudonym(customer_id)`: the customer's key in the public marts,
+  HMAC-SHA256 under the key in CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE (orchestration/lib/
+  privacy.py). The key is read here, at run time: it is never part of SQL, `target/` or logs.
+- `customer_analytics_erased_ids()`: the customer ids of the erasure requests
+  (CUSTOMER_ANALYTICS_ERASURE_FILE), which the raw reader leaves out of every table.
+- `customer_analytics_privacy_state()`: fingerprints of the key and of the erasure requests
+  (keyed: no customer's hash), recorded by incremental models, which are rebuilt in full when
+  either changes.
 """
 
 from __future__ import annotations
@@ -64,7 +73,28 @@ class Plugin(BasePlugin):
     """Registers the project's SQL functions on every DuckDB connection dbt opens."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
+        from orchestration.lib import privacy
+
         self.cache_dir = Path(plugin_config.get("cache_dir") or "warehouse/raw-utf8").resolve()
+        key = privacy.load_key(privacy.key_file())
+        self.erased = privacy.erased_ids(privacy.erasure_file())
+        self.privacy_state = (
+            f"key {privacy.key_fingerprint(key)}, "
+            f"erasures {privacy.erasure_fingerprint(key, self.erased)}"
+        )
+
+        def pseudonyms(customer_ids: Any) -> Any:
+            import pyarrow as pa
+
+            return pa.array(
+                [
+                    None if customer_id is None else privacy.pseudonym(key, customer_id)
+                    for customer_id in customer_ids.to_pylist()
+                ],
+                pa.string(),
+            )
+
+        self.pseudonyms = pseudonyms
 
     def configure_connection(self, conn: Any) -> None:
         import duckdb
@@ -75,4 +105,23 @@ class Plugin(BasePlugin):
             [duckdb.sqltypes.VARCHAR, duckdb.sqltypes.VARCHAR],
             duckdb.sqltypes.VARCHAR,
             side_effects=True,
+        )
+        conn.create_function(
+            "customer_analytics_pseudonym",
+            self.pseudonyms,
+            [duckdb.sqltypes.VARCHAR],
+            duckdb.sqltypes.VARCHAR,
+            type="arrow",
+        )
+        conn.create_function(
+            "customer_analytics_erased_ids",
+            lambda: self.erased,
+            [],
+            duckdb.list_type(duckdb.sqltypes.VARCHAR),
+        )
+        conn.create_function(
+            "customer_analytics_privacy_state",
+            lambda: self.privacy_state,
+            [],
+            duckdb.sqltypes.VARCHAR,
         )

@@ -21,7 +21,7 @@
 
 
 {#- What an incremental model built now is built from, as a dict (table -> [file, how it is
-    read and judged]): per raw table, the file raw.<table> holds (staging.raw_source_state,
+    read and judged]): the privacy fingerprints (key 'privacy'); per raw table, the file raw.<table> holds (staging.raw_source_state,
     recorded by the raw model when it ran), the export dialect and the settings that decide
     how an incremental model judges or stitches a row. -#}
 {% macro incremental_built_from() -%}
@@ -35,7 +35,9 @@
             'as_of_date', 'engaged_session_min_seconds', 'engaged_session_min_pageviews'] -%}
         {%- do judging.update({name: setting(name)}) -%}
     {%- endfor -%}
-    {%- set now = {} -%}
+    {#- fingerprints of the pseudonymisation key and of the erasure requests (dbt plugin):
+        another key or another erased customer rebuilds every incremental model in full -#}
+    {%- set now = {'privacy': [run_query('select customer_analytics_privacy_state()').columns[0].values()[0], '']} -%}
     {%- for table_name in raw_table_names() -%}
         {%- do now.update({table_name: [landed.get(table_name, 'none'), tojson(
             {'raw_format': raw_format(table_name), 'settings': judging}, sort_keys=true)]}) -%}
@@ -72,7 +74,10 @@
     {%- set built = fromjson(recorded[0]) -%}
     {%- set changes = [] -%}
     {%- for table_name, current in incremental_built_from().items() -%}
-        {%- if table_name not in built -%}
+        {%- if table_name == 'privacy' and built.get('privacy') != current -%}
+            {%- do changes.append('the pseudonymisation key or the erasure requests changed') -%}
+        {%- elif table_name == 'privacy' -%}
+        {%- elif table_name not in built -%}
             {%- do changes.append(table_name ~ ' has no recorded source') -%}
         {%- elif built[table_name][0] != current[0] -%}
             {%- do changes.append(table_name ~ ' was built from ' ~ built[table_name][0]

@@ -6,6 +6,9 @@
     (tests/test_raw_contract.py). Each column:
     - name; required (meta.required, default true: the file must have the column);
       personal (meta.personal: values never shown in messages);
+    - erase (meta.erase, for columns naming a customer): `row` leaves out every row naming an
+      erased customer (the erasure requests), `value` blanks the value, `linked` leaves out the
+      rows without a customer that share this column's value with a left-out row (a cookie);
     - type (meta.type): key, text, enum, timestamp, date, boolean, amount, integer or count;
     - nullable (meta.nullable; always true for an optional column, else default false);
     - primary (meta.primary: the table's key), case (meta.case: lower or upper; enums lower),
@@ -56,11 +59,15 @@
         {%- if meta.get('case') not in [none, 'lower', 'upper'] -%}
             {{ exceptions.raise_compiler_error(where ~ ": meta.case is lower or upper.") }}
         {%- endif -%}
+        {%- if meta.get('erase') not in [none, 'row', 'value', 'linked'] -%}
+            {{ exceptions.raise_compiler_error(where ~ ": meta.erase is row, value or linked.") }}
+        {%- endif -%}
         {%- set required = meta.get('required', true) -%}
         {%- do columns.append({
             'name': name,
             'required': required,
             'personal': meta.get('personal', false),
+            'erase': meta.get('erase'),
             'type': type_name,
             'nullable': meta.get('nullable', false) or not required,
             'primary': meta.get('primary', false),

@@ -15,7 +15,74 @@
         {{ return('(select 1)') }}
     {%- endif -%}
     {%- set contract = raw_contract(source_name, table_name) -%}
-    {{ read_raw_file(directory, table_name, contract, fmt) }}
+    {{ without_erased_customers(read_raw_file(directory, table_name, contract, fmt), contract) }}
+{%- endmacro %}
+
+
+{#- The raw rows without the customers of the erasure requests (docs/privacy.md), by the
+    contract's meta.erase: a row naming an erased customer in a `row` column is left out, a
+    `value` column naming one is blanked, and a row without any customer is left out when its
+    `linked` column (a cookie) has the value of a left-out row. Keys compare as staging reads
+    them (trimmed). The ids come from the dbt plugin at run time (customer_analytics_erased_ids),
+    never from SQL text. -#}
+{% macro without_erased_customers(rows_sql, contract) -%}
+    {%- set by_row = contract.columns | selectattr('erase', 'equalto', 'row') | map(attribute='name') | list -%}
+    {%- set by_value = contract.columns | selectattr('erase', 'equalto', 'value') | map(attribute='name') | list -%}
+    {%- set linked = contract.columns | selectattr('erase', 'equalto', 'linked') | map(attribute='name') | list -%}
+    {%- if not (by_row or by_value or linked) -%}
+        {{ return(rows_sql) }}
+    {%- endif -%}
+    (
+        with
+
+        read_rows as (
+            select * from {{ rows_sql }}
+        ),
+
+        erased as (
+            select unnest(customer_analytics_erased_ids()) as customer_id
+        ),
+
+        left_out as (
+            select * from read_rows
+            where
+            {%- for column in by_row %}
+                {{ 'or ' if not loop.first }}trim({{ column }}) in (select erased.customer_id from erased)
+            {%- endfor %}
+        )
+
+        select
+        {%- for column in contract.columns %}
+            {%- if column.name in by_value %}
+            case
+                when trim({{ column.name }}) in (select erased.customer_id from erased) then null
+                else {{ column.name }}
+            end as {{ column.name }},
+            {%- else %}
+            {{ column.name }},
+            {%- endif %}
+        {%- endfor %}
+            _source_file
+        from read_rows
+        where
+            true
+        {%- for column in by_row %}
+            and not exists (
+                select 1 from erased where erased.customer_id = trim(read_rows.{{ column }})
+            )
+        {%- endfor %}
+        {%- for column in linked %}
+            and not (
+                {%- for key in by_row %}
+                {{ 'and ' if not loop.first }}nullif(trim(read_rows.{{ key }}), '') is null
+                {%- endfor %}
+                and exists (
+                    select 1 from left_out
+                    where trim(left_out.{{ column }}) = trim(read_rows.{{ column }})
+                )
+            )
+        {%- endfor %}
+    )
 {%- endmacro %}
 
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 CLV_INPUTS = "int_customers_clv_summarised"
+CUSTOMER_KEYS = "int_customers_pseudonymised"
+"""CRM key -> customer_key: the CLV tables, like every mart, name customers by the pseudonym."""
 PREDICTIONS = "customer_clv_predictions"
 PARAMETERS = "clv_model_parameters"
 HOLDOUT = "rpt_clv_holdout"
@@ -91,11 +93,16 @@ def run_clv(
     try:
         with duckdb.connect(str(database), read_only=True) as con:
             reference_date, holdout_days, customers, repeaters = _status_row(con, database)
+            # the CLV library's id column is customer_id: here it holds the pseudonym
             inputs = con.execute(
-                f"select * from {intermediate_model(CLV_INPUTS)} order by customer_id"
+                "select customer_keys.customer_key as customer_id, inputs.* exclude (customer_id)"
+                f" from {intermediate_model(CLV_INPUTS)} as inputs"
+                f" inner join {intermediate_model(CUSTOMER_KEYS)} as customer_keys"
+                " on inputs.customer_id = customer_keys.customer_id"
+                " order by customer_keys.customer_key"
             ).df()
             segments = con.execute(
-                f"select customer_id, rfm_segment from {mart('dim_customers')}"
+                f"select customer_key as customer_id, rfm_segment from {mart('dim_customers')}"
             ).df()
     except duckdb.IOException as exc:
         raise ClvBuildError(
@@ -115,6 +122,8 @@ def run_clv(
         _write(database, {}, "failed", message, None)
         return ClvOutcome("failed", message, customers, repeaters, reference)
     predictions = clv.predict(full, inputs, annual_discount_rate=annual_discount_rate)
+    segment_table = by_segment(predictions, segments)
+    predictions = predictions.rename(columns={"customer_id": "customer_key"})
     predictions.insert(1, "reference_date", reference_date)
     parameters = clv.parameters_table(full)
     progress(f"fitted in {time.perf_counter() - started:.1f} s; fitting the holdout calibration")
@@ -148,7 +157,7 @@ def run_clv(
         PREDICTIONS: predictions,
         PARAMETERS: parameters,
         HOLDOUT: holdout,
-        BY_SEGMENT: by_segment(predictions, segments),
+        BY_SEGMENT: segment_table,
     }
     _write(database, tables, status, message, annual_discount_rate)
     estimates = {

@@ -9,13 +9,17 @@ clv_inputs as (
     select customer_id from {{ ref('int_customers_clv_summarised') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 reference_dates as (
     select reference_date from {{ ref('stg_shop__reference_date') }}
 ),
 
 final as (
     select
-        clv_inputs.customer_id,
+        customer_keys.customer_key,
         reference_dates.reference_date,
         cast(null as {{ type_double() }}) as expected_purchases_90_days,
         cast(null as {{ type_double() }}) as expected_purchases_365_days,
@@ -23,6 +27,7 @@ final as (
         cast(null as {{ type_double() }}) as expected_order_value,
         cast(null as {{ type_double() }}) as clv_12_months
     from clv_inputs
+    inner join customer_keys on clv_inputs.customer_id = customer_keys.customer_id
     cross join reference_dates
     where false
 )

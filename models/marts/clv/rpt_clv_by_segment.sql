@@ -7,8 +7,12 @@ clv_inputs as (
     select customer_id from {{ ref('int_customers_clv_summarised') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 customers as (
-    select customer_id from {{ ref('dim_customers') }}
+    select customer_key from {{ ref('dim_customers') }}
 ),
 
 final as (
@@ -24,7 +28,8 @@ final as (
         cast(null as {{ type_double() }}) as p90_clv_12_months,
         cast(null as {{ type_double() }}) as mean_probability_alive
     from clv_inputs
-    inner join customers on clv_inputs.customer_id = customers.customer_id
+    inner join customer_keys on clv_inputs.customer_id = customer_keys.customer_id
+    inner join customers on customer_keys.customer_key = customers.customer_key
     where false
 )
 

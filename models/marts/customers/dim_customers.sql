@@ -1,6 +1,7 @@
 {#- The customer 360. One row per accepted customer, including customers who never ordered:
     profile, orders, web, email, NPS and RFM(E). No email, names or birth date: personal data
-    stays in staging; the age is given as a band. -#}
+    stays in staging; the age is given as a band, and a customer is named by the pseudonym
+    customer_key (int_customers_pseudonymised), never by the CRM key. -#}
 with
 
 customers as (
@@ -62,6 +63,10 @@ customer_replenishment as (
     select * from {{ ref('int_customers_replenishment_estimated') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 profiles as (
     select
         customers.customer_id,
@@ -94,14 +99,14 @@ profiles as (
 
 final as (
     select
-        profiles.customer_id,
+        customer_keys.customer_key,
         profiles.country_code,
         profiles.city,
         profiles.signup_at,
         profiles.signup_date,
         profiles.acquisition_channel,
         profiles.is_referred,
-        profiles.referred_by_customer_id,
+        referrer_keys.customer_key as referred_by_customer_key,
         profiles.referred_customers,
         profiles.is_loyalty_member,
         profiles.loyalty_joined_at,
@@ -156,6 +161,9 @@ final as (
         customer_rfm.rfme_score,
         coalesce(customer_rfm.rfm_segment, 'No Purchase') as rfm_segment
     from profiles
+    inner join customer_keys on profiles.customer_id = customer_keys.customer_id
+    left join customer_keys as referrer_keys
+        on profiles.referred_by_customer_id = referrer_keys.customer_id
     left join age_bands
         on profiles.age_years between age_bands.min_age and age_bands.max_age
     left join customer_orders on profiles.customer_id = customer_orders.customer_id

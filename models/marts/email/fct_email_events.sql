@@ -25,16 +25,21 @@ email_events as (
     {%- endif %}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 final as (
     select
-        event_id,
-        customer_id,
-        campaign_id,
-        event_type,
-        occurred_at,
-        cast(occurred_at as date) as occurred_date,
-        cast({{ dbt.date_trunc('month', 'occurred_at') }} as date) as occurred_month
+        email_events.event_id,
+        customer_keys.customer_key,
+        email_events.campaign_id,
+        email_events.event_type,
+        email_events.occurred_at,
+        cast(email_events.occurred_at as date) as occurred_date,
+        cast({{ dbt.date_trunc('month', 'email_events.occurred_at') }} as date) as occurred_month
     from email_events
+    inner join customer_keys on email_events.customer_id = customer_keys.customer_id
 )
 
 select * from final

@@ -14,12 +14,18 @@
 {%- set min_change = setting('lifecycle_trend_min_change') -%}
 with
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 customers as (
     select
-        customer_id,
-        signup_date,
-        first_order_date
-    from {{ ref('dim_customers') }}
+        customer_keys.customer_id,
+        dim_customers.customer_key,
+        dim_customers.signup_date,
+        dim_customers.first_order_date
+    from {{ ref('dim_customers') }} as dim_customers
+    inner join customer_keys on dim_customers.customer_key = customer_keys.customer_key
 ),
 
 customer_months as (
@@ -88,6 +94,7 @@ months as (
 prospect_months as (
     select
         customers.customer_id,
+        customers.customer_key,
         months.month,
         case
             when months.month = cast({{ dbt.date_trunc('month', 'reference_dates.reference_date') }} as date)
@@ -110,6 +117,7 @@ prospect_months as (
 customer_month_windows as (
     select
         customer_months.customer_id,
+        customers.customer_key,
         customer_months.month,
         customer_months.period_end,
         customer_months.completed_orders,
@@ -271,7 +279,7 @@ staged as (
 
 buyer_rows as (
     select
-        customer_id,
+        customer_key,
         month,
         period_end,
         lifecycle_stage,
@@ -302,7 +310,7 @@ buyer_rows as (
 
 prospect_rows as (
     select
-        prospect_months.customer_id,
+        prospect_months.customer_key,
         prospect_months.month,
         prospect_months.period_end,
         'prospect' as lifecycle_stage,
@@ -340,7 +348,7 @@ unioned as (
 
 final as (
     select
-        customer_id,
+        customer_key,
         month,
         period_end,
         {{ is_incomplete_month('month', 'reference_date') }} as is_incomplete_month,

@@ -6,7 +6,7 @@ with
 
 lifecycle as (
     select
-        customer_id,
+        customer_key,
         month,
         is_incomplete_month,
         lifecycle_stage,
@@ -19,7 +19,7 @@ paired as (
         month,
         is_incomplete_month,
         coalesce(
-            lag(lifecycle_stage) over (partition by customer_id order by month),
+            lag(lifecycle_stage) over (partition by customer_key order by month),
             'signup'
         ) as from_stage,
         lifecycle_stage as to_stage,

@@ -27,7 +27,7 @@ with
 
 customers as (
     select
-        customer_id,
+        customer_key,
         signup_date,
         is_loyalty_member,
         is_referred,
@@ -41,9 +41,9 @@ customers as (
 
 second_orders as (
     select
-        customer_id,
+        customer_key,
         order_date as second_order_date
-    from {{ ref('int_orders_sequenced') }}
+    from {{ ref('fct_orders') }}
     where completed_order_number = 2
 ),
 
@@ -66,12 +66,12 @@ tenured as (
             as days_to_second_order
     from customers
     cross join reference_dates
-    left join second_orders on customers.customer_id = second_orders.customer_id
+    left join second_orders on customers.customer_key = second_orders.customer_key
 ),
 
 customer_outcomes as (
     select
-        customer_id,
+        customer_key,
         cohort_month,
         is_loyalty_member,
         is_referred,

@@ -6,7 +6,7 @@ with
 
 customers as (
     select
-        customer_id,
+        customer_key,
         rfm_segment,
         net_lifetime_revenue,
         recency_score,

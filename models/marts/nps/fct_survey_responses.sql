@@ -6,9 +6,13 @@ responses as (
     select * from {{ ref('int_survey_responses_categorised') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 customers as (
     select
-        customer_id,
+        customer_key,
         acquisition_channel,
         is_loyalty_member,
         rfm_segment
@@ -26,7 +30,7 @@ orders as (
 final as (
     select
         responses.response_id,
-        responses.customer_id,
+        customer_keys.customer_key,
         responses.order_id,
         responses.submitted_at,
         responses.submitted_date,
@@ -39,7 +43,8 @@ final as (
         customers.is_loyalty_member,
         customers.rfm_segment
     from responses
-    left join customers on responses.customer_id = customers.customer_id
+    left join customer_keys on responses.customer_id = customer_keys.customer_id
+    left join customers on customer_keys.customer_key = customers.customer_key
     left join orders on responses.order_id = orders.order_id
 )
 

@@ -7,16 +7,16 @@ with
 
 responses as (
     select
-        customer_id,
+        customer_key,
         submitted_date,
         nps_category
-    from {{ ref('int_survey_responses_categorised') }}
-    where customer_id is not null
+    from {{ ref('fct_survey_responses') }}
+    where customer_key is not null
 ),
 
 customers as (
     select
-        customer_id,
+        customer_key,
         signup_date,
         acquisition_channel,
         is_loyalty_member,
@@ -38,7 +38,7 @@ tenure_bands as (
 
 windowed_responses as (
     select
-        responses.customer_id,
+        responses.customer_key,
         responses.nps_category
     from responses
     cross join reference_dates
@@ -50,7 +50,7 @@ windowed_responses as (
 
 customer_dimensions as (
     select
-        customers.customer_id,
+        customers.customer_key,
         customers.rfm_segment,
         case when customers.is_loyalty_member then 'member' else 'non-member' end as loyalty,
         customers.acquisition_channel,
@@ -72,7 +72,7 @@ responses_with_dimensions as (
         customer_dimensions.tenure_band
     from windowed_responses
     inner join customer_dimensions
-        on windowed_responses.customer_id = customer_dimensions.customer_id
+        on windowed_responses.customer_key = customer_dimensions.customer_key
 ),
 
 unpivoted as (

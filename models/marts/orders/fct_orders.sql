@@ -6,9 +6,13 @@ orders as (
     select * from {{ ref('int_orders_sequenced') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 customers as (
     select
-        customer_id,
+        customer_key,
         acquisition_channel,
         country_code,
         loyalty_joined_at,
@@ -29,7 +33,7 @@ order_sessions as (
 final as (
     select
         orders.order_id,
-        orders.customer_id,
+        customer_keys.customer_key,
         orders.ordered_at,
         orders.order_date,
         orders.order_month,
@@ -55,7 +59,8 @@ final as (
             as is_loyalty_member_at_order,
         customers.rfm_segment
     from orders
-    inner join customers on orders.customer_id = customers.customer_id
+    inner join customer_keys on orders.customer_id = customer_keys.customer_id
+    inner join customers on customer_keys.customer_key = customers.customer_key
     left join order_sessions on orders.order_id = order_sessions.order_id
 )
 

@@ -34,9 +34,13 @@ reference_dates as (
     select reference_date from {{ ref('stg_shop__reference_date') }}
 ),
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
 final as (
     select
-        customer_months.customer_id,
+        customer_keys.customer_key,
         customer_months.month,
         customer_months.cohort_month,
         customer_months.months_since_first_order,
@@ -48,6 +52,7 @@ final as (
         customer_months.has_churned,
         coalesce(year_starts.was_active_at_year_start, false) as was_active_at_year_start
     from customer_months
+    inner join customer_keys on customer_months.customer_id = customer_keys.customer_id
     left join year_starts
         on
             customer_months.customer_id = year_starts.customer_id

@@ -12,8 +12,32 @@
 
 with
 
+customer_keys as (
+    select * from {{ ref('int_customers_pseudonymised') }}
+),
+
+{#- The stitched sessions with the pseudonyms of their customers (never the CRM keys). -#}
 stitched_sessions as not materialized (
-    select * from {{ ref('int_sessions_stitched') }}
+    select
+        stitched.session_id,
+        stitched.anonymous_id,
+        own_keys.customer_key,
+        stitched_keys.customer_key as stitched_customer_key,
+        stitched.is_stitched,
+        stitched.started_at,
+        stitched.session_date,
+        stitched.session_month,
+        stitched.duration_seconds,
+        stitched.pageviews,
+        stitched.traffic_source,
+        stitched.device,
+        stitched.landing_page,
+        stitched.order_id,
+        stitched.is_engaged
+    from {{ ref('int_sessions_stitched') }} as stitched
+    left join customer_keys as own_keys on stitched.customer_id = own_keys.customer_id
+    left join customer_keys as stitched_keys
+        on stitched.stitched_customer_id = stitched_keys.customer_id
 ),
 
 {%- if is_incremental() %}
@@ -22,9 +46,9 @@ stitched_sessions as not materialized (
 cookie_owners as (
     select
         anonymous_id,
-        min(stitched_customer_id) as owner_customer_id
+        min(stitched_customer_key) as owner_customer_key
     from stitched_sessions
-    where customer_id is null
+    where customer_key is null
     group by anonymous_id
 ),
 {%- endif %}
@@ -32,7 +56,7 @@ cookie_owners as (
 sessions as (
     select * from stitched_sessions
     {%- if is_incremental() %}
-    where {{ sessions_to_restitch(incremental_cutoff('started_at'), 'cookie_owners') }}
+    where {{ sessions_to_restitch(incremental_cutoff('started_at'), 'cookie_owners', 'customer_key') }}
     {%- endif %}
 ),
 
@@ -40,8 +64,8 @@ final as (
     select
         session_id,
         anonymous_id,
-        customer_id,
-        stitched_customer_id,
+        customer_key,
+        stitched_customer_key,
         is_stitched,
         started_at,
         session_date,

@@ -365,7 +365,7 @@ def dim_customers() -> Suite:
     return Suite(
         name="dim_customers",
         relation=mart("dim_customers"),
-        key="customer_id",
+        key="customer_key",
         row_rules=(
             _between("orders", ERROR, "orders ≥ 0", 0),
             _between("sessions", ERROR, "sessions ≥ 0", 0),
@@ -457,7 +457,7 @@ def fct_survey_responses() -> Suite:
         key="response_id",
         row_rules=(
             _not_null(
-                "customer_id", WARN, "at most 5 % of responses without a customer", mostly=0.95
+                "customer_key", WARN, "at most 5 % of responses without a customer", mostly=0.95
             ),
         ),
         measures_sql=(
@@ -503,7 +503,7 @@ def fct_customer_months() -> Suite:
     return Suite(
         name="fct_customer_months",
         relation=mart("fct_customer_months"),
-        key="customer_id",
+        key="customer_key",
         row_rules=(_between("months_since_first_order", ERROR, "months since first order ≥ 0", 0),),
         measures_sql=_mart_measures("fct_customer_months"),
         compared=("row_count",),
@@ -668,7 +668,7 @@ def rpt_customer_lifecycle() -> Suite:
             f"select (select count(*) from {mart('dim_customers')}) - count(*)"
             " as customers_without_stage,"
             " max(stage_customers) * 1.0 / nullif(count(*), 0) as largest_stage_share"
-            " from (select customer_id, count(*) over (partition by lifecycle_stage)"
+            " from (select customer_key, count(*) over (partition by lifecycle_stage)"
             f" as stage_customers from {relation} where month = {latest}) as latest_month"
         ),
         measure_rules=(
@@ -908,7 +908,7 @@ def customer_clv_predictions() -> Suite:
     return Suite(
         name="customer_clv_predictions",
         relation=relation,
-        key="customer_id",
+        key="customer_key",
         row_rules=(
             _between("probability_alive", ERROR, "P(alive) between 0 and 1", 0, 1),
             _between("expected_purchases_90_days", ERROR, "90-day purchases not negative", 0),
