@@ -18,7 +18,7 @@ export DBT_TARGET := dev
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup build test lint format seeds docs dev dashboard browser validate bench metrics clean
+.PHONY: help setup build erase test lint format seeds docs dev dashboard browser validate bench metrics clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ build: setup ## build and test everything on the shipped seeds (dbt build, CLV f
 	@echo "    Data quality: $(CUSTOMER_ANALYTICS_QUALITY_DIR)/index.html (every suite's rules passed, failed, skipped)"
 	@echo "    Query the served marts, for example:"
 	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_SERVING_DB)', read_only=True).sql('select * from marts.rpt_kpis_monthly order by month desc limit 12'))\""
+
+erase: setup ## right to erasure: make erase CUSTOMER_IDS="id1 id2" files the requests, then builds and publishes without them
+	@test -n "$$CUSTOMER_IDS" || { echo 'Give the CRM customer ids: make erase CUSTOMER_IDS="id1 id2" (docs/privacy.md)'; exit 2; }
+	@# the ids reach the command as words of an environment variable, never as shell code
+	set -f; $(BIN)/customer-analytics erase $$CUSTOMER_IDS
+	$(MAKE) build
 
 lint: setup ## ruff (check + format) and sqlfluff
 	$(BIN)/ruff check .

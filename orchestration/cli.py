@@ -53,7 +53,7 @@ def _add_restore(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_publish(args: argparse.Namespace) -> int:
-    from orchestration.lib.publish import EmptyMartError, publish
+    from orchestration.lib.publish import EmptyMartError, StaleBuildError, publish
     from orchestration.lib.settings import Settings
 
     settings = Settings.from_env()
@@ -90,7 +90,7 @@ def _run_publish(args: argparse.Namespace) -> int:
             keep_backups=args.keep_backups,
             report_writers=report_writers(settings.quality_dir),
         )
-    except EmptyMartError as exc:
+    except (EmptyMartError, StaleBuildError) as exc:
         print(f"customer-analytics publish: error: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:
@@ -240,6 +240,71 @@ def _run_clv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_erase(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "erase",
+        help="file erasure requests (right to erasure); `make erase` also applies them",
+        description=(
+            "Add an erasure request for each CRM customer id given (or listed one per line in "
+            "--from-file) to the erasure requests (CUSTOMER_ANALYTICS_ERASURE_FILE, default "
+            "$XDG_CONFIG_HOME/customer-analytics/erasure-requests.csv). Every later build "
+            "leaves these customers out of every table, and publishing removes the backups and "
+            "exports that still hold them. `make erase CUSTOMER_IDS=...` adds the requests and "
+            "runs the build and publish at once (docs/privacy.md)."
+        ),
+    )
+    p.add_argument("customer_ids", nargs="*", metavar="CUSTOMER_ID", help="CRM customer ids")
+    p.add_argument(
+        "--from-file", type=Path, default=None, help="a text file with one customer id per line"
+    )
+    p.add_argument(
+        "--requested-on",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="the date of the request, YYYY-MM-DD (default: today, UTC)",
+    )
+    p.set_defaults(handler=_run_erase)
+
+
+def _run_erase(args: argparse.Namespace) -> int:
+    from orchestration.lib import privacy
+
+    ids = list(args.customer_ids)
+    if args.from_file is not None:
+        try:
+            lines = args.from_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            print(
+                f"customer-analytics erase: error: cannot read {args.from_file} "
+                f"({type(exc).__name__}): give a UTF-8 text file, one customer id per line.",
+                file=sys.stderr,
+            )
+            return 2
+        ids += [line.strip() for line in lines if line.strip()]
+    if not ids:
+        print(
+            "customer-analytics erase: error: give at least one customer id (or --from-file).",
+            file=sys.stderr,
+        )
+        return 2
+    requested_on = args.requested_on or dt.datetime.now(dt.UTC).date()
+    try:
+        path = privacy.erasure_file()
+        added = privacy.add_erasure_requests(path, ids, requested_on)
+        total = len(privacy.erased_ids(path))
+    except privacy.PrivacySettingError as exc:
+        print(f"customer-analytics erase: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"customer-analytics erase: {added} new request(s) recorded in {path} ({total} in all; "
+        f"{len(set(ids)) - added} already requested). The next build leaves them out of every "
+        "table, and its publication removes the backups and exports that still hold them: "
+        "run make build now (make erase does both).",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _port(text: str) -> int:
     port = whole_number(text)
     if not 1 <= port <= 65535:
@@ -339,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_restore(sub)
     _add_validate(sub)
     _add_clv(sub)
+    _add_erase(sub)
     _add_dev(sub)
     return parser
 

@@ -78,10 +78,7 @@ class Plugin(BasePlugin):
         self.cache_dir = Path(plugin_config.get("cache_dir") or "warehouse/raw-utf8").resolve()
         key = privacy.load_key(privacy.key_file())
         self.erased = privacy.erased_ids(privacy.erasure_file())
-        self.privacy_state = (
-            f"key {privacy.key_fingerprint(key)}, "
-            f"erasures {privacy.erasure_fingerprint(key, self.erased)}"
-        )
+        self.privacy_state = privacy.privacy_state(key, self.erased)
 
         def pseudonyms(customer_ids: Any) -> Any:
             import pyarrow as pa

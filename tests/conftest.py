@@ -10,7 +10,10 @@ a class, runs on one worker, so its scenario is built once; longest first.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -32,6 +35,33 @@ TIERS = ("e2e", "build", "unit")
 
 RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py")
 """The longest modules (minutes each), started before everything else."""
+
+
+KEY_FILE_ENV = "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE"
+ERASURE_FILE_ENV = "CUSTOMER_ANALYTICS_ERASURE_FILE"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The whole run (every xdist worker inherits this process's environment) pseudonymises
+    with a random key of its own, outside the repository, and sees no erasure requests but
+    those a test files: never the user's key or requests."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="customer-analytics-test-privacy-"))
+    key_file = folder / "pseudonym.key"
+    key_file.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+    key_file.chmod(0o600)
+    os.environ[KEY_FILE_ENV] = str(key_file)
+    os.environ[ERASURE_FILE_ENV] = str(folder / "erasure-requests.csv")
+
+
+def pseudonym(customer_id: str) -> str:
+    """A CRM customer id's customer_key in the marts, computed here with Python's hmac (not the
+    project's code): HMAC-SHA256 under the run's key, lowercase hex (docs/privacy.md)."""
+    key = Path(os.environ[KEY_FILE_ENV]).read_text(encoding="utf-8").strip().encode("utf-8")
+    return hmac.new(key, customer_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -197,6 +197,17 @@ def erasure_fingerprint(key: bytes, ids: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
+def privacy_state(key: bytes, ids: list[str]) -> str:
+    """What a build was read under: the fingerprints of the key and of the erasure requests.
+    Recorded per raw table (staging.raw_source_state) and per publication."""
+    return f"key {key_fingerprint(key)}, erasures {erasure_fingerprint(key, ids)}"
+
+
+def current_privacy_state(announce: bool = True) -> str:
+    """The privacy state a build run now would be read under (the settings of this process)."""
+    return privacy_state(load_key(key_file(), announce), erased_ids(erasure_file()))
+
+
 def add_erasure_requests(path: Path, customer_ids: list[str], requested_on: dt.date) -> int:
     """Append a request for each id not requested yet; returns how many were added."""
     for customer_id in customer_ids:

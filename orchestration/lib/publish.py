@@ -130,6 +130,7 @@ def _publish_locked(
     if build_id in {_build_id_of(serving_file), _current_export(exports_root)}:
         raise ValueError(f"build id {build_id!r} is already served: publish with a new build id.")
     _remove_leftovers_of_interrupted_runs(serving_file, exports_root)
+    privacy_state = _refuse_builds_before_the_erasures(build_file)
     _refuse_empty_marts(build_file)
     staged = serving_file.parent / f".{serving_file.name}.{build_id}.tmp"
     export_dir = exports_root / build_id
@@ -162,12 +163,13 @@ def _publish_locked(
         serving.execute("detach build")
         serving.execute(
             f"create table {PUBLIC_SCHEMA}.{PUBLICATION_TABLE} (build_id varchar,"
-            " published_at timestamp, reference_date date, table_name varchar, row_count bigint)"
+            " published_at timestamp, reference_date date, table_name varchar, row_count bigint,"
+            " privacy_state varchar)"
         )
         serving.executemany(
-            f"insert into {PUBLIC_SCHEMA}.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
+            f"insert into {PUBLIC_SCHEMA}.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?, ?)",
             [
-                (build_id, published_at, reference_date, table, rows)
+                (build_id, published_at, reference_date, table, rows, privacy_state)
                 for table, rows in row_counts.items()
             ],
         )
@@ -184,6 +186,11 @@ def _publish_locked(
             :-keep_backups
         ]:
             old.unlink()
+        # a backup served before an erasure (or under another key) still holds the erased
+        # customers: it is removed, with its exports (below), never restored
+        for old in backups.glob("*.duckdb"):
+            if _privacy_state_of(old) != privacy_state:
+                old.unlink()
     _failpoint("publish.before_swap")
     os.replace(staged_exports, export_dir)
     os.replace(staged, serving_file)
@@ -197,6 +204,52 @@ def _publish_locked(
         ) and not old.name.startswith("."):
             shutil.rmtree(old)
     return Publication(build_id, serving_file, export_dir, row_counts)
+
+
+class StaleBuildError(ValueError):
+    """The build file was read before the erasure requests or the pseudonymisation key last
+    changed: it may hold erased customers, so it is not published."""
+
+
+def _refuse_builds_before_the_erasures(build_file: Path) -> str:
+    """The privacy state the raw tables of `build_file` were read under (staging.
+    raw_source_state); StaleBuildError unless every raw table was read under the current one."""
+    from orchestration.lib.privacy import current_privacy_state
+    from orchestration.lib.relations import RAW_SOURCE_STATE
+
+    current = current_privacy_state()
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        try:
+            states = {
+                state
+                for (state,) in con.execute(
+                    f"select privacy_state from build.{RAW_SOURCE_STATE}"
+                ).fetchall()
+            }
+        except duckdb.Error:
+            states = {None}
+        con.execute("detach build")
+    if states != {current}:
+        raise StaleBuildError(
+            f"{build_file} was built before the erasure requests or the pseudonymisation key "
+            "last changed, so it may still hold erased customers: nothing published (the served "
+            "marts are unchanged); build again (make build), then publish."
+        )
+    return current
+
+
+def _privacy_state_of(served_file: Path) -> str | None:
+    """The privacy state a publication (a serving file or backup) was built under; None when
+    it does not say (published before states were recorded)."""
+    try:
+        with duckdb.connect(str(served_file), read_only=True) as con:
+            row = con.execute(
+                f"select max(privacy_state) from {PUBLIC_SCHEMA}.{PUBLICATION_TABLE}"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
 
 
 class EmptyMartError(ValueError):

@@ -73,7 +73,9 @@ class RuleOutcome:
         return "passed" if self.success else "failed"
 
     def message(self, relation: str, key: str | None) -> str:
-        """One sentence: table, column, rule, count and a few offending keys."""
+        """One sentence: table, column, rule and count. Never a key or value: the sentence goes
+        to the console, logs and Dagster's event storage, which an erasure cannot reach; the
+        offending keys are only in the quality folder's report (rewritten by each validation)."""
         where = f"{relation}.{self.column}" if self.column else relation
         if self.error:
             return f"{where}: {self.rule}: could not be checked ({self.error})."
@@ -81,7 +83,7 @@ class RuleOutcome:
             return f"{where}: {self.rule}: skipped: {self.skipped}."
         if self.observed is not None:
             return f"{where}: {self.rule}: observed {self.observed_text()}."
-        keys = f"; e.g. {key} {', '.join(self.sample_keys)}" if self.sample_keys and key else ""
+        keys = f" (a few {key} values: see the report)" if self.sample_keys and key else ""
         return (
             f"{where}: {self.rule}: {format_count(self.unexpected_count)} of "
             f"{format_count(self.denominator)} rows fail{keys}."
