@@ -89,6 +89,7 @@ def _run_publish(args: argparse.Namespace) -> int:
             reference_date=reference_date,
             keep_backups=args.keep_backups,
             report_writers=report_writers(settings.quality_dir),
+            audiences_root=settings.audiences_dir,
         )
     except (EmptyMartError, StaleBuildError) as exc:
         print(f"customer-analytics publish: error: {exc}", file=sys.stderr)

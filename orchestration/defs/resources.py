@@ -41,6 +41,7 @@ class WarehouseResource(dg.ConfigurableResource):
     serving_database: str = ""
     exports_dir: str = ""
     quality_dir: str = ""
+    audiences_dir: str = ""
     csv_encoding: str = ""
     raw_format: dict[str, str] = Field(default_factory=dict)
     raw_format_overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -81,6 +82,7 @@ def defs() -> dg.Definitions:
                 serving_database=str(settings.serving_database),
                 exports_dir=str(settings.exports_dir),
                 quality_dir=str(settings.quality_dir),
+                audiences_dir=str(settings.audiences_dir),
                 raw_format=dialect.raw_format,
                 raw_format_overrides=dialect.raw_format_overrides,
                 raw_column_mapping=dialect.raw_column_mapping,

@@ -62,9 +62,7 @@ def _path_setting(env: dict[str, str] | os._Environ[str], name: str, default: Pa
         )
     path = Path(value).expanduser()
     if not path.is_absolute():
-        raise PrivacySettingError(
-            f"Setting {name} is '{value[:60]}': give an absolute file path."
-        )
+        raise PrivacySettingError(f"Setting {name} is '{value[:60]}': give an absolute file path.")
     if path.is_dir():
         raise PrivacySettingError(f"Setting {name} is '{value[:60]}', a folder: give a file path.")
     return path
@@ -102,14 +100,13 @@ def _write_new(path: Path, text: str) -> bool:
 
 def load_key(path: Path, announce: bool = True) -> bytes:
     """The key in `path`; generated (256 random bits as hex) when the file does not exist."""
-    if not path.exists():
-        if _write_new(path, secrets.token_hex(32) + "\n") and announce:
-            print(
-                f"Generated a new pseudonymisation key in {path} (mode 0600). Keep it and back "
-                "it up: every customer_key in the marts is derived from it, and another key "
-                "gives every customer a new key (docs/privacy.md).",
-                file=sys.stderr,
-            )
+    if not path.exists() and _write_new(path, secrets.token_hex(32) + "\n") and announce:
+        print(
+            f"Generated a new pseudonymisation key in {path} (mode 0600). Keep it and back it "
+            "up: every customer_key in the marts is derived from it, and another key gives "
+            "every customer a new key (docs/privacy.md).",
+            file=sys.stderr,
+        )
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:

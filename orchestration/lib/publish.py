@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.audiences import stage_audiences, swap_audiences
 from orchestration.lib.serving import PUBLIC_SCHEMA, PUBLICATION_TABLE, read_served
 
 ReportWriter = Callable[[Path, Path], None]
@@ -91,6 +92,7 @@ def publish(
     reference_date: str | None = None,
     keep_backups: int = 3,
     report_writers: Sequence[ReportWriter] = (),
+    audiences_root: Path | None = None,
 ) -> Publication:
     """Publish the marts of `build_file` (closed, already tested) as `serving_file` and as
     Parquet under `exports_root/<build_id>/`, with the reports `report_writers` write there;
@@ -114,6 +116,7 @@ def publish(
             reference_date,
             keep_backups,
             report_writers,
+            audiences_root,
         )
 
 
@@ -125,6 +128,7 @@ def _publish_locked(
     reference_date: str | None,
     keep_backups: int,
     report_writers: Sequence[ReportWriter] = (),
+    audiences_root: Path | None = None,
 ) -> Publication:
     exports_root.mkdir(parents=True, exist_ok=True)
     if build_id in {_build_id_of(serving_file), _current_export(exports_root)}:
@@ -176,6 +180,9 @@ def _publish_locked(
         serving.execute("checkpoint")
     for write in report_writers:
         write(staged, staged_exports)
+    staged_audiences = (
+        stage_audiences(build_file, audiences_root, build_id) if audiences_root else None
+    )
 
     if serving_file.exists():
         backups = serving_file.parent / "backups"
@@ -196,6 +203,8 @@ def _publish_locked(
     os.replace(staged, serving_file)
     _failpoint("publish.after_swap")
     _point_current_at(exports_root, build_id)
+    if staged_audiences is not None and audiences_root is not None:
+        swap_audiences(staged_audiences, audiences_root, build_id)
     for old in exports_root.iterdir():
         if (
             old.is_dir()

@@ -17,6 +17,10 @@ STAGING_SCHEMA = "staging"
 INTERMEDIATE_SCHEMA = "intermediate"
 """Intermediate models (protected): e.g. the CLV inputs the CLV step fits on."""
 
+ACTIVATION_SCHEMA = "activation"
+"""The audiences (restricted: email, first name): never published, exported as CSV at each
+publish (orchestration.lib.audiences)."""
+
 MART_SCHEMA = "marts"
 """The marts: the only schema that is published (orchestration.lib.serving.PUBLIC_SCHEMA)."""
 

@@ -354,6 +354,7 @@ class Settings:
     serving_database: Path
     exports_dir: Path
     quality_dir: Path
+    audiences_dir: Path
     landing_dir: Path
     raw_dialect: RawDialect
     threads: int
@@ -443,6 +444,9 @@ class Settings:
             ),
             quality_dir=directory(
                 "CUSTOMER_ANALYTICS_QUALITY_DIR", REPO_ROOT / "warehouse" / "quality"
+            ),
+            audiences_dir=directory(
+                "CUSTOMER_ANALYTICS_AUDIENCES_DIR", REPO_ROOT / "warehouse" / "audiences"
             ),
             landing_dir=directory("CUSTOMER_ANALYTICS_LANDING_DIR", DEFAULT_RAW_DIR),
             raw_dialect=dialect,

@@ -149,6 +149,8 @@ final as (
         customer_emails.email_open_rate,
         customer_emails.email_click_rate,
         coalesce(customer_emails.has_unsubscribed, false) as has_unsubscribed,
+        profiles.has_marketing_consent and not coalesce(customer_emails.has_unsubscribed, false)
+            as is_contactable,
         coalesce(customer_nps.nps_responses, 0) as nps_responses,
         customer_nps.latest_nps_score,
         customer_nps.latest_nps_category,

@@ -1,6 +1,6 @@
 {#- The size of each replenishment list (the reorder-reminder audiences). One row per
     replenishment_status of dim_customers: the customers in it and those who may be contacted
-    (marketing consent given and never unsubscribed); customers without consent are counted,
+    (dim_customers.is_contactable); customers without consent are counted,
     never listed. -#}
 with
 
@@ -8,8 +8,7 @@ customers as (
     select
         replenishment_status,
         is_replenishment_due,
-        has_marketing_consent,
-        has_unsubscribed
+        is_contactable
     from {{ ref('dim_customers') }}
 ),
 
@@ -28,9 +27,7 @@ counted as (
     select
         replenishment_status,
         count(*) as customers,
-        count(
-            case when has_marketing_consent and not has_unsubscribed then 1 end
-        ) as contactable_customers
+        count(case when is_contactable then 1 end) as contactable_customers
     from customers
     group by replenishment_status
 ),

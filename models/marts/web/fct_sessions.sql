@@ -16,7 +16,7 @@ customer_keys as (
     select * from {{ ref('int_customers_pseudonymised') }}
 ),
 
-{#- The stitched sessions with the pseudonyms of their customers (never the CRM keys). -#}
+-- The stitched sessions with the pseudonyms of their customers (never the CRM keys).
 stitched_sessions as not materialized (
     select
         stitched.session_id,

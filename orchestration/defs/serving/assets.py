@@ -40,6 +40,9 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
                 report_writers=report_writers(
                     Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
                 ),
+                audiences_root=Path(
+                    warehouse.audiences_dir or Path(warehouse.database).parent / "audiences"
+                ),
             )
         except ValueError as exc:
             # refused for what the build holds (an empty mart), not a busy file: a retry
