@@ -80,6 +80,7 @@ FOLDER_PREFIXES = {
     "models/marts/clv/": r"customer_clv_predictions|clv_[a-z_]+|rpt_clv_[a-z_]+",
     "models/marts/[a-z_]+/": r"(rpt|dim|fct)_[a-z_]+",
     "models/semantic/": r"metricflow_time_spine",
+    "models/activation/": r"audience_[a-z_]+",
 }
 """Folder (regular expression) -> model names allowed in it; first match wins."""
 

@@ -119,6 +119,7 @@ EXPECTED_GROUP = {
     "models/intermediate/": "analytics_engineering",
     "models/marts/": "analytics_engineering",
     "models/semantic/": "analytics_engineering",
+    "models/activation/": "analytics_engineering",
     "seeds/": "analytics_engineering",
 }
 EXPECTED_ACCESS = {
@@ -127,6 +128,7 @@ EXPECTED_ACCESS = {
     "models/intermediate/": "protected",
     "models/marts/": "public",
     "models/semantic/": "public",
+    "models/activation/": "protected",
 }
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.relations import ACTIVATION_SCHEMA
+from orchestration.lib.relations import ACTIVATION_SCHEMA, staging_model
 
 MANIFEST = "manifest.json"
 
@@ -52,7 +52,7 @@ def stage_audiences(build_file: Path, root: Path, build_id: str) -> Path:
             [ACTIVATION_SCHEMA],
         ).fetchall()
         (reference_date,) = con.execute(
-            "select max(reference_date) from staging.stg_shop__reference_date"
+            f"select max(reference_date) from {staging_model('stg_shop__reference_date')}"
         ).fetchone()
         for name, comment in views:
             target = staged / f"{name}.csv"
