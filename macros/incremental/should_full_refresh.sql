@@ -32,7 +32,8 @@
     {%- endfor -%}
     {%- set judging = {} -%}
     {%- for name in ['earliest_valid_date', 'max_amount_eur', 'future_tolerance_days',
-            'as_of_date', 'engaged_session_min_seconds', 'engaged_session_min_pageviews'] -%}
+            'as_of_date', 'engaged_session_min_seconds', 'engaged_session_min_pageviews',
+            'event_retention_days'] -%}
         {%- do judging.update({name: setting(name)}) -%}
     {%- endfor -%}
     {#- fingerprints of the pseudonymisation key and of the erasure requests (dbt plugin):

@@ -38,6 +38,7 @@
         'programme_min_tenure_days': {'kind': 'int', 'default': 365, 'min': 365, 'max': 3650},
         'clv_holdout_days': {'kind': 'int', 'default': 180, 'min': 7, 'max': 1825},
         'audience_high_value_share': {'kind': 'share', 'default': 0.2},
+        'event_retention_days': {'kind': 'int', 'default': 1095, 'min': 30, 'max': 36500},
         'audience_nps_recent_days': {'kind': 'int', 'default': 90, 'min': 1, 'max': 3650},
     }) }}
 {%- endmacro %}

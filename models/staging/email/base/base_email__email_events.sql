@@ -2,6 +2,7 @@
     config(
         materialized="incremental",
         unique_key="coalesce(event_id, '')",
+        post_hook="{{ remove_expired_events('occurred_at', 'raw_email_events', 'event_id') }}",
     )
 }}
 

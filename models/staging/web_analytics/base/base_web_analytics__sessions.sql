@@ -2,6 +2,7 @@
     config(
         materialized="incremental",
         unique_key="coalesce(session_id, '')",
+        post_hook="{{ remove_expired_events('started_at', 'raw_sessions', 'session_id') }}",
     )
 }}
 

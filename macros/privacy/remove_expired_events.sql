@@ -1,0 +1,20 @@
+{#- Post-hooks of the base models of the event tables (sessions, email events): the retention
+    window. Rows whose `timestamp_column` lies more than var event_retention_days days before
+    the reference date are deleted from the raw table `raw_model` (matched by `key`) and from
+    this model, so they leave the warehouse and, through the incremental models' deletions of
+    rows no longer in staging, every mart (docs/privacy.md#retention). Rows without a readable
+    timestamp stay: they are in the quarantine. -#}
+{% macro remove_expired_events(timestamp_column, raw_model, key) -%}
+    {%- set cutoff -%}
+        (
+            select {{ dbt.dateadd('day', -setting('event_retention_days'), 'reference_date') }}
+            from {{ ref('stg_shop__reference_date') }}
+        )
+    {%- endset -%}
+    {%- set hooks = [
+        'delete from ' ~ ref(raw_model) ~ ' where trim(' ~ key ~ ') in (select ' ~ key
+            ~ ' from ' ~ this ~ ' where ' ~ timestamp_column ~ ' < ' ~ cutoff ~ ')',
+        'delete from ' ~ this ~ ' where ' ~ timestamp_column ~ ' < ' ~ cutoff,
+    ] -%}
+    {{ return(hooks | join(';\n')) }}
+{%- endmacro %}
