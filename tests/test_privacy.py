@@ -33,9 +33,11 @@ PERSONAL_COLUMNS = {
     "birth_date": "birth_date",
     "city": "location",
     "comment_text": "free_text",
+    "comment": "free_text",
     "raw_values": "raw_row",
     "anonymous_id": "online_identifier",
     "customer_key": "pseudonym",
+    "source_key": "identifier",
 }
 PUBLIC_CATEGORIES = {"pseudonym", "online_identifier", "location"}
 """What a public mart may carry (docs/privacy.md, Data inventory)."""
