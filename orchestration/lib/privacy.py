@@ -12,8 +12,8 @@ the repository, beside each other (docs/privacy.md).
   `$XDG_CONFIG_HOME/customer-analytics/erasure-requests.csv`): `customer_id,requested_on`, one
   request per line; every build leaves these customers out of every table (macros/raw/).
 
-Both paths are validated here, once, for the CLI and for the dbt plugin alike. No dbt, no
-Dagster: standard library only.
+Both paths are validated here, once, for Settings (orchestration/lib/settings.py), the CLI
+and the dbt plugin alike. No dbt, no Dagster.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.lib.settings import SettingError
+
 KEY_ENV = "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE"
 ERASURE_ENV = "CUSTOMER_ANALYTICS_ERASURE_FILE"
 ERASURE_HEADER = ("customer_id", "requested_on")
@@ -39,7 +41,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_KEY_ID = 255
 
 
-class PrivacySettingError(ValueError):
+class PrivacySettingError(SettingError):
     """A privacy setting or record that cannot be used; the message says which and what to do
     (never a key, never a customer id)."""
 

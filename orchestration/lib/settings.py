@@ -366,6 +366,8 @@ class Settings:
     automation_on: bool
     sensor_interval_s: int
     clv_discount_rate: float
+    pseudonym_key_file: Path
+    erasure_file: Path
 
     @property
     def csv_encoding(self) -> str:
@@ -375,6 +377,8 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read and validate the settings from `environ` (default: the process environment)."""
+        from orchestration.lib import privacy
+
         env = os.environ if environ is None else environ
 
         def directory(name: str, default: Path) -> Path:
@@ -461,4 +465,6 @@ class Settings:
                 env, "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS", 30, 5, 86400
             ),
             clv_discount_rate=_rate_setting(env, "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE", 0.1, 1.0),
+            pseudonym_key_file=privacy.key_file(env),
+            erasure_file=privacy.erasure_file(env),
         )
