@@ -53,7 +53,8 @@ build: setup ## build and test everything on the shipped seeds (dbt build, CLV f
 	@echo "    Query the served marts, for example:"
 	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_SERVING_DB)', read_only=True).sql('select * from marts.rpt_kpis_monthly order by month desc limit 12'))\""
 
-lint: setup ## ruff (check + format) and sqlfluff
+lint: setup ## secret scan, ruff (check + format) and sqlfluff
+	$(BIN)/python -m tooling.secret_scan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@mkdir -p $(CURDIR)/warehouse
@@ -80,7 +81,7 @@ $(CHROMIUM):
 	{ echo "make: could not install chromium with apt-get; install Debian's chromium package, then make test again."; exit 1; }
 	@test -x $(CHROMIUM) && $(CHROMIUM) --version 2> /dev/null
 
-test: setup lint browser ## lint, then pytest (its first dbt build runs every dbt test on the seeds)
+test: setup lint browser ## lint (with a secret scan), then pytest (its first dbt build runs every dbt test on the seeds)
 	$(BIN)/pytest
 
 seeds: setup ## regenerate the shipped sample exports in data/raw (the documented command)
