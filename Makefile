@@ -104,12 +104,14 @@ seeds: setup ## regenerate the shipped sample exports in data/raw (the documente
 
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DAGSTER_PORT ?= 3000
+# Only this machine can reach the UI (OSS Dagster has no login); another address only when set.
+DAGSTER_HOST ?= 127.0.0.1
 
 dev: setup ## Dagster UI and daemon (dg dev) on http://127.0.0.1:3000: schedule, sensors, runs
 	@mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster instance migrate > /dev/null
-	@echo "==> Dagster UI on http://127.0.0.1:$(DAGSTER_PORT) (code location customer_analytics); Ctrl-C stops it"
-	@DAGSTER_HOME=$(DAGSTER_HOME) exec $(BIN)/customer-analytics dev --host 127.0.0.1 --port $(DAGSTER_PORT)
+	@echo "==> Dagster UI on http://$(DAGSTER_HOST):$(DAGSTER_PORT) (code location customer_analytics); Ctrl-C stops it"
+	@DAGSTER_HOME=$(DAGSTER_HOME) exec $(BIN)/customer-analytics dev --host $(DAGSTER_HOST) --port $(DAGSTER_PORT)
 
 validate: setup ## run the Great Expectations suites on the build file; report in warehouse/quality/
 	$(BIN)/customer-analytics validate
@@ -120,10 +122,12 @@ bench: setup ## benchmark at SCALE=S|M|L|XL: dbt vs engine floor vs pandas, GX; 
 	$(BIN)/customer-analytics bench --scale $(SCALE)
 
 DASHBOARD_PORT ?= 8501
+# Only this machine can reach the dashboard (it has no login); another address only when set.
+DASHBOARD_HOST ?= 127.0.0.1
 
 dashboard: setup ## the Streamlit dashboard on http://127.0.0.1:8501 (reads the serving file)
 	@test -f $(CUSTOMER_ANALYTICS_SERVING_DB) || { echo "make: no served marts at $(CUSTOMER_ANALYTICS_SERVING_DB): run make build first."; exit 1; }
-	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
+	$(BIN)/streamlit run dashboard/app.py --server.address $(DASHBOARD_HOST) --server.port $(DASHBOARD_PORT)
 
 # MetricFlow on the served file, read-only (dbt target serving): BI tools may read it meanwhile.
 MF_ARGS ?= query --metrics revenue,orders,average_order_value,active_customers,churn_rate,nps --group-by metric_time__quarter --order metric_time__quarter
