@@ -18,7 +18,7 @@ export DBT_TARGET := dev
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup build erase test lint format seeds docs dev dashboard browser validate bench metrics clean
+.PHONY: help setup build erase test lint format seeds docs dev dashboard browser evidence validate bench metrics clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,9 +40,13 @@ export CUSTOMER_ANALYTICS_QUALITY_DIR ?= $(CURDIR)/warehouse/quality
 
 build: setup ## build and test everything on the shipped seeds (dbt build, CLV fit, GX suites), then publish the marts
 	@mkdir -p $(dir $(CUSTOMER_ANALYTICS_DB))
-	$(BIN)/dbt build
+	@# the build file (every layer, personal data) is its owner's only: umask 077 for the steps
+	@# that write it (and its .wal), 0600 for one left by an earlier build; publishing is not
+	@# affected (docs/bi-tools.md, "File permissions")
+	@[ ! -e $(CUSTOMER_ANALYTICS_DB) ] || chmod 600 $(CUSTOMER_ANALYTICS_DB)
+	umask 077 && $(BIN)/dbt build
 	@# the CLV fit: exit 1 (too small a shop, no convergence) publishes the other marts, flagged
-	$(BIN)/customer-analytics clv || [ $$? -eq 1 ]
+	umask 077 && { $(BIN)/customer-analytics clv || [ $$? -eq 1 ]; }
 	$(BIN)/customer-analytics validate
 	$(BIN)/customer-analytics publish
 	@echo ""
@@ -59,7 +63,8 @@ erase: setup ## right to erasure: make erase CUSTOMER_IDS="id1 id2" files the re
 	set -f; $(BIN)/customer-analytics erase $$CUSTOMER_IDS
 	$(MAKE) build
 
-lint: setup ## ruff (check + format) and sqlfluff
+lint: setup ## secret scan, ruff (check + format) and sqlfluff
+	$(BIN)/python -m tooling.secret_scan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@mkdir -p $(CURDIR)/warehouse
@@ -86,7 +91,18 @@ $(CHROMIUM):
 	{ echo "make: could not install chromium with apt-get; install Debian's chromium package, then make test again."; exit 1; }
 	@test -x $(CHROMIUM) && $(CHROMIUM) --version 2> /dev/null
 
-test: setup lint browser ## lint, then pytest (its first dbt build runs every dbt test on the seeds)
+# The BI recipe test runs Evidence's own DuckDB connector: npm packages pinned in tests/evidence.
+EVIDENCE := tests/evidence/node_modules/.package-lock.json
+
+evidence: $(EVIDENCE) ## install Evidence's DuckDB connector for the BI recipe test (npm ci), if missing
+
+$(EVIDENCE): tests/evidence/package.json tests/evidence/package-lock.json
+	@command -v npm > /dev/null || { echo "make: npm is missing: install Node.js with npm (Debian: apt-get install npm), then make test again."; exit 1; }
+	@echo "==> installing Evidence's DuckDB connector into tests/evidence (npm ci)"
+	@npm ci --prefix tests/evidence --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup lint browser evidence ## lint (with a secret scan), then pytest (its first dbt build runs every dbt test on the seeds)
 	$(BIN)/pytest
 
 seeds: setup ## regenerate the shipped sample exports in data/raw (the documented command)
@@ -94,12 +110,14 @@ seeds: setup ## regenerate the shipped sample exports in data/raw (the documente
 
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 DAGSTER_PORT ?= 3000
+# Only this machine can reach the UI (OSS Dagster has no login); another address only when set.
+DAGSTER_HOST ?= 127.0.0.1
 
 dev: setup ## Dagster UI and daemon (dg dev) on http://127.0.0.1:3000: schedule, sensors, runs
 	@mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster instance migrate > /dev/null
-	@echo "==> Dagster UI on http://127.0.0.1:$(DAGSTER_PORT) (code location customer_analytics); Ctrl-C stops it"
-	@DAGSTER_HOME=$(DAGSTER_HOME) exec $(BIN)/customer-analytics dev --host 127.0.0.1 --port $(DAGSTER_PORT)
+	@echo "==> Dagster UI on http://$(DAGSTER_HOST):$(DAGSTER_PORT) (code location customer_analytics); Ctrl-C stops it"
+	@DAGSTER_HOME=$(DAGSTER_HOME) exec $(BIN)/customer-analytics dev --host $(DAGSTER_HOST) --port $(DAGSTER_PORT)
 
 validate: setup ## run the Great Expectations suites on the build file; report in warehouse/quality/
 	$(BIN)/customer-analytics validate
@@ -110,10 +128,12 @@ bench: setup ## benchmark at SCALE=S|M|L|XL: dbt vs engine floor vs pandas, GX; 
 	$(BIN)/customer-analytics bench --scale $(SCALE)
 
 DASHBOARD_PORT ?= 8501
+# Only this machine can reach the dashboard (it has no login); another address only when set.
+DASHBOARD_HOST ?= 127.0.0.1
 
 dashboard: setup ## the Streamlit dashboard on http://127.0.0.1:8501 (reads the serving file)
 	@test -f $(CUSTOMER_ANALYTICS_SERVING_DB) || { echo "make: no served marts at $(CUSTOMER_ANALYTICS_SERVING_DB): run make build first."; exit 1; }
-	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(DASHBOARD_PORT)
+	$(BIN)/streamlit run dashboard/app.py --server.address $(DASHBOARD_HOST) --server.port $(DASHBOARD_PORT)
 
 # MetricFlow on the served file, read-only (dbt target serving): BI tools may read it meanwhile.
 MF_ARGS ?= query --metrics revenue,orders,average_order_value,active_customers,churn_rate,nps --group-by metric_time__quarter --order metric_time__quarter

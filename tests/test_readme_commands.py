@@ -17,6 +17,7 @@ import csv
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -352,6 +353,20 @@ def _check(block: Block, root: Path, exports: Path, output: str) -> None:
         assert output.count("-01") >= months
     else:
         assert output.strip(), f"{block.where} printed nothing"
+
+
+def test_make_build_keeps_the_build_file_to_its_owner(template: Path) -> None:
+    """docs/bi-tools.md, "File permissions": after the Quickstart's `make build` no other user
+    can read the build file (every layer, personal data), and no write-ahead log is left; the
+    serving file is written with the user's own umask, so BI users can be given it."""
+    warehouse = template / "warehouse"
+    build = warehouse / "customer_analytics.duckdb"
+    assert stat.S_IMODE(build.stat().st_mode) == 0o600
+    assert not (warehouse / "customer_analytics.duckdb.wal").exists()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    serving = warehouse / "serving" / "customer_analytics.duckdb"
+    assert stat.S_IMODE(serving.stat().st_mode) == 0o666 & ~umask
 
 
 @pytest.mark.parametrize("block", UNIQUE, ids=lambda b: b.where)

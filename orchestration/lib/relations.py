@@ -46,3 +46,9 @@ def staging_model(name: str) -> str:
 def intermediate_model(name: str) -> str:
     """The relation of the intermediate model `name` (in the build file only)."""
     return f"{INTERMEDIATE_SCHEMA}.{name}"
+
+
+def sql_string(value: str) -> str:
+    """`value` as an SQL string literal, quotes doubled: only for the few statements that take
+    no bound parameters (ATTACH); every other value is bound with `?`."""
+    return "'" + value.replace("'", "''") + "'"

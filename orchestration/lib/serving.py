@@ -38,19 +38,22 @@ class Served:
     published_at: dt.datetime
 
 
+LOCKED_DOWN_SETTINGS: dict[str, bool] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+"""DuckDB settings of every BI reader, besides read-only: no file but the opened one is read or
+written (no read_text/read_csv of other files, no COPY, no ATTACH), no extension is installed or
+loaded, and no SET/RESET can change any setting afterwards. The BI recipes of docs/bi-tools.md
+give each tool these settings (tests/test_bi_recipes.py checks each recipe against them)."""
+
+
 def locked_down_connection(serving_file: Path) -> duckdb.DuckDBPyConnection:
     """A connection for BI readers: read-only, no file system or network access (no other
     files, no ATTACH, no COPY, no extension installs), and settings that cannot be changed."""
-    return duckdb.connect(
-        str(serving_file),
-        read_only=True,
-        config={
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "lock_configuration": True,
-        },
-    )
+    return duckdb.connect(str(serving_file), read_only=True, config=dict(LOCKED_DOWN_SETTINGS))
 
 
 def read_served(serving_file: Path) -> Served | None:

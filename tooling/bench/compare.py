@@ -12,10 +12,12 @@ def marts_that_differ(build: Path, floor_db: Path) -> list[str]:
     """Marts whose rows differ between dbt's build and the floor's (as multisets)."""
     import duckdb
 
+    from orchestration.lib.relations import sql_string
+
     differing = []
     with duckdb.connect(":memory:") as con:
-        con.execute(f"attach '{build}' as dbt_build (read_only)")
-        con.execute(f"attach '{floor_db}' as engine_floor (read_only)")
+        con.execute(f"attach {sql_string(str(build))} as dbt_build (read_only)")
+        con.execute(f"attach {sql_string(str(floor_db))} as engine_floor (read_only)")
         tables = [
             name
             for (name,) in con.execute(
@@ -40,8 +42,8 @@ def marts_that_differ(build: Path, floor_db: Path) -> list[str]:
                 continue
             # by name, not position: a contract may order a table's columns otherwise
             listed = ", ".join(f'"{name}"' for name in columns["dbt_build"])
-            a = f"select {listed} from dbt_build.marts.{table}"
-            b = f"select {listed} from engine_floor.marts.{table}"
+            a = f'select {listed} from dbt_build.marts."{table}"'
+            b = f'select {listed} from engine_floor.marts."{table}"'
             (count,) = con.execute(
                 f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
             ).fetchone()

@@ -23,10 +23,11 @@ TIMESTAMP_COLUMNS = {
 
 
 def _reader(path: Path) -> str:
-    """DuckDB's reader of one raw file, CSV (every column as text) or Parquet."""
+    """DuckDB's reader of one raw file, CSV (every column as text) or Parquet: the file is the
+    bound parameter `$source`."""
     if path.suffix == ".parquet":
-        return f"read_parquet('{path}')"
-    return f"read_csv('{path}', all_varchar = true, header = true)"
+        return "read_parquet($source)"
+    return "read_csv($source, all_varchar = true, header = true)"
 
 
 def raw_row_counts(raw: Path) -> dict[str, int]:
@@ -35,7 +36,9 @@ def raw_row_counts(raw: Path) -> dict[str, int]:
 
     counts = {}
     for path in sorted([*raw.glob("*.parquet"), *raw.glob("*.csv")]):
-        (counts[path.stem],) = duckdb.sql(f"select count(*) from {_reader(path)}").fetchone()
+        (counts[path.stem],) = duckdb.execute(
+            f"select count(*) from {_reader(path)}", {"source": str(path)}
+        ).fetchone()
     return counts
 
 
@@ -55,14 +58,17 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
         for path in paths:
             parquet, reader = path.suffix == ".parquet", _reader(path)
             column = TIMESTAMP_COLUMNS[path.stem]
+            source = {"source": str(path)}
+            bound = {**source, "held_back_from": f"{last_day} 00:00:00+00"}
             kept = (
                 f"select * from {reader} where (try_cast({column} as timestamptz) is null"
-                f" or try_cast({column} as timestamptz) < timestamptz '{last_day} 00:00:00+00')"
+                f" or try_cast({column} as timestamptz) < cast($held_back_from as timestamptz))"
             )
             if path.stem == "orders":
                 con.execute(
                     f"insert into held_back_orders select cast(order_id as varchar) from {reader}"
-                    f" except all select cast(order_id as varchar) from ({kept})"
+                    f" except all select cast(order_id as varchar) from ({kept})",
+                    bound,
                 )
             elif path.stem in ("sessions", "survey_responses"):
                 kept += (
@@ -70,8 +76,10 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
                     " (select order_id from held_back_orders where order_id is not null))"
                 )
             options = "format parquet" if parquet else "format csv, header true"
-            con.execute(f"copy ({kept}) to '{raw / path.name}' ({options})")
-            (total,) = con.execute(f"select count(*) from {reader}").fetchone()
-            (written,) = con.execute(f"select count(*) from ({kept})").fetchone()
+            con.execute(
+                f"copy ({kept}) to $target ({options})", {**bound, "target": str(raw / path.name)}
+            )
+            (total,) = con.execute(f"select count(*) from {reader}", source).fetchone()
+            (written,) = con.execute(f"select count(*) from ({kept})", bound).fetchone()
             held_back += total - written
     return held_back

@@ -11,8 +11,10 @@ def copy_seeds(build: Path, floor_db: Path) -> None:
     """The floor starts where dbt's models start: with the reference seeds loaded."""
     import duckdb
 
+    from orchestration.lib.relations import sql_string
+
     with duckdb.connect(str(floor_db)) as con:
-        con.execute(f"attach '{build}' as source (read_only)")
+        con.execute(f"attach {sql_string(str(build))} as source (read_only)")
         for schema, table in con.execute(
             "select schema_name, table_name from duckdb_tables() where database_name = 'source'"
             " and schema_name = 'reference'"

@@ -135,8 +135,9 @@ class Suite:
 
     `row_rules` run on every row, batch by batch (bounded memory). `measures_sql` computes one
     row of table-level measures in DuckDB; `baseline_sql` the same measures on the serving file
-    (the previous good run); each name in `compared` also gets `<name>_ratio` = current /
-    previous. `measure_rules` check that one row.
+    (the previous good run), with the values `baseline_parameters` bound to its `?`; each name
+    in `compared` also gets `<name>_ratio` = current / previous. `measure_rules` check that one
+    row.
     """
 
     name: str
@@ -148,6 +149,7 @@ class Suite:
     schema: tuple[str, ...] | None = None
     measures_sql: str | None = None
     baseline_sql: str | None = None
+    baseline_parameters: tuple[str, ...] = ()
     compared: tuple[str, ...] = ()
     measure_rules: tuple[Rule, ...] = field(default=())
     optional_source: str | None = None
@@ -320,8 +322,9 @@ def _raw_suite(table: str, fmt: dict[str, str] | None) -> Suite:
         measures_sql=f"select count(*) as row_count from raw.{table}",
         baseline_sql=(
             f"select max(rows_read) as row_count from {mart('rpt_data_quality')}"
-            f" where source_table = '{source}.{table}'"
+            " where source_table = ?"
         ),
+        baseline_parameters=(f"{source}.{table}",),
         compared=("row_count",),
         measure_rules=(_not_empty(f"raw {table}"), _volume(f"raw {table}")),
         optional_source=None if raw_table_required(table) else table,

@@ -308,8 +308,8 @@ def _schema_exists(con, schema: str) -> bool:
     return count > 0
 
 
-def _measures(con, sql: str) -> dict[str, Any]:
-    cursor = con.execute(sql)
+def _measures(con, sql: str, parameters: tuple[str, ...] = ()) -> dict[str, Any]:
+    cursor = con.execute(sql, list(parameters))
     names = [column[0] for column in cursor.description]
     row = cursor.fetchone()
     values = dict(zip(names, row, strict=True)) if row else dict.fromkeys(names)
@@ -330,9 +330,11 @@ def _baseline(suite: Suite, serving_file: Path | None) -> tuple[dict[str, Any] |
         return None, NO_PREVIOUS_RUN
     try:
         with duckdb.connect(str(serving_file), read_only=True) as con:
-            return _measures(con, suite.baseline_sql or suite.measures_sql or ""), (
-                f"compared with the publication in {serving_file}"
-            )
+            if suite.baseline_sql:
+                baseline = _measures(con, suite.baseline_sql, suite.baseline_parameters)
+            else:
+                baseline = _measures(con, suite.measures_sql or "")
+            return baseline, f"compared with the publication in {serving_file}"
     except duckdb.Error as error:
         return None, f"the previous good run is unreadable ({str(error).splitlines()[0]})"
 
