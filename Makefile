@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 export CUSTOMER_ANALYTICS_DB ?= $(CURDIR)/warehouse/customer_analytics.duckdb
+export CUSTOMER_ANALYTICS_AUDIENCES_DIR ?= $(CURDIR)/warehouse/audiences
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR := $(CURDIR)
 # dbt builds with target dev; only `make metrics` uses the read-only target serving.
@@ -54,6 +55,7 @@ build: setup ## build and test everything on the shipped seeds (dbt build, CLV f
 	@echo "    $(CUSTOMER_ANALYTICS_SERVING_DB) and $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/*.parquet"
 	@echo "    Offline report: $(CUSTOMER_ANALYTICS_EXPORTS_DIR)/current/report.html · dashboard: make dashboard"
 	@echo "    Data quality: $(CUSTOMER_ANALYTICS_QUALITY_DIR)/index.html (every suite's rules passed, failed, skipped)"
+	@echo "    Audiences (email, first name; consent-aware): $(CUSTOMER_ANALYTICS_AUDIENCES_DIR)/current/"
 	@echo "    Query the served marts, for example:"
 	@echo "    $(BIN)/python -c \"import duckdb; print(duckdb.connect('$(CUSTOMER_ANALYTICS_SERVING_DB)', read_only=True).sql('select * from marts.rpt_kpis_monthly order by month desc limit 12'))\""
 

@@ -232,11 +232,16 @@ ID = re.compile(r"^[0-9]+$")
 def distinctive_shop(landing: Path) -> None:
     """The shipped exports with every customer id made distinctive (CUST-000123), so that a
     search for one customer's id finds nothing else; and a quarantined order (an unreadable
-    amount) for every customer who has orders."""
+    amount) for 40 customers who have orders, sessions, survey answers and email events."""
 
     def cust(value: str) -> str:
         return f"CUST-{int(value):06d}" if ID.match(value) else value
 
+    having = [
+        {cust(row["customer_id"]) for row in read_rows(SEEDS / name)}
+        for name in ("orders.csv", "sessions.csv", "survey_responses.csv", "email_events.csv")
+    ]
+    planted = sorted(set.intersection(*having) - {""})[:40]
     for name, columns in {
         "customers.csv": ("customer_id", "referred_by_customer_id"),
         "orders.csv": ("customer_id",),
@@ -249,7 +254,7 @@ def distinctive_shop(landing: Path) -> None:
             for column in columns:
                 row[column] = cust(row[column])
         if name == "orders.csv":
-            for number, customer_id in enumerate(sorted({row["customer_id"] for row in rows})):
+            for number, customer_id in enumerate(planted):
                 bad = dict(rows[0], order_id=f"bad-{number}", customer_id=customer_id)
                 bad["gross_amount"] = "not an amount"
                 rows.append(bad)
