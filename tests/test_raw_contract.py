@@ -47,7 +47,7 @@ OPTIONS: dict[str, set[str]] = {
 }
 """The declaration vocabulary (docs/raw-contract.md, "Declaring a column"): each type and the
 options it takes beyond those every column may have (COMMON)."""
-COMMON = {"type", "required", "personal", "nullable", "staged_as"}
+COMMON = {"type", "required", "personal", "nullable", "staged_as", "erase"}
 PARSED = {"timestamp": "timestamp", "date": "date", "amount": "amount", "integer": "integer"}
 PARSED["count"] = "integer"
 
