@@ -30,9 +30,14 @@ def _add_publish(sub: argparse._SubParsersAction) -> None:
         description=(
             "Copy the marts of the build file (CUSTOMER_ANALYTICS_DB) into a new serving file "
             "(CUSTOMER_ANALYTICS_SERVING_DB) and Parquet exports (CUSTOMER_ANALYTICS_EXPORTS_DIR), "
-            "then swap them into place atomically. Run it only after a successful dbt build and "
-            "customer-analytics validate: it refuses (exit code 1, the served marts unchanged) "
-            "a build whose last validation failed an ERROR rule, or with an empty mart."
+            "then swap them into place atomically. Only what passed is published: it refuses "
+            "(exit code 1, the served marts unchanged, one sentence naming what failed and what "
+            "to do) a build with an empty mart, a build whose own dbt record (schema audit, "
+            "written by dbt's hooks) shows a data test that did not pass after its table was "
+            "last built (a failed test, or dbt run after dbt build), and a build that "
+            "customer-analytics validate (CUSTOMER_ANALYTICS_QUALITY_DIR) did not pass, every "
+            "suite, on exactly its current state. Run it after dbt build, customer-analytics "
+            "clv and customer-analytics validate, as make build does."
         ),
     )
     p.add_argument("--build-id", default=None, help="id of this publication (default: UTC time)")
@@ -53,7 +58,7 @@ def _add_restore(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_publish(args: argparse.Namespace) -> int:
-    from orchestration.lib.publish import EmptyMartError, publish
+    from orchestration.lib.publish import EmptyMartError, UntestedBuildError, publish
     from orchestration.lib.settings import Settings
 
     settings = Settings.from_env()
@@ -64,18 +69,6 @@ def _run_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from orchestration.lib.quality.report import blocking_failures
-
-    failed = blocking_failures(settings.quality_dir, settings.database)
-    if failed:
-        print(
-            f"customer-analytics publish: error: the last validation of {settings.database} "
-            f"failed ERROR rules in {', '.join(failed)}: nothing published (the served marts "
-            "are unchanged); fix the data, build again and run customer-analytics validate "
-            f"(report: {settings.quality_dir / 'index.html'}).",
-            file=sys.stderr,
-        )
-        return 1
     from orchestration.lib.serving import build_reference_date, report_writers
 
     reference_date = build_reference_date(settings.database)
@@ -89,8 +82,9 @@ def _run_publish(args: argparse.Namespace) -> int:
             reference_date=reference_date,
             keep_backups=args.keep_backups,
             report_writers=report_writers(settings.quality_dir),
+            quality_dir=settings.quality_dir,
         )
-    except EmptyMartError as exc:
+    except (EmptyMartError, UntestedBuildError) as exc:
         print(f"customer-analytics publish: error: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:
