@@ -34,10 +34,11 @@ def _add_publish(sub: argparse._SubParsersAction) -> None:
             "(exit code 1, the served marts unchanged, one sentence naming what failed and what "
             "to do) a build with an empty mart, a build whose own dbt record (schema audit, "
             "written by dbt's hooks) shows a data test that did not pass after its table was "
-            "last built (a failed test, or dbt run after dbt build), and a build that "
-            "customer-analytics validate (CUSTOMER_ANALYTICS_QUALITY_DIR) did not pass, every "
-            "suite, on exactly its current state. Run it after dbt build, customer-analytics "
-            "clv and customer-analytics validate, as make build does."
+            "last built (a failed test, or dbt run after dbt build), and a build whose current "
+            "state customer-analytics validate did not pass in every suite (its records in "
+            "CUSTOMER_ANALYTICS_QUALITY_DIR). Run it after dbt build, customer-analytics clv "
+            'and customer-analytics validate, as make build does (docs/serving.md, "Publish '
+            'only what passed").'
         ),
     )
     p.add_argument("--build-id", default=None, help="id of this publication (default: UTC time)")
