@@ -138,7 +138,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    from orchestration.lib.quality.report import write_reports
+    from orchestration.lib.quality.report import build_stamp, write_reports
     from orchestration.lib.quality.suites import SUITES
     from orchestration.lib.quality.validate import run_suites
     from orchestration.lib.settings import Settings
@@ -160,7 +160,17 @@ def _run_validate(args: argparse.Namespace) -> int:
         )
         return 2
     names = args.suites or list(SUITES)
+    validated = build_stamp(settings.database)
     outcomes = run_suites(names, settings.database, settings.serving_database, args.jobs)
+    if build_stamp(settings.database) != validated:
+        # the records name the state they checked: publish must never take these for the new one
+        print(
+            f"customer-analytics validate: error: {settings.database} changed while it was "
+            "validated (a dbt run or the CLV step wrote it): nothing recorded; run "
+            "customer-analytics validate again once that has finished.",
+            file=sys.stderr,
+        )
+        return 2
     failed: list[str] = []
     for name, outcome in zip(names, outcomes, strict=True):
         write_reports(outcome, settings.quality_dir, settings.exports_dir, settings.database)

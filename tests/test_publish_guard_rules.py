@@ -152,3 +152,32 @@ def test_the_remedy_follows_what_failed() -> None:
         "fix what failed and run make build (dbt build, customer-analytics clv, validate and "
         "publish)."
     )
+
+
+def test_validate_records_nothing_when_the_file_changed_while_it_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record names the state it checked: results of a state that a dbt run replaced while
+    the suites ran are not recorded for the new one."""
+    import orchestration.lib.quality.validate as validate
+    from orchestration.cli import main
+
+    build = tmp_path / "warehouse.duckdb"
+    build.write_bytes(b"the state validated")
+    quality = tmp_path / "quality"
+    for name, value in {
+        "CUSTOMER_ANALYTICS_DB": build,
+        "CUSTOMER_ANALYTICS_SERVING_DB": tmp_path / "served.duckdb",
+        "CUSTOMER_ANALYTICS_EXPORTS_DIR": tmp_path / "exports",
+        "CUSTOMER_ANALYTICS_QUALITY_DIR": quality,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+
+    def suites_while_dbt_writes(names, build_file, *_):
+        build_file.write_bytes(b"a state a dbt run wrote meanwhile")
+        return []
+
+    monkeypatch.setattr(validate, "run_suites", suites_while_dbt_writes)
+    assert main(["validate", "fct_orders"]) == 2
+    assert "changed while it was validated" in capsys.readouterr().err
+    assert not quality.exists()
