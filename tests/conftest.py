@@ -168,6 +168,30 @@ def run_clv(database: Path) -> subprocess.CompletedProcess:
     )
 
 
+def run_validate(
+    database: Path, quality_dir: Path | None = None, serving: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`customer-analytics validate` on a build file, as make build runs it before publish:
+    its records (in `quality_dir`, default <build file's folder>/quality, where publish looks
+    by default) are what publish requires of the build's current state. Compared with
+    `serving` when given, else with nothing published."""
+    folder = database.parent
+    return subprocess.run(
+        [str(BIN / "customer-analytics"), "validate"],
+        env={
+            **os.environ,
+            "CUSTOMER_ANALYTICS_DB": str(database),
+            "CUSTOMER_ANALYTICS_SERVING_DB": str(serving or folder / "nothing-served.duckdb"),
+            "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(folder / "exports"),
+            "CUSTOMER_ANALYTICS_QUALITY_DIR": str(quality_dir or folder / "quality"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
 def mart_tables(database: Path, schema: str = "marts") -> dict[str, list[tuple]]:
     """Every table of `schema` in a DuckDB file, all rows in a total order."""
     with duckdb.connect(str(database), read_only=True) as con:
@@ -203,16 +227,21 @@ def shared_build(
     factory: pytest.TempPathFactory,
     key: str,
     prepare: Callable[[Path], dict | None] | None = None,
+    validate: bool = False,
 ) -> DbtResult:
     """A `dbt build` made once per test session (whatever the number of workers) in the shared
     directory `key`, for tests that only read it: `prepare(work_dir)` writes its input and
-    returns the build's vars."""
+    returns the build's vars. With `validate`, also `customer-analytics validate` (records in
+    <key>/quality), so that publish accepts the build as it is."""
 
     def make(work_dir: Path) -> None:
         vars_ = prepare(work_dir) if prepare is not None else None
         result = run_dbt(["build"], work_dir / "warehouse.duckdb", vars_, work_dir)
         (work_dir / "dbt-output.txt").write_text(result.output)
         assert result.returncode == 0, result.output[-5000:]
+        if validate:
+            validated = run_validate(work_dir / "warehouse.duckdb")
+            assert validated.returncode == 0, (validated.stdout + validated.stderr)[-5000:]
 
     work_dir = once(factory, key, make)
     return DbtResult(0, (work_dir / "dbt-output.txt").read_text(), work_dir / "warehouse.duckdb")
@@ -220,8 +249,9 @@ def shared_build(
 
 @pytest.fixture(scope="session")
 def seed_build(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
-    """One full `dbt build` of the shipped seeds, shared (read-only) by every worker's tests."""
-    return shared_build(tmp_path_factory, "seed_build")
+    """One full `dbt build` of the shipped seeds, shared (read-only) by every worker's tests;
+    validated, so that it can be published as it is (its quality records in <folder>/quality)."""
+    return shared_build(tmp_path_factory, "seed_build", validate=True)
 
 
 GENERATED = {"customers": 1500, "seed": 2024, "start": "2023-03-01", "end": "2025-09-17"}

@@ -1,10 +1,11 @@
-"""Crash recovery: kill -9 `make build` (dbt build, then customer-analytics publish) during a
-model, during publish before the swap and right after it. Until the swap the old publication
-stays served byte for byte; after a rerun the served marts equal those of a clean build.
+"""Crash recovery: kill -9 `make build` (dbt build, validate, then customer-analytics publish)
+during a model, during publish before the swap and right after it. Until the swap the old
+publication stays served byte for byte; after a rerun the served marts equal those of a clean
+build. A build whose dbt run was killed is refused by publish even when run by hand.
 
 Every step runs the real commands in subprocesses, as `make build` does, on its own files
-(`make build` also runs `customer-analytics validate` between the two; it only reads, so it is
-left out here).
+(`make build` also runs `customer-analytics clv`; the served CLV marts are then those of a
+build the CLV step did not fit, in the clean build too).
 """
 
 from __future__ import annotations
@@ -22,15 +23,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, DbtResult
+from conftest import BIN, REPO, DbtResult, run_validate
 
 from orchestration.lib.publish import FAILPOINT_ENV
 from orchestration.lib.serving import locked_down_connection
 
 pytestmark = pytest.mark.e2e
 
-OLD_VARS = {"as_of_date": "2025-06-30"}
-"""The old publication is a real build at an earlier reference date: its marts differ."""
+OLD_VARS = {"churn_window_days": 90}
+"""The old publication is a real build with a shorter churn window: its marts differ. (At an
+earlier reference date, the later rows would be quarantined as future: validate fails it.)"""
 
 KILL_AT_MODEL = "marts.dim_customers"
 """A mart that starts after other marts of the same run were already rewritten."""
@@ -60,6 +62,10 @@ class Site:
     @property
     def current(self) -> Path:
         return self.exports / "current"
+
+    @property
+    def quality(self) -> Path:
+        return self.root / "quality"
 
 
 def dbt_env(site: Site) -> dict[str, str]:
@@ -104,6 +110,7 @@ def run_publish(site: Site, failpoint: str | None = None) -> subprocess.Complete
         "CUSTOMER_ANALYTICS_DB": str(site.build),
         "CUSTOMER_ANALYTICS_SERVING_DB": str(site.serving),
         "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(site.exports),
+        "CUSTOMER_ANALYTICS_QUALITY_DIR": str(site.quality),
     }
     env.pop(FAILPOINT_ENV, None)
     if failpoint:
@@ -119,15 +126,24 @@ def run_publish(site: Site, failpoint: str | None = None) -> subprocess.Complete
     )
 
 
+def validate(site: Site) -> None:
+    """`customer-analytics validate` of the site's build, as `make build` runs it before
+    publish (which requires its records); fails the test unless every suite passed."""
+    done = run_validate(site.build, site.quality, site.serving)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+
+
 def finish_dbt_build(site: Site, finished: DbtResult) -> None:
-    """The step before publish: the warehouse as a successful full `dbt build` leaves it.
-    A copy of the session's clean build, to save a dbt build per test."""
+    """The steps before publish: the warehouse as a successful full `dbt build` leaves it (a
+    copy of the session's clean build, to save a dbt build per test), validated."""
     shutil.copy2(finished.database, site.build)
+    validate(site)
 
 
 def make_build(site: Site, vars_: dict | None = None) -> None:
-    """`make build`: dbt build, then publish; fails the test unless both succeeded."""
+    """`make build`: dbt build, validate, then publish; fails the test unless all succeeded."""
     run_dbt_build(site, vars_)
+    validate(site)
     published = run_publish(site)
     assert published.returncode == 0, published.stderr[-5000:]
 
@@ -261,6 +277,7 @@ def clean_tables(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory
     """What a clean `make build` serves: the session's clean dbt build, published by the CLI."""
     site = Site(tmp_path_factory.mktemp("clean_site"))
     site.root.joinpath(site.build.name).symlink_to(seed_build.database)
+    site.quality.symlink_to(seed_build.database.parent / "quality")  # validated there
     published = run_publish(site)
     assert published.returncode == 0, published.stderr[-5000:]
     return served_tables(site.serving)
@@ -292,6 +309,13 @@ def test_kill_during_a_model(site: Site, clean_tables: dict) -> None:
     assert f" START sql table model {KILL_AT_MODEL} " in output
     assert "Completed successfully" not in output
     # make stops at the failed dbt build: publish never runs
+    assert_old_publication_untouched(site, before)
+    # and publish run by hand refuses the half-built file: its dbt run never finished
+    run_validate(site.build, site.quality, site.serving)
+    refused = run_publish(site)
+    assert refused.returncode == 1, refused.stderr[-5000:]
+    assert "its last dbt invocation (dbt build, started " in refused.stderr
+    assert "did not finish" in refused.stderr and "run make build" in refused.stderr
     assert_old_publication_untouched(site, before)
 
     make_build(site)

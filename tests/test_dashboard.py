@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
-from conftest import REPO, DbtResult, run_clv
+from conftest import REPO, DbtResult, run_clv, run_validate
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
@@ -63,7 +63,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Served:
     """The shipped seeds' build, published exactly as `make build` publishes it (after the
-    CLV step, on a copy: the session's seed build is shared read-only)."""
+    CLV step and validate, on a copy: the session's seed build is shared read-only)."""
     work = tmp_path_factory.mktemp("served")
     (reference_date,) = seed_build.query(
         "select cast(reference_date as varchar) from staging.stg_shop__reference_date"
@@ -72,6 +72,8 @@ def served(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> S
     shutil.copy(seed_build.database, build)
     fitted = run_clv(build)
     assert fitted.returncode == 0, fitted.stderr[-3000:]
+    validated = run_validate(build)
+    assert validated.returncode == 0, validated.stdout[-3000:]
     publication = publish(
         build,
         work / "serving" / "served.duckdb",

@@ -200,10 +200,13 @@ def build(database: Path, raw: Path | None, *args: str) -> str:
 
 
 def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    """Every table dbt's models and hooks built, but the build's record of its dbt runs (schema
+    audit: invocation ids and times, which differ between any two builds)."""
     return {
         f"{schema}.{name}"
         for schema, name in con.execute(
-            "select schema_name, table_name from duckdb_tables() where database_name = ?",
+            "select schema_name, table_name from duckdb_tables() where database_name = ?"
+            " and schema_name <> 'audit'",
             [catalog],
         ).fetchall()
     }

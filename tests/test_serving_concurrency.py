@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, DbtResult, run_dbt
+from conftest import BIN, DbtResult, run_dbt, run_validate
 
 from orchestration.lib.publish import publish
 
@@ -68,6 +68,8 @@ def test_readers_during_build_and_publish(seed_build: DbtResult, tmp_path: Path)
         build = run_dbt(["build"], build_dir / "build.duckdb", None, build_dir)
         assert build.returncode == 0, build.output[-3000:]
         assert "lock" not in build.output.lower()
+        validated = run_validate(build.database, build_dir / "quality", serving)
+        assert validated.returncode == 0, validated.stdout[-3000:]
         published = subprocess.run(
             [str(BIN / "customer-analytics"), "publish", "--build-id", "b1"],
             env={
@@ -75,6 +77,7 @@ def test_readers_during_build_and_publish(seed_build: DbtResult, tmp_path: Path)
                 "CUSTOMER_ANALYTICS_DB": str(build.database),
                 "CUSTOMER_ANALYTICS_SERVING_DB": str(serving),
                 "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(exports),
+                "CUSTOMER_ANALYTICS_QUALITY_DIR": str(build_dir / "quality"),
             },
             capture_output=True,
             text=True,

@@ -1,6 +1,8 @@
 """Write-audit-publish: copy the tested public marts of the build file into a new serving
 file, write one Parquet file per mart and whatever reports the caller hands in, and swap them
-into place atomically.
+into place atomically. Only a build whose own records show that every dbt test and every
+quality suite passed on exactly its current state is published (orchestration/lib/
+publish_guard.py); an empty mart never is.
 
 Readers (BI tools) only ever open the serving file (or the Parquet exports), read-only, so
 they never block a build and a build never blocks them; a failed build publishes nothing.
@@ -24,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.audiences import stage_audiences, swap_audiences
+from orchestration.lib.publish_guard import UntestedBuildError, refuse_untested
 from orchestration.lib.serving import PUBLIC_SCHEMA, PUBLICATION_TABLE, read_served
 
 ReportWriter = Callable[[Path, Path], None]
@@ -92,11 +95,19 @@ def publish(
     reference_date: str | None = None,
     keep_backups: int = 3,
     report_writers: Sequence[ReportWriter] = (),
+    quality_dir: Path | None = None,
+    run_id: str | None = None,
     audiences_root: Path | None = None,
 ) -> Publication:
     """Publish the marts of `build_file` (closed, already tested) as `serving_file` and as
     Parquet under `exports_root/<build_id>/`, with the reports `report_writers` write there;
     point `exports_root/current` at it.
+
+    Refuses, with the served marts unchanged: an empty mart (EmptyMartError), and a build
+    whose records do not show that every dbt test passed after its table was last built and
+    that every quality suite passed on exactly this state of the file (UntestedBuildError:
+    the quality records are read from `quality_dir`, default `<build file's folder>/quality`;
+    with `run_id`, the records that Dagster run's checks wrote count too).
 
     Order: write everything new beside the old, checkpoint and close, keep a backup of the
     served file, then swap with os.replace (atomic on one file system). A crash before the
@@ -116,6 +127,8 @@ def publish(
             reference_date,
             keep_backups,
             report_writers,
+            quality_dir if quality_dir is not None else build_file.parent / "quality",
+            run_id,
             audiences_root,
         )
 
@@ -127,15 +140,20 @@ def _publish_locked(
     build_id: str,
     reference_date: str | None,
     keep_backups: int,
-    report_writers: Sequence[ReportWriter] = (),
-    audiences_root: Path | None = None,
+    report_writers: Sequence[ReportWriter],
+    quality_dir: Path,
+    run_id: str | None,
+    audiences_root: Path | None,
 ) -> Publication:
+    from orchestration.lib.quality.report import build_stamp
+
     exports_root.mkdir(parents=True, exist_ok=True)
     if build_id in {_build_id_of(serving_file), _current_export(exports_root)}:
         raise ValueError(f"build id {build_id!r} is already served: publish with a new build id.")
     _remove_leftovers_of_interrupted_runs(serving_file, exports_root)
     privacy_state = _refuse_builds_before_the_erasures(build_file)
     _refuse_empty_marts(build_file)
+    verified = refuse_untested(build_file, quality_dir, run_id)
     staged = serving_file.parent / f".{serving_file.name}.{build_id}.tmp"
     export_dir = exports_root / build_id
     if export_dir.exists():
@@ -147,6 +165,14 @@ def _publish_locked(
     published_at = datetime.now(UTC).replace(tzinfo=None)
     with duckdb.connect(str(staged)) as serving:
         serving.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        # attached, nothing can write the file: it must still be the state the guard verified
+        # (what is staged is left for the next publish to remove, as after a crash)
+        if build_stamp(build_file) != verified:
+            raise UntestedBuildError(
+                f"{build_file} is not published (the served marts are unchanged): it changed "
+                "while it was being published (a dbt run or the CLV step wrote it); run "
+                "customer-analytics publish again once that has finished."
+            )
         tables = _public_tables(serving)
         if not tables:
             raise RuntimeError(

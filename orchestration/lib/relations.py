@@ -27,6 +27,16 @@ MART_SCHEMA = "marts"
 RAW_SOURCE_STATE = f"{STAGING_SCHEMA}.raw_source_state"
 """Which file each raw table holds, its SHA-256 and dialect (the raw models' post-hook)."""
 
+AUDIT_SCHEMA = "audit"
+"""The build's own record of its dbt runs (restricted, never published; macros/audit/)."""
+
+DBT_INVOCATIONS = f"{AUDIT_SCHEMA}.dbt_invocations"
+"""One row per dbt invocation on the build file: started, and completed once its on-run-end
+hook ran (record_dbt_invocation, record_dbt_results)."""
+
+DBT_NODE_RESULTS = f"{AUDIT_SCHEMA}.dbt_node_results"
+"""The latest outcome of every model, seed, snapshot and data test (record_dbt_results)."""
+
 
 def mart(name: str) -> str:
     """The relation of the mart model `name`, in the build file and in the served file."""

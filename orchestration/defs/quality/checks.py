@@ -3,7 +3,9 @@
 A raw suite checks its raw table right after landing: an ERROR stops dbt and everything after
 it. A mart suite checks its mart after dbt: an ERROR (e.g. an empty mart: "at least one row")
 stops the publish step, so nothing that failed is ever served and the last good publication
-stays. WARN results are reported and the run goes on. The check's severity is the suite's, as
+stays. WARN results are reported and the run goes on. Each result is also recorded in the
+quality folder with this run's id: the publish step of the same run requires a passing record
+of every suite (orchestration/lib/publish_guard.py). The check's severity is the suite's, as
 in `customer-analytics validate`; its metadata holds counts, rules, keys and aggregate measures,
 never a row's values.
 
@@ -49,7 +51,11 @@ def result(
 
     quality_dir = Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
     exports_dir = Path(warehouse.exports_dir) if warehouse.exports_dir else None
-    page = write_reports(outcome, quality_dir, exports_dir, Path(warehouse.database))
+    # the record names this run: its publish step accepts it although later steps of the
+    # run (dbt after the raw suites, the CLV step after the mart suites) rewrite the file
+    page = write_reports(
+        outcome, quality_dir, exports_dir, Path(warehouse.database), context.run.run_id
+    )
     for message in outcome.messages():
         log = context.log.error if message.startswith("[ERROR]") else context.log.warning
         log(message)

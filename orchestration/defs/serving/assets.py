@@ -21,7 +21,10 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
     def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         """Write-audit-publish: runs only after the marts were built and their checks passed in
         the same run; copies the public marts (schema marts only) into a new serving file and
-        Parquet exports and swaps them in atomically. BI tools read only what this publishes."""
+        Parquet exports and swaps them in atomically. BI tools read only what this publishes.
+        Publish itself refuses (a failure, not retried) a build whose dbt record shows a test
+        that did not pass after its table was last built, or a quality suite without a passing
+        record of this run's checks or of `customer-analytics validate` on this state."""
         from datetime import UTC, datetime
         from pathlib import Path
 
@@ -30,6 +33,7 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
 
         reference_date = build_reference_date(Path(warehouse.database))
         build_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{context.run.run_id[:8]}"
+        quality_dir = Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
         try:
             publication = publish(
                 Path(warehouse.database),
@@ -37,16 +41,16 @@ def build_published_marts(mart_keys: list[dg.AssetKey], owners: list[str]) -> dg
                 Path(warehouse.exports_dir),
                 build_id,
                 reference_date=reference_date,
-                report_writers=report_writers(
-                    Path(warehouse.quality_dir or Path(warehouse.database).parent / "quality")
-                ),
+                report_writers=report_writers(quality_dir),
+                quality_dir=quality_dir,
+                run_id=context.run.run_id,
                 audiences_root=Path(
                     warehouse.audiences_dir or Path(warehouse.database).parent / "audiences"
                 ),
             )
         except ValueError as exc:
-            # refused for what the build holds (an empty mart), not a busy file: a retry
-            # would be refused again
+            # refused for what the build holds (an empty mart, a test or suite that did not
+            # pass), not a busy file: a retry would be refused again
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         return dg.MaterializeResult(
             metadata={

@@ -224,23 +224,29 @@ def build_stamp(build_file: Path) -> str:
     return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
-def blocking_failures(folder: Path, build_file: Path) -> list[str]:
-    """The suites whose latest result in the quality folder `folder` failed an ERROR rule on
-    exactly this state of `build_file` (so publishing it must be refused)."""
+def suite_verdicts(folder: Path, build_file: Path, run_id: str | None = None) -> dict[str, str]:
+    """Every suite's verdict on exactly this state of `build_file`, from its latest record in
+    the quality folder `folder`: 'passed' (no ERROR rule failed), 'failed', or 'not validated'
+    (no record of this state: never validated, validated before the file last changed, or
+    skipped as a whole). With `run_id`, a record written by that Dagster run's checks counts
+    whatever state it names: the run's later steps rewrote other tables of the file (the dbt
+    build after the raw suites, the CLV step after the mart suites)."""
+    from orchestration.lib.quality.suites import SUITES
+
     stamp = build_stamp(build_file)
-    failed = []
-    for sidecar in sorted(folder.glob("*.json")):
+    verdicts = dict.fromkeys(SUITES, "not validated")
+    for name in SUITES:
         try:
-            record = json.loads(sidecar.read_text(encoding="utf-8"))
+            record = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if (
-            record.get("build_file") == str(build_file.resolve())
-            and record.get("build_stamp") == stamp
-            and record.get("severity") == "error"
+        if record.get("build_file") != str(build_file.resolve()) or record.get("skipped"):
+            continue
+        if record.get("build_stamp") == stamp or (
+            run_id is not None and record.get("dagster_run_id") == run_id
         ):
-            failed.append(record["suite"])
-    return failed
+            verdicts[name] = "failed" if record.get("severity") == "error" else "passed"
+    return verdicts
 
 
 def write_reports(
@@ -248,10 +254,13 @@ def write_reports(
     folder: Path,
     exports_dir: Path | None = None,
     build_file: Path | None = None,
+    run_id: str | None = None,
 ) -> Path:
     """Write `<suite>.html` and `.json` for `outcome`, refresh index.html; returns the page.
     With `exports_dir`, every page links to the dashboard's offline report in it; with
-    `build_file`, the record names the build state it checked (see `blocking_failures`)."""
+    `build_file`, the record names the build state it checked (see `suite_verdicts`: publish
+    requires a passing record of every suite for the state it publishes); with `run_id`, the
+    Dagster run whose check wrote it."""
     folder.mkdir(parents=True, exist_ok=True)
     href = report_link(folder, exports_dir)
     checked_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -262,6 +271,7 @@ def write_reports(
         "messages": outcome.messages(),
         "build_file": str(build_file.resolve()) if build_file else None,
         "build_stamp": build_stamp(build_file) if build_file and build_file.exists() else None,
+        "dagster_run_id": run_id,
     }
     page = folder / f"{outcome.suite}.html"
     _write_atomically(folder / f"{outcome.suite}.json", json.dumps(record, default=str))
