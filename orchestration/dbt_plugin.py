@@ -47,18 +47,22 @@ def utf8_copy(path: str, encoding: str, cache_dir: Path) -> str:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     partial = target.with_suffix(".partial")
     offset = 0
+    lines = 0
     try:
         with opener(source, "rb") as handle, partial.open("w", encoding="utf-8", newline="") as out:
             while chunk := handle.read(_CHUNK):
                 try:
                     out.write(decoder.decode(chunk))
                 except UnicodeDecodeError as exc:
+                    line = lines + chunk.count(b"\n", 0, exc.start) + 1
                     raise ValueError(
                         f"Raw file {source} is not {encoding} text: byte 0x{chunk[exc.start]:02x} "
-                        f"at offset {offset + exc.start} is undefined in {encoding}. Check "
-                        "raw_format.encoding (utf-8, cp1252, latin-1 or utf-16)."
+                        f"on line {line} (offset {offset + exc.start}) is undefined in "
+                        f"{encoding}. Check raw_format.encoding (utf-8, cp1252, latin-1 or "
+                        "utf-16)."
                     ) from None
                 offset += len(chunk)
+                lines += chunk.count(b"\n")
             out.write(decoder.decode(b"", final=True))
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -67,6 +71,35 @@ def utf8_copy(path: str, encoding: str, cache_dir: Path) -> str:
         older.unlink(missing_ok=True)
     partial.replace(target)
     return str(target)
+
+
+def report_errors_privately() -> None:
+    """Make dbt-duckdb's cursor raise `private_message` in place of a DuckDB error that quotes
+    data (a malformed CSV line, a failed cast), before dbt logs or stores it: dbt prints errors
+    to the console, `logs/dbt.log` and `run_results.json`, and Dagster copies them into run
+    metadata (orchestration/lib/duckdb_errors.py). Once per process."""
+    import duckdb
+    from dbt.adapters.duckdb.environments.local import DuckDBCursorWrapper
+
+    from orchestration.lib.duckdb_errors import private_message
+
+    execute = DuckDBCursorWrapper.execute
+    if getattr(execute, "reports_privately", False):
+        return
+
+    def private_execute(self: Any, sql: str, bindings: Any = None) -> Any:
+        try:
+            return execute(self, sql, bindings)
+        except duckdb.Error as exc:
+            message = private_message(str(exc), sql)
+            if message is None:
+                raise
+            error_type = type(exc)
+        # raised outside the except block: the new error carries no trace of the old one
+        raise error_type(message)
+
+    private_execute.reports_privately = True  # type: ignore[attr-defined]
+    DuckDBCursorWrapper.execute = private_execute
 
 
 class Plugin(BasePlugin):
@@ -122,3 +155,7 @@ class Plugin(BasePlugin):
             [],
             duckdb.sqltypes.VARCHAR,
         )
+
+    def configure_cursor(self, cursor: Any) -> None:
+        """Before dbt's first query on a cursor: DuckDB errors quoting data are rebuilt."""
+        report_errors_privately()

@@ -427,12 +427,15 @@ FAILING_FAULTS = {
     "malformed row (too many fields)": FailingFault(
         "orders",
         _too_many_fields,
-        ["orders.csv is malformed at row {last_row}", "Expected Number of Columns: 10 Found: 11"],
+        ["orders.csv is malformed: line {last_row} has 11 fields where the header has 10"],
     ),
     "unterminated quote": FailingFault(
         "survey_responses",
         _unterminated_quote,
-        ["survey_responses.csv is malformed at row {last_row}", "closed double quotes"],
+        [
+            "survey_responses.csv is malformed: line {last_row}, column comment:",
+            "a value in double quotes is not closed",
+        ],
     ),
     "header-only file": FailingFault(
         "orders",

@@ -22,12 +22,16 @@
         {%- set encoding = 'utf-8' -%}
     {%- endif -%}
     {#- the first lines as text, not sniffed, so that a malformed data line cannot hide them
-        (strict_mode off: Excel ends records with CRLF but breaks lines inside a cell with LF) -#}
+        (strict_mode off: Excel ends records with CRLF but breaks lines inside a cell with LF).
+        A line DuckDB cannot read (bytes not in the encoding, longer than 2 MB) is skipped, not
+        raised: DuckDB's error would print it. A bad data line is reported by the read itself
+        (raise_on_malformed_raw_lines), with its column; a bad header line by
+        raise_on_unreadable_raw_header, when the header found does not fit. -#}
     {%- set lines = run_query(
         "select line from read_csv(" ~ sql_string(literal_glob(path)) ~ ", header = false, "
         ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
-        ~ "escape = '', strict_mode = false, parallel = false, encoding = " ~ sql_string(encoding)
-        ~ ") limit 2"
+        ~ "escape = '', strict_mode = false, parallel = false, ignore_errors = true, encoding = "
+        ~ sql_string(encoding) ~ ") limit 2"
     ).columns[0].values() | list -%}
     {%- set first = (lines[0] if lines else '') or '' -%}
     {%- set first = first.lstrip('\ufeff').rstrip('\r') -%}
@@ -43,6 +47,7 @@
         {%- set first = ((lines[1] if lines | length > 1 else '') or '').rstrip('\r') -%}
     {%- endif -%}
     {%- if not first | trim -%}
+        {%- do raise_on_unreadable_raw_header(file, path, table_name, encoding, fmt.encoding) -%}
         {{ exceptions.raise_compiler_error(
             "Raw file " ~ file ~ " is empty: it needs at least the header row (columns: see "
             ~ contract.yaml ~ "). Remove the file if the table is optional.") }}
@@ -63,6 +68,7 @@
         {%- endfor -%}
         {%- set ranked = scores | sort(attribute='0', reverse=true) -%}
         {%- if ranked[0][0] == 0 or ranked[0][0] == ranked[1][0] -%}
+            {%- do raise_on_unreadable_raw_header(file, path, table_name, encoding, fmt.encoding) -%}
             {{ exceptions.raise_compiler_error(
                 "Raw file " ~ file ~ ": cannot tell its delimiter from the header (no single one of "
                 ~ "',' ';' tab '|' splits it into the contract's columns, see " ~ contract.yaml
@@ -83,6 +89,13 @@
         {%- endif -%}
         {%- do header.append(cleaned) -%}
     {%- endfor -%}
+    {%- set fitting = [] -%}
+    {%- for name in header if fmt.columns.get(name | lower, name | lower) in contract_names -%}
+        {%- do fitting.append(name) -%}
+    {%- endfor -%}
+    {%- if not fitting -%}
+        {%- do raise_on_unreadable_raw_header(file, path, table_name, encoding, fmt.encoding) -%}
+    {%- endif -%}
     {{ return({
         'path': path,
         'encoding': encoding,
@@ -91,4 +104,48 @@
         'delimiter_label': 'tab' if delimiter == '\t' else delimiter,
         'header': header,
     }) }}
+{%- endmacro %}
+
+
+{#- When the header found does not fit the contract: fail if that is because DuckDB could not
+    read the file's first or second line (the header, or the one after Excel's sep= line),
+    naming the line and the reason, never its content. One full scan, on this failure path
+    only. -#}
+{% macro raise_on_unreadable_raw_header(file, path, table_name, read_encoding, encoding) -%}
+    {%- set tables = raw_rejects_tables(table_name ~ '_header') -%}
+    {%- do run_query(
+        "select count(line) from read_csv(" ~ sql_string(literal_glob(path)) ~ ", header = false, "
+        ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
+        ~ "escape = '', strict_mode = false, parallel = false, encoding = "
+        ~ sql_string(read_encoding) ~ ", store_rejects = true, rejects_table = "
+        ~ sql_string(tables.errors) ~ ", rejects_scan = " ~ sql_string(tables.scans)
+        ~ ", rejects_limit = 10)") -%}
+    {%- set present = run_query(
+        "select count(*) from duckdb_tables() where temporary and table_name = "
+        ~ sql_string(tables.errors)).columns[0].values()[0] -%}
+    {%- if present == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set rejected = run_query("select line, error_type from temp." ~ tables.errors
+        ~ " where line <= 2 order by line limit 1").rows | list -%}
+    {%- do run_query("drop table temp." ~ tables.errors) -%}
+    {%- do run_query("drop table if exists temp." ~ tables.scans) -%}
+    {%- if rejected | length == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set line, error_type = rejected[0] -%}
+    {%- if error_type == 'INVALID ENCODING' -%}
+        {%- set reason = "it holds bytes that are not " ~ encoding ~ " text. Set raw_format.encoding "
+            ~ "to the file's encoding (utf-8, cp1252, latin-1 or utf-16), or export the file as "
+            ~ "UTF-8" -%}
+    {%- elif error_type == 'LINE SIZE OVER MAXIMUM' -%}
+        {%- set reason = "it is longer than the reader's maximum line size (2 MB). Check that the "
+            ~ "file is a CSV export with a header row" -%}
+    {%- else -%}
+        {%- set reason = "it breaks the CSV rules (" ~ error_type ~ "). Check that the file is a "
+            ~ "CSV export with a header row" -%}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error(
+        "Raw file " ~ file ~ " cannot be read at line " ~ line ~ ", where its header should be: "
+        ~ reason ~ ", then run again. The line's content is not shown: it may be personal data.") }}
 {%- endmacro %}

@@ -82,11 +82,16 @@
     {%- for name in header -%}
         {%- set key = name | trim | lower -%}
         {%- if key in seen -%}
+            {#- a name outside the contract is not shown: without a header row it is a value -#}
+            {%- set shown = "the column '" ~ (name | trim) ~ "'"
+                if fmt.columns.get(key, key) in contract_names
+                else "one name (columns " ~ seen[key] ~ " and " ~ loop.index ~ "; not shown: a "
+                ~ "file without a header row would show data)" -%}
             {{ exceptions.raise_compiler_error(
-                "Raw file " ~ file ~ " has the column '" ~ (name | trim) ~ "' twice in its header. "
+                "Raw file " ~ file ~ " has " ~ shown ~ " twice in its header. "
                 ~ "Rename or remove one of them, then run again.") }}
         {%- endif -%}
-        {%- do seen.update({key: name}) -%}
+        {%- do seen.update({key: loop.index}) -%}
         {%- set column_name = fmt.columns.get(key, key) -%}
         {%- if column_name in by_name -%}
             {{ exceptions.raise_compiler_error(
@@ -145,11 +150,16 @@
         {%- endfor %}
             {{ sql_string(file) }} as _source_file
         {%- if is_csv %}
+        {#- a malformed line is recorded, not raised (DuckDB's error would print it): the
+            post-hook raise_on_malformed_raw_lines fails the model, naming line and column -#}
+        {%- set rejects = raw_rejects_tables(table_name) %}
         from read_csv(
             {{ sql_string(literal_glob(csv.path)) }},
             header = true, skip = {{ csv.skip }}, delim = {{ sql_string(csv.delimiter) }},
             quote = '"', escape = '"', encoding = {{ sql_string(csv.encoding) }},
             auto_detect = false,
+            store_rejects = true, rejects_table = {{ sql_string(rejects.errors) }},
+            rejects_scan = {{ sql_string(rejects.scans) }}, rejects_limit = 100,
             columns = {
             {%- for name in header %}
                 {{ sql_string(name) }}: 'VARCHAR'{{ ',' if not loop.last }}

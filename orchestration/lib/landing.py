@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 from orchestration.lib.relations import RAW_SOURCE_STATE, STAGING_SCHEMA
@@ -113,37 +112,3 @@ def built_from(fingerprint_: dict[str, dict], sources: dict[str, dict]) -> bool:
         for name, entry in fingerprint_.items()
     }
     return landed == sources
-
-
-_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)")
-_CSV_FILE = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
-_ORIGINAL_LINE = re.compile(r"^\s*Original Line:.*$", re.MULTILINE)
-
-
-def without_raw_lines(text: str) -> str:
-    """`text` with DuckDB's "Original Line: …" echo of a malformed CSV line removed: the line
-    can hold personal data, and must not reach Dagster's metadata or failure summaries."""
-    return _ORIGINAL_LINE.sub("  Original Line: (not shown: it may hold personal data)", text)
-
-
-def explain_csv_error(output: str) -> str | None:
-    """For a build that stopped on a malformed raw CSV line, one sentence naming the file, the
-    line and the rule (never the line's content); None when the output holds no CSV error."""
-    match = _CSV_ERROR.search(output)
-    if not match:
-        return None
-    detail = output[match.start() :]
-    file = _CSV_FILE.search(detail)
-    found = next(
-        (line.strip() for line in detail.splitlines() if "Expected Number of Columns" in line), ""
-    )
-    rule = (
-        f"every line needs exactly the header's columns ({found})"
-        if found
-        else "every line needs exactly the header's columns and closed double quotes"
-    )
-    return (
-        f"Raw file {file.group(1).strip() if file else '(see the dbt log)'} is malformed at row "
-        f"{match.group(1)} (the header is row 1): {rule}. Fix or re-export that row; nothing "
-        "was published."
-    )

@@ -13,7 +13,6 @@ import dagster as dg
 from orchestration.defs.resources import TransientWarehouseError, WarehouseResource
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR, run_target_path
 from orchestration.lib.headlines import markdown_table
-from orchestration.lib.landing import explain_csv_error, without_raw_lines
 from orchestration.lib.relations import mart
 from orchestration.lib.serving import PUBLIC_SCHEMA
 from orchestration.lib.settings import RAW_TABLES, RawDialect, SettingError
@@ -62,9 +61,19 @@ def run_dialect(context: dg.AssetExecutionContext, config: Any) -> RawDialect:
     return dialect
 
 
+_DBT_FRAME = re.compile(r"^\s*(> (in|called by) .*|\S.* Error in \w+ \S+ \(.*\))\s*$")
+
+
+def _reason(message: str) -> str:
+    """dbt's message for a failed node without its framing (the "Compilation Error in model
+    ..." title and the "> called by" macro stack): the error itself, on one line."""
+    kept = [line.strip() for line in message.splitlines() if not _DBT_FRAME.match(line)]
+    return " ".join(line for line in kept if line)
+
+
 def _failures(run_results: dict[str, Any]) -> list[str]:
     return [
-        f"{result['unique_id']}: {result.get('status')}: {(result.get('message') or '').strip()}"
+        f"{result['unique_id']}: {result.get('status')}: {_reason(result.get('message') or '')}"
         for result in run_results.get("results", [])
         if result.get("status") in ("error", "fail")
     ]
@@ -103,8 +112,11 @@ def run_dbt_build(
     for dbt_event in invocation.stream_raw_events():
         # dbt's warnings and the raw reader's notes (detected dialect, missing optional files,
         # ignored columns, a change of raw source) belong in the run's log, not only stdout
+        # (no message holds a raw value: the raw reader and the dbt plugin's cursor build theirs
+        # from file, line and column: macros/raw/raise_on_malformed_raw_lines.sql,
+        # orchestration/lib/duckdb_errors.py)
         info = dbt_event.raw_event.get("info", {})
-        message = without_raw_lines(str(info.get("msg", "")))
+        message = str(info.get("msg", ""))
         if info.get("level") == "warn":
             context.log.warning(message)
         elif message.startswith(("Raw file", "Raw source changed")):
@@ -180,8 +192,7 @@ def run_dbt_build(
         error_text = f"{invocation.get_error()} {' '.join(failures)}"
         if LOCK_ERROR.search(error_text):
             raise TransientWarehouseError(f"The warehouse file is busy: {error_text[:500]}")
-        failures = [without_raw_lines(failure) for failure in failures]
-        summary = explain_csv_error(error_text) or "; ".join(failures[:5]) or "see the dbt logs"
+        summary = "; ".join(failures[:5]) or "see the dbt logs"
         raise dg.Failure(
             description="dbt build failed: " + summary,
             metadata={
