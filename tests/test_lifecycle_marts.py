@@ -153,7 +153,8 @@ def test_replenishment_in_dim_customers_matches_a_reference(
     # the list sizes: every status, and only customers who may be contacted as contactable
     everyone = frame(
         build,
-        f"select customer_key, has_marketing_consent, has_unsubscribed from {mart('dim_customers')}",
+        "select customer_key, has_marketing_consent, has_unsubscribed"
+        f" from {mart('dim_customers')}",
     ).set_index("customer_key")
     status = pd.concat([expected["status"], others["replenishment_status"]])
     contactable = everyone["has_marketing_consent"] & ~everyone["has_unsubscribed"]
