@@ -20,10 +20,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 from filelock import FileLock
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -62,6 +66,16 @@ def pseudonym(customer_id: str) -> str:
     project's code): HMAC-SHA256 under the run's key, lowercase hex (docs/privacy.md)."""
     key = Path(os.environ[KEY_FILE_ENV]).read_text(encoding="utf-8").strip().encode("utf-8")
     return hmac.new(key, customer_id.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def with_customer_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame keyed by CRM customer_id (as the pandas reference computes it) as the marts carry
+    it: customer_key = pseudonym(customer_id) in place of customer_id, at the same position."""
+    ids = frame["customer_id"]
+    keys = {customer_id: pseudonym(customer_id) for customer_id in ids.dropna().unique()}
+    keyed = frame.copy()
+    keyed.insert(keyed.columns.get_loc("customer_id"), "customer_key", ids.map(keys))
+    return keyed.drop(columns="customer_id")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

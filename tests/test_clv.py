@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BIN, DbtResult, GeneratedBuild, run_clv, run_dbt, run_validate
+from conftest import BIN, DbtResult, GeneratedBuild, pseudonym, run_clv, run_dbt, run_validate
 
 from orchestration.lib.relations import intermediate_model, mart
 
@@ -148,7 +148,9 @@ def test_cdnow_bg_nbd_reproduces_the_paper(cdnow_build: DbtResult) -> None:
     assert bg_nbd["converged"].all()
 
 
-def test_cdnow_gamma_gamma_equals_lifetimes_maximum_likelihood(cdnow_build: DbtResult) -> None:
+def test_cdnow_gamma_gamma_equals_lifetimes_maximum_likelihood(
+    cdnow_build: DbtResult, cdnow_transactions: pd.DataFrame
+) -> None:
     inputs = frame(
         cdnow_build.database,
         "select frequency, monetary_value"
@@ -168,6 +170,10 @@ def test_cdnow_gamma_gamma_equals_lifetimes_maximum_likelihood(cdnow_build: DbtR
     assert str(status.loc[0, "reference_date"])[:10] == CALIBRATION_END
     predictions = frame(cdnow_build.database, f"select * from {mart('customer_clv_predictions')}")
     assert len(predictions) == 2357
+    # one prediction per CDNOW customer, named by its pseudonym as in every mart
+    assert set(predictions["customer_key"]) == {
+        pseudonym(str(customer_id)) for customer_id in cdnow_transactions["customer_id"].unique()
+    }
     assert predictions["probability_alive"].between(0, 1).all()
     assert (predictions["clv_12_months"] >= 0).all()
 
@@ -210,7 +216,7 @@ def test_the_holdout_tracks_the_generated_shop(
         database,
         f"select segments.rfm_segment, predictions.clv_12_months"
         f" from {mart('customer_clv_predictions')} as predictions"
-        f" inner join {mart('dim_customers')} as segments using (customer_id)",
+        f" inner join {mart('dim_customers')} as segments using (customer_key)",
     )
     grouped = joined.groupby("rfm_segment")["clv_12_months"]
     by_segment = frame(database, f"select * from {mart('rpt_clv_by_segment')}").set_index(
@@ -342,7 +348,7 @@ def test_clv_before_any_build_says_what_to_do(tmp_path: Path) -> None:
 def test_clv_on_a_file_without_the_clv_marts_says_what_to_do(tmp_path: Path) -> None:
     database = tmp_path / "older.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute("create schema marts; create table marts.dim_customers (customer_id varchar)")
+        con.execute("create schema marts; create table marts.dim_customers (customer_key varchar)")
     done = run_clv(database)
     assert done.returncode == 2
     assert "has no marts.clv_fit_status: run dbt build (or make build) first" in done.stderr

@@ -142,7 +142,7 @@ def test_assets_carry_groups_owners_and_descriptions(defs: dg.Definitions) -> No
     assert node.description.startswith("The customer 360.")
     assert graph.get(dg.AssetKey(["raw", "orders"])).group_name == "raw"
     columns = node.metadata["dagster/column_schema"].columns
-    assert "customer_id" in {column.name for column in columns}
+    assert "customer_key" in {column.name for column in columns}
 
 
 def test_schedule_requests_the_daily_refresh_at_six_in_berlin(defs: dg.Definitions) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, DbtResult, mart_tables, run_dbt
+from conftest import BIN, DbtResult, mart_tables, pseudonym, run_dbt
 
 pytestmark = pytest.mark.build
 
@@ -279,28 +279,28 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path, seed_build: DbtResu
 
         # The planted changes reached the incremental build (so the comparison is not vacuous).
         stitched = con.execute(
-            "select distinct stitched_customer_id from incremental.marts.fct_sessions"
+            "select distinct stitched_customer_key from incremental.marts.fct_sessions"
             " where anonymous_id = ? and session_id <> ?",
             [planted["cookie"], LOGIN_SESSION],
         ).fetchall()
-        assert stitched == [("1",)]
+        assert stitched == [(pseudonym("1"),)]
         assert con.execute(
             "select rejection_reason from incremental.staging.base_web_analytics__sessions"
             " where session_id = ?",
             [planted["conflicted"]],
         ).fetchall() == [("duplicate_conflicting",), ("duplicate_conflicting",)]
         assert con.execute(
-            "select customer_id from incremental.marts.fct_sessions where session_id = ?",
+            "select customer_key from incremental.marts.fct_sessions where session_id = ?",
             [OLD_SESSION_OF_NEW_CUSTOMER],
-        ).fetchall() == [(NEW_CUSTOMER,)]
+        ).fetchall() == [(pseudonym(NEW_CUSTOMER),)]
         assert con.execute(
             "select rejection_reason from incremental.staging.base_shop__orders where order_id = ?",
             [planted["conflicted_order"]],
         ).fetchall() == [("duplicate_conflicting",), ("duplicate_conflicting",)]
         assert con.execute(
-            "select customer_id from incremental.marts.fct_orders where order_id = ?",
+            "select customer_key from incremental.marts.fct_orders where order_id = ?",
             [OLD_ORDER_OF_NEW_CUSTOMER],
-        ).fetchall() == [(NEW_CUSTOMER,)]
+        ).fetchall() == [(pseudonym(NEW_CUSTOMER),)]
 
 
 def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stale(

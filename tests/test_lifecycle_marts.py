@@ -64,22 +64,22 @@ def orders(build: DbtResult) -> pd.DataFrame:
     out = frame(
         build,
         f"""
-        select order_id, customer_id, ordered_at, order_date, status,
+        select order_id, customer_key, ordered_at, order_date, status,
                cast(net_revenue as double) as net_revenue
         from {mart("fct_orders")}
         """,
     )
     out["order_date"] = pd.to_datetime(out["order_date"])
     out["month_index"] = out["order_date"].dt.year * 12 + out["order_date"].dt.month - 1
-    return out.sort_values(["customer_id", "ordered_at", "order_id"]).reset_index(drop=True)
+    return out.sort_values(["customer_key", "ordered_at", "order_id"]).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
 def completed(orders: pd.DataFrame) -> pd.DataFrame:
     """Completed orders with the days since the customer's previous completed order."""
     done = orders[orders["status"] == "completed"].copy()
-    done["gap_days"] = done.groupby("customer_id")["order_date"].diff().dt.days
-    done["number"] = done.groupby("customer_id").cumcount() + 1
+    done["gap_days"] = done.groupby("customer_key")["order_date"].diff().dt.days
+    done["number"] = done.groupby("customer_key").cumcount() + 1
     return done
 
 
@@ -88,12 +88,12 @@ def profiles(build: DbtResult) -> pd.DataFrame:
     out = frame(
         build,
         f"""
-        select customer_id, signup_date, acquisition_channel, is_loyalty_member, is_referred
+        select customer_key, signup_date, acquisition_channel, is_loyalty_member, is_referred
         from {mart("dim_customers")}
         """,
     )
     out["signup_date"] = pd.to_datetime(out["signup_date"])
-    return out.set_index("customer_id")
+    return out.set_index("customer_key")
 
 
 def population_median_interval(completed: pd.DataFrame) -> float:
@@ -107,8 +107,8 @@ def test_replenishment_in_dim_customers_matches_a_reference(
     build: DbtResult, completed: pd.DataFrame, reference_date: pd.Timestamp
 ) -> None:
     population = population_median_interval(completed)
-    own = completed.dropna(subset=["gap_days"]).groupby("customer_id")["gap_days"].median()
-    last = completed.groupby("customer_id")["order_date"].max()
+    own = completed.dropna(subset=["gap_days"]).groupby("customer_key")["gap_days"].median()
+    last = completed.groupby("customer_key")["order_date"].max()
     expected = pd.DataFrame({"last": last, "own": own.reindex(last.index)})
     expected["interval"] = expected["own"].fillna(population)
     expected["source"] = np.where(expected["own"].notna(), "own", "population")
@@ -130,12 +130,12 @@ def test_replenishment_in_dim_customers_matches_a_reference(
     actual = frame(
         build,
         f"""
-        select customer_id, expected_reorder_interval_days, reorder_interval_source,
+        select customer_key, expected_reorder_interval_days, reorder_interval_source,
                expected_next_order_date, days_until_reorder_due, replenishment_status,
                is_replenishment_due
         from {mart("dim_customers")}
         """,
-    ).set_index("customer_id")
+    ).set_index("customer_key")
     buyers = actual.loc[expected.index]
     assert (buyers["reorder_interval_source"] == expected["source"]).all()
     np.testing.assert_allclose(buyers["expected_reorder_interval_days"], expected["interval"])
@@ -153,8 +153,9 @@ def test_replenishment_in_dim_customers_matches_a_reference(
     # the list sizes: every status, and only customers who may be contacted as contactable
     everyone = frame(
         build,
-        f"select customer_id, has_marketing_consent, has_unsubscribed from {mart('dim_customers')}",
-    ).set_index("customer_id")
+        "select customer_key, has_marketing_consent, has_unsubscribed"
+        f" from {mart('dim_customers')}",
+    ).set_index("customer_key")
     status = pd.concat([expected["status"], others["replenishment_status"]])
     contactable = everyone["has_marketing_consent"] & ~everyone["has_unsubscribed"]
     lists = frame(build, f"select * from {mart('rpt_replenishment_lists')}").set_index(
@@ -177,30 +178,30 @@ def lifecycle_reference(
     reference_date: pd.Timestamp,
     month: pd.Timestamp,
 ) -> pd.Series:
-    """Every customer's stage at the end of `month` (docs/lifecycle.md), by customer_id."""
+    """Every customer's stage at the end of `month` (docs/lifecycle.md), by customer_key."""
     m = month.year * 12 + month.month - 1
     period_end = min(month + pd.offsets.MonthEnd(0), reference_date)
-    cohort = completed.groupby("customer_id")["month_index"].min()
+    cohort = completed.groupby("customer_key")["month_index"].min()
     signup = profiles["signup_date"].dt.year * 12 + profiles["signup_date"].dt.month - 1
     start = pd.concat([signup, cohort.reindex(signup.index)], axis=1).min(axis=1)
     present = start.index[start <= m]
 
     done = completed[completed["month_index"] <= m]
-    count = done.groupby("customer_id").size()
-    first = done.groupby("customer_id")["order_date"].min()
-    last = done.groupby("customer_id")["order_date"].max()
-    reactivations = done[done["gap_days"] >= CHURN_DAYS].groupby("customer_id")["order_date"].max()
-    net_to_date = done.groupby("customer_id")["net_revenue"].sum()
+    count = done.groupby("customer_key").size()
+    first = done.groupby("customer_key")["order_date"].min()
+    last = done.groupby("customer_key")["order_date"].max()
+    reactivations = done[done["gap_days"] >= CHURN_DAYS].groupby("customer_key")["order_date"].max()
+    net_to_date = done.groupby("customer_key")["net_revenue"].sum()
 
     def window_sum(frame: pd.DataFrame, low: int, high: int, column: str | None) -> pd.Series:
         rows = frame[(frame["month_index"] >= low) & (frame["month_index"] <= high)]
-        grouped = rows.groupby("customer_id")
+        grouped = rows.groupby("customer_key")
         return (grouped.size() if column is None else grouped[column].sum()).reindex(
             count.index, fill_value=0
         )
 
     returned = orders[orders["status"] == "returned"].copy()
-    returned = returned[returned["month_index"] >= cohort.reindex(returned["customer_id"]).values]
+    returned = returned[returned["month_index"] >= cohort.reindex(returned["customer_key"]).values]
     recent, previous = (m - TREND_MONTHS + 1, m), (m - 2 * TREND_MONTHS + 1, m - TREND_MONTHS)
     orders_r, orders_p = window_sum(done, *recent, None), window_sum(done, *previous, None)
     net_r, net_p = (
@@ -253,10 +254,10 @@ def test_lifecycle_stages_match_a_reference(
     actual = frame(
         build,
         f"""
-        select customer_id, lifecycle_stage from {mart("rpt_customer_lifecycle")}
+        select customer_key, lifecycle_stage from {mart("rpt_customer_lifecycle")}
         where month = date '{month.date()}'
         """,
-    ).set_index("customer_id")["lifecycle_stage"]
+    ).set_index("customer_key")["lifecycle_stage"]
     assert sorted(actual.index) == sorted(expected.index)
     differ = actual.index[actual != expected.reindex(actual.index)]
     assert differ.empty, f"{len(differ)} of {len(actual)} customers differ, e.g. " + ", ".join(
@@ -273,15 +274,15 @@ def test_transitions_count_every_customer_month_once(build: DbtResult) -> None:
     lifecycle = frame(
         build,
         f"""
-        select customer_id, month, lifecycle_stage, cast(net_revenue as double) as net_revenue
+        select customer_key, month, lifecycle_stage, cast(net_revenue as double) as net_revenue
         from {mart("rpt_customer_lifecycle")}
         """,
-    ).sort_values(["customer_id", "month"])
+    ).sort_values(["customer_key", "month"])
     lifecycle["from_stage"] = (
-        lifecycle.groupby("customer_id")["lifecycle_stage"].shift().fillna("signup")
+        lifecycle.groupby("customer_key")["lifecycle_stage"].shift().fillna("signup")
     )
     expected = lifecycle.groupby(["month", "from_stage", "lifecycle_stage"]).agg(
-        customers=("customer_id", "size"), net_revenue=("net_revenue", "sum")
+        customers=("customer_key", "size"), net_revenue=("net_revenue", "sum")
     )
     actual = frame(
         build,
@@ -307,7 +308,7 @@ def test_transitions_count_every_customer_month_once(build: DbtResult) -> None:
 def test_repeat_ladder_matches_a_reference_and_the_planted_ratios(
     build: DbtResult, completed: pd.DataFrame, profiles: pd.DataFrame
 ) -> None:
-    counts = completed.groupby("customer_id").size()
+    counts = completed.groupby("customer_key").size()
     channel = profiles.loc[counts.index, "acquisition_channel"]
     segments = {("overall", "all customers"): counts}
     for name, group in counts.groupby(channel):
@@ -345,9 +346,9 @@ def test_revenue_concentration_matches_a_reference_and_the_planted_pareto(
         periods[str(year)] = group
     expected = {}
     for period, group in periods.items():
-        revenue = group.groupby("customer_id")["net_revenue"].sum().round(2)
+        revenue = group.groupby("customer_key")["net_revenue"].sum().round(2)
         revenue = revenue[revenue > 0].reset_index()
-        revenue = revenue.sort_values(["net_revenue", "customer_id"], ascending=[False, True])
+        revenue = revenue.sort_values(["net_revenue", "customer_key"], ascending=[False, True])
         for percent in (1, 5, 10, 20, 50):
             top = math.ceil(len(revenue) * percent / 100)
             expected[(period, percent)] = (
@@ -414,13 +415,13 @@ def test_programme_effects_match_a_reference(
     profiles: pd.DataFrame,
     reference_date: pd.Timestamp,
 ) -> None:
-    per_customer = completed.groupby("customer_id").agg(
+    per_customer = completed.groupby("customer_key").agg(
         orders=("order_id", "size"),
         net=("net_revenue", "sum"),
         first=("order_date", "min"),
         last=("order_date", "max"),
     )
-    second = completed[completed["number"] == 2].set_index("customer_id")["order_date"]
+    second = completed[completed["number"] == 2].set_index("customer_key")["order_date"]
     c = profiles.join(per_customer)
     c["net"] = c["net"].fillna(0.0)
     tenure = (reference_date - c["first"]).dt.days

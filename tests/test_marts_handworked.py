@@ -5,7 +5,9 @@
 Monday in the middle of a month; the latest order is on 2025-01-19). Every expected value below
 is written literally, with its arithmetic in a comment. The same expectations are checked on
 the dbt marts and on the pandas reference (`tooling.pandas_reference`), so this file
-also guards the reference that tests/test_marts_reference.py relies on.
+also guards the reference that tests/test_marts_reference.py relies on. The marts name a
+customer by customer_key, never the CRM id: the expectations, worked out per CRM id, are keyed
+by conftest.pseudonym (an HMAC computed here), and so are the reference's rows.
 
 The shop (UTC dates; "c" = completed, "r" = returned, "x" = cancelled; amounts gross/discount):
 
@@ -31,7 +33,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FIXTURES, run_dbt
+from conftest import FIXTURES, pseudonym, run_dbt, with_customer_keys
 
 from tooling.pandas_reference import compute_reference
 
@@ -100,8 +102,8 @@ def _from_pandas() -> Marts:
 
     return Marts(
         {
-            "marts.dim_customers": records(ref.customers),
-            "marts.fct_orders": records(ref.orders),
+            "marts.dim_customers": records(with_customer_keys(ref.customers)),
+            "marts.fct_orders": records(with_customer_keys(ref.orders)),
             "marts.rpt_nps_monthly": records(ref.nps_monthly),
             "marts.rpt_retention_cohorts": records(ref.retention_cohorts),
             "marts.rpt_kpis_monthly": records(ref.kpis_monthly),
@@ -115,6 +117,12 @@ def marts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "dbt":
         return _from_dbt(tmp_path_factory)
     return _from_pandas()
+
+
+def by_key(by_customer_id: dict[str, object]) -> dict[str, object]:
+    """Values worked out per CRM customer id ("1" .. "5"), keyed by the customer_key the marts
+    name those customers by (conftest.pseudonym)."""
+    return {pseudonym(customer_id): value for customer_id, value in by_customer_id.items()}
 
 
 def approx(value: float) -> object:
@@ -155,7 +163,7 @@ def test_order_sequence(marts: Marts) -> None:
 
 
 def test_customer_order_aggregates(marts: Marts) -> None:
-    c1 = marts.row("marts.dim_customers", customer_id="1")
+    c1 = marts.row("marts.dim_customers", customer_key=pseudonym("1"))
     assert (c1["completed_orders"], c1["returned_orders"], c1["cancelled_orders"]) == (4, 1, 0)
     # Gross: completed + returned = 100.00 + 60.00 + 80.00 + 50.50 + 30.00 = 320.50.
     assert c1["gross_lifetime_revenue"] == Decimal("320.50")
@@ -169,7 +177,7 @@ def test_customer_order_aggregates(marts: Marts) -> None:
     assert c1["average_days_between_orders"] == approx(63.0)
     assert c1["customer_type"] == "returning"
 
-    c2 = marts.row("marts.dim_customers", customer_id="2")
+    c2 = marts.row("marts.dim_customers", customer_key=pseudonym("2"))
     assert (c2["completed_orders"], c2["returned_orders"], c2["cancelled_orders"]) == (2, 0, 1)
     # CHF 10.10 -> 10.61 and CHF 40.00 -> 42.00; the cancelled CHF 20.00 counts nowhere.
     assert c2["gross_lifetime_revenue"] == Decimal("52.61")
@@ -179,7 +187,7 @@ def test_customer_order_aggregates(marts: Marts) -> None:
     assert c2["days_since_last_order"] == 180
     assert c2["average_days_between_orders"] == approx(53.0)  # 06-01 .. 07-24 = 29 + 24 days
 
-    c3 = marts.row("marts.dim_customers", customer_id="3")
+    c3 = marts.row("marts.dim_customers", customer_key=pseudonym("3"))
     # Gross: 29.25 + 46.80 (GBP 40 x 1.17) + 23.40 (returned GBP 20 x 1.17) = 99.45.
     assert c3["gross_lifetime_revenue"] == Decimal("99.45")
     assert c3["net_lifetime_revenue"] == Decimal("73.12")  # 26.32 + 46.80
@@ -187,12 +195,12 @@ def test_customer_order_aggregates(marts: Marts) -> None:
     assert c3["return_rate"] == approx(1 / 3)  # 1 / (2 + 1)
     assert c3["days_since_last_order"] == 15  # 2025-01-20 - 2025-01-05
 
-    c4 = marts.row("marts.dim_customers", customer_id="4")
+    c4 = marts.row("marts.dim_customers", customer_key=pseudonym("4"))
     assert c4["first_order_date"] == D(2024, 12, 31)  # the UTC date of o12
     assert c4["net_lifetime_revenue"] == Decimal("90.00")  # 70.00 + 20.00
     assert c4["average_days_between_orders"] == approx(18.0)  # 12-31 .. 01-18
 
-    c5 = marts.row("marts.dim_customers", customer_id="5")
+    c5 = marts.row("marts.dim_customers", customer_key=pseudonym("5"))
     assert (c5["completed_orders"], c5["returned_orders"], c5["cancelled_orders"]) == (0, 1, 1)
     assert c5["gross_lifetime_revenue"] == Decimal("15.00")  # the returned order
     assert c5["net_lifetime_revenue"] == Decimal("0.00")
@@ -203,34 +211,34 @@ def test_customer_order_aggregates(marts: Marts) -> None:
 
 
 def test_customer_profile(marts: Marts) -> None:
-    bands = {r["customer_id"]: r["age_band"] for r in marts.rows("marts.dim_customers")}
+    bands = {r["customer_key"]: r["age_band"] for r in marts.rows("marts.dim_customers")}
     # 1990-05-10 -> 34; none; 1980-01-21 -> 44 (45 only the day after the reference date);
     # 2001-12-24 -> 23; 1970-07-01 -> 54.
-    assert bands == {"1": "25-34", "2": "unknown", "3": "35-44", "4": "18-24", "5": "45-54"}
-    loyal = {r["customer_id"]: r["is_loyalty_member"] for r in marts.rows("marts.dim_customers")}
-    assert loyal == {"1": True, "2": False, "3": False, "4": False, "5": False}
+    assert bands == by_key({"1": "25-34", "2": "unknown", "3": "35-44", "4": "18-24", "5": "45-54"})
+    loyal = {r["customer_key"]: r["is_loyalty_member"] for r in marts.rows("marts.dim_customers")}
+    assert loyal == by_key({"1": True, "2": False, "3": False, "4": False, "5": False})
 
 
 def test_sessions_are_stitched(marts: Marts) -> None:
-    sessions = {r["customer_id"]: r["sessions"] for r in marts.rows("marts.dim_customers")}
+    sessions = {r["customer_key"]: r["sessions"] for r in marts.rows("marts.dim_customers")}
     # 1: two identified on ck-anna + the anonymous one there.
     # 2: ck-shared once + ck-ben once (ck-shared's anonymous session goes to 3, who has two).
     # 3: ck-shared twice + its anonymous one, ck-tie once + its anonymous one (tie 1:1 with
     #    customer 4, resolved to the smaller customer_id '3').
     # 4: ck-tie once. 5: none. ck-stranger's session stays anonymous.
-    assert sessions == {"1": 3, "2": 2, "3": 5, "4": 1, "5": 0}
+    assert sessions == by_key({"1": 3, "2": 2, "3": 5, "4": 1, "5": 0})
 
 
 def test_email_and_nps_per_customer(marts: Marts) -> None:
-    c1 = marts.row("marts.dim_customers", customer_id="1")
+    c1 = marts.row("marts.dim_customers", customer_key=pseudonym("1"))
     # Two messages delivered (Dec, Jan); Dec opened twice and clicked: unique per message.
     assert c1["emails_delivered"] == 2
     assert (c1["email_open_rate"], c1["email_click_rate"]) == (approx(0.5), approx(0.5))
-    c2 = marts.row("marts.dim_customers", customer_id="2")
+    c2 = marts.row("marts.dim_customers", customer_key=pseudonym("2"))
     # Responses 8 (Oct) and 0 (Dec 21): the latest is 0, a detractor.
     assert (c2["nps_responses"], c2["latest_nps_score"]) == (2, 0)
     assert c2["latest_nps_category"] == "detractor"
-    c5 = marts.row("marts.dim_customers", customer_id="5")
+    c5 = marts.row("marts.dim_customers", customer_key=pseudonym("5"))
     assert c5["emails_delivered"] == 0  # sent but bounced
 
 
@@ -264,9 +272,9 @@ def test_rfm_scores_and_segments(marts: Marts) -> None:
         "rfm_segment",
     ]
     actual = {
-        r["customer_id"]: tuple(r[c] for c in columns) for r in marts.rows("marts.dim_customers")
+        r["customer_key"]: tuple(r[c] for c in columns) for r in marts.rows("marts.dim_customers")
     }
-    assert actual == expected
+    assert actual == by_key(expected)
 
 
 def test_nps_monthly(marts: Marts) -> None:

@@ -9,6 +9,9 @@ money exactly (money to the cent, as Decimal), ratios to 1e-9 relative.
 Two data sets: (a) the shipped seeds (the session-wide `seed_build`) and (b) a freshly generated
 shop with another seed and a window ending mid-month, so that the reference month is incomplete
 and the last churn period ends on the reference date rather than a month end.
+
+The reference names customers by their CRM customer_id, the marts by customer_key: the
+reference's rows are compared under conftest.pseudonym(customer_id), an HMAC computed here.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, DbtResult, GeneratedBuild
+from conftest import REPO, DbtResult, GeneratedBuild, with_customer_keys
 
 from tooling.pandas_reference import ReferenceMarts, compute_reference
 
@@ -106,7 +109,7 @@ CUSTOMER_OTHER = [
     "latest_nps_category",
 ]
 ORDERS = [
-    "customer_id",
+    "customer_key",
     "order_date",
     "order_month",
     "status",
@@ -127,6 +130,16 @@ class Case:
     name: str
     build: DbtResult
     reference: ReferenceMarts
+
+    @property
+    def customers(self) -> pd.DataFrame:
+        """The reference's customers keyed as the marts name them (customer_key)."""
+        return with_customer_keys(self.reference.customers)
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        """The reference's orders with the customer_key the marts carry."""
+        return with_customer_keys(self.reference.orders)
 
 
 # --- comparison ---------------------------------------------------------------------------------
@@ -237,15 +250,15 @@ def test_customer_order_aggregates(case: Case) -> None:
     assert_mart_equals_reference(
         case.build,
         "marts.dim_customers",
-        case.reference.customers,
-        ["customer_id"],
+        case.customers,
+        ["customer_key"],
         CUSTOMER_ORDERS,
     )
 
 
 def test_rfm_scores_and_segments(case: Case) -> None:
     assert_mart_equals_reference(
-        case.build, "marts.dim_customers", case.reference.customers, ["customer_id"], CUSTOMER_RFM
+        case.build, "marts.dim_customers", case.customers, ["customer_key"], CUSTOMER_RFM
     )
 
 
@@ -253,16 +266,14 @@ def test_customer_profile_web_email_and_nps(case: Case) -> None:
     assert_mart_equals_reference(
         case.build,
         "marts.dim_customers",
-        case.reference.customers,
-        ["customer_id"],
+        case.customers,
+        ["customer_key"],
         CUSTOMER_OTHER,
     )
 
 
 def test_orders_in_eur_and_sequenced(case: Case) -> None:
-    assert_mart_equals_reference(
-        case.build, "marts.fct_orders", case.reference.orders, ["order_id"], ORDERS
-    )
+    assert_mart_equals_reference(case.build, "marts.fct_orders", case.orders, ["order_id"], ORDERS)
 
 
 def test_the_data_sets_exercise_the_tricky_definitions(case: Case) -> None:

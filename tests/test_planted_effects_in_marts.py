@@ -34,12 +34,12 @@ def build(planted_build: GeneratedBuild) -> DbtResult:
 def customers(build: DbtResult) -> pd.DataFrame:
     rows = build.query(
         """
-        select customer_id, is_loyalty_member, is_referred, completed_orders,
+        select customer_key, is_loyalty_member, is_referred, completed_orders,
                cast(net_lifetime_revenue as double)
         from marts.dim_customers
         """
     )
-    columns = ["customer_id", "is_loyalty_member", "is_referred", "completed_orders", "net"]
+    columns = ["customer_key", "is_loyalty_member", "is_referred", "completed_orders", "net"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -57,7 +57,7 @@ def test_loyalty_members_have_a_higher_average_order_value(build: DbtResult) -> 
                sum(orders.net_revenue) / count(*) as average_order_value
         from marts.fct_orders as orders
         inner join marts.dim_customers as customers
-            on orders.customer_id = customers.customer_id
+            on orders.customer_key = customers.customer_key
         where orders.is_completed
         group by customers.is_loyalty_member
         """

@@ -4,16 +4,24 @@ under open readers, keeps backups, and BI readers are locked down."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DbtResult
+from conftest import REPO, DbtResult
 
 from orchestration.lib.publish import publish, restore
 from orchestration.lib.serving import locked_down_connection, read_served
 
 pytestmark = pytest.mark.build
+
+
+def column_doc(name: str) -> str:
+    """The text of a `{% docs %}` block in models/_column_docs.md, as dbt persists it."""
+    text = (REPO / "models" / "_column_docs.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"{% docs " + name + r" %}(.*?){% enddocs %}", text, flags=re.S)
+    return block.strip()
 
 
 @pytest.fixture
@@ -39,18 +47,29 @@ def test_publish_serves_exactly_the_marts(seed_build: DbtResult, paths) -> None:
         for name in marts:
             query = f"select * from marts.{name} order by all"
             assert con.execute(query).fetchall() == seed_build.query(query), name
+        # the privacy state every raw table of the build was read under (one, recorded)
+        [(privacy_state,)] = seed_build.query(
+            "select distinct privacy_state from staging.raw_source_state"
+        )
+        assert privacy_state
         assert con.execute(
-            "select build_id, cast(reference_date as varchar), table_name, row_count"
-            " from marts.publication order by table_name"
+            "select build_id, cast(reference_date as varchar), table_name, row_count,"
+            " privacy_state from marts.publication order by table_name"
         ).fetchall() == [
-            ("b1", "2025-12-31", name, seed_build.query(f"select count(*) from marts.{name}")[0][0])
+            (
+                "b1",
+                "2025-12-31",
+                name,
+                seed_build.query(f"select count(*) from marts.{name}")[0][0],
+                privacy_state,
+            )
             for name in marts
         ]
         (comment,) = con.execute(
             "select comment from duckdb_columns() where table_name = 'dim_customers'"
-            " and column_name = 'customer_id'"
+            " and column_name = 'customer_key'"
         ).fetchone()
-        assert comment == "CRM customer key (pseudonymous)."
+        assert comment == column_doc("customer_key")
     assert os.readlink(exports / "current") == "b1"
     for name in marts:
         parquet = exports / "current" / f"{name}.parquet"

@@ -6,6 +6,7 @@ copy of a real build file; the expected outcome is stated here, not computed by 
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import DbtResult, GeneratedBuild
+from conftest import DbtResult, GeneratedBuild, pseudonym
 
 from orchestration.lib.publish import publish
 from orchestration.lib.quality.report import write_reports
@@ -177,7 +178,7 @@ FAULTS: dict[str, Fault] = {
         "six KPI tiles",
     ),
     "rpt_customer_lifecycle": Fault(
-        "delete from marts.rpt_customer_lifecycle where hash(customer_id) % 3 = 0"
+        "delete from marts.rpt_customer_lifecycle where hash(customer_key) % 3 = 0"
         " and month = (select max(month) from marts.rpt_customer_lifecycle)",
         "warn",
         "every customer has a stage at the reference month",
@@ -214,9 +215,9 @@ FAULTS: dict[str, Fault] = {
     # fitted' (the suites skip their volume rules). Claiming a fit plants the faults.
     "customer_clv_predictions": Fault(
         "update marts.clv_fit_status set fit_status = 'fitted';"
-        " insert into marts.customer_clv_predictions select customer_id, date '2025-12-31',"
+        " insert into marts.customer_clv_predictions select customer_key, date '2025-12-31',"
         " 0.5, 1.0, 1.5, 30, 20"
-        " from marts.dim_customers where customer_id = 'C-first'",
+        " from marts.dim_customers where customer_key = 'C-first'",
         "error",
         "P(alive) between 0 and 1",
         keys=["C-first"],
@@ -269,10 +270,10 @@ def test_each_suite_fails_on_its_targeted_fault(
     fault = FAULTS[suite]
     sql = fault.sql
     expected_keys = fault.keys
-    if "C-first" in sql:  # the first customer of the build
-        ((first,),) = seed_build.query("select min(customer_id) from marts.dim_customers")
-        sql = sql.replace("C-first", first)
-        expected_keys = [first]
+    if "C-first" in sql:  # the first CRM customer of the build, by its customer_key
+        ((first,),) = seed_build.query("select min(customer_id) from staging.stg_crm__customers")
+        sql = sql.replace("C-first", pseudonym(first))
+        expected_keys = [pseudonym(first)]
     if "{keys}" in sql:
         expected_keys = [
             key
@@ -384,12 +385,16 @@ def test_the_report_names_table_column_rule_count_and_keys_never_personal_data(
             "select customer_id from raw.customers order by customer_id limit 200"
         )
     ]
+    (rule,) = [rule for rule in outcome.failures if rule.column == "signup_at"]
+    assert rule.sample_keys and set(rule.sample_keys) <= set(first_keys)
+    # the message (console, logs, Dagster) names no key: it points to the report, which does
     assert message.startswith("[ERROR] raw.customers.signup_at: at least 95% of signup_at")
-    assert "200 of 2,000 rows fail" in message
-    assert any(key in message for key in first_keys)
+    assert message.endswith("200 of 2,000 rows fail (a few customer_id values: see the report).")
+    assert not any(re.search(rf"\b{re.escape(key)}\b", message) for key in rule.sample_keys)
     page = write_reports(outcome, tmp_path / "quality")
     text = page.read_text() + (tmp_path / "quality" / "index.html").read_text()
     assert "raw.customers" in text and "signup_at" in text and "200 of 2,000" in text
+    assert f"<td>{', '.join(rule.sample_keys)}</td>" in page.read_text()
     for email, last_name, birth_date in seed_build.query(
         "select email, last_name, birth_date from raw.customers where email is not null"
     ):

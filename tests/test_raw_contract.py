@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
 
 OPTIONS: dict[str, set[str]] = {
-    "key": {"primary"},
+    "key": {"primary", "erase"},
     "text": {"case"},
     "enum": {"values", "case"},
     "timestamp": set(),
@@ -47,7 +47,7 @@ OPTIONS: dict[str, set[str]] = {
 }
 """The declaration vocabulary (docs/raw-contract.md, "Declaring a column"): each type and the
 options it takes beyond those every column may have (COMMON)."""
-COMMON = {"type", "required", "personal", "nullable", "staged_as", "erase"}
+COMMON = {"type", "required", "personal", "nullable", "staged_as"}
 PARSED = {"timestamp": "timestamp", "date": "date", "amount": "amount", "integer": "integer"}
 PARSED["count"] = "integer"
 
@@ -105,6 +105,8 @@ def declaration_errors(column: str, meta: dict[str, Any]) -> list[str]:
             errors.append(f"{column}: range is [low, high], whole numbers")
     if "min" in meta and not isinstance(meta["min"], int):
         errors.append(f"{column}: min is a whole number")
+    if meta.get("erase", "row") not in ("row", "value", "linked"):
+        errors.append(f"{column}: erase is row, value or linked")
     if meta.get("nullable") and meta.get("required") is False:
         errors.append(f"{column}: an optional column is always nullable; drop nullable")
     return errors
@@ -123,6 +125,8 @@ def test_the_declaration_check_reports_planted_faults() -> None:
         {"type": "text", "case": "title"},
         {"type": "amount", "min": "0"},
         {"type": "key", "values": ["a"]},
+        {"type": "key", "erase": "blank"},
+        {"type": "text", "erase": "row"},
         {"type": "text", "nullable": True, "required": False},
     ):
         assert declaration_errors("c", planted), planted

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO
+from conftest import BIN, ERASURE_FILE_ENV, KEY_FILE_ENV, REPO
 from markdown_blocks import (
     RUNNABLE,
     SHELL,
@@ -230,13 +230,15 @@ def _query(path: Path, sql: str) -> list[tuple]:
 
 
 def _environment(root: Path) -> dict[str, str]:
-    """What a user's shell holds after cloning to `root` (nothing of this test run's own)."""
+    """What a user's shell holds after cloning to `root` (nothing of this test run's own), but
+    for the run's pseudonymisation key and erasure requests (conftest): never the user's."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("CUSTOMER_ANALYTICS_", "DBT_", "DAGSTER_"))
         and key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
     }
+    env.update({name: os.environ[name] for name in (KEY_FILE_ENV, ERASURE_FILE_ENV)})
     # the defaults of a checkout at `root` (the package itself lives in the real checkout)
     env.update(
         CUSTOMER_ANALYTICS_DB=str(root / "warehouse" / "customer_analytics.duckdb"),

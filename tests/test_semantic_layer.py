@@ -159,14 +159,14 @@ class Reference:
         self.attributes = {
             customer: {"customer__rfm_segment": segment, "customer__country": country}
             for customer, segment, country in build.query(
-                "select customer_id, rfm_segment, country_code from marts.dim_customers"
+                "select customer_key, rfm_segment, country_code from marts.dim_customers"
             )
         }
         self.orders = build.query(
-            "select customer_id, order_date, status, net_revenue from marts.fct_orders"
+            "select customer_key, order_date, status, net_revenue from marts.fct_orders"
         )
         self.responses = build.query(
-            "select customer_id, submitted_date, score from marts.fct_survey_responses"
+            "select customer_key, submitted_date, score from marts.fct_survey_responses"
         )
         ((self.reference_date,),) = build.query(
             "select reference_date from staging.stg_shop__reference_date"

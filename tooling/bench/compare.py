@@ -77,9 +77,14 @@ def compare_with_marts(reference_pickle: Path, database: Path) -> list[str]:
             expected: pd.DataFrame = getattr(reference, attribute)
             built = con.execute(f"select * from {relation} order by {order}").df()
             mismatches += _compare_frames(relation, built, expected)
+        # the marts name customers by customer_key; the restricted mapping gives their CRM id
         built = con.execute(
-            "select customer_id, recency_score, frequency_score, monetary_score,"
-            " engagement_score, rfm_segment from marts.dim_customers order by customer_id"
+            "select customer_keys.customer_id, customers.recency_score,"
+            " customers.frequency_score, customers.monetary_score, customers.engagement_score,"
+            " customers.rfm_segment from marts.dim_customers as customers"
+            " inner join intermediate.int_customers_pseudonymised as customer_keys"
+            " on customers.customer_key = customer_keys.customer_key"
+            " order by customer_keys.customer_id"
         ).df()
         columns = [c for c in built.columns if c in reference.customers.columns]
         expected = reference.customers[columns].sort_values("customer_id")

@@ -1,10 +1,12 @@
 """The engine floor: the compiled SQL of every model and data test of a dbt build, run in DAG
-order in one DuckDB connection, no dbt."""
+order in one DuckDB connection, no dbt (only the project's SQL functions that the dbt profile's
+plugin registers: the compiled SQL calls them, e.g. for the pseudonyms)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 
 def copy_seeds(build: Path, floor_db: Path) -> None:
@@ -22,6 +24,15 @@ def copy_seeds(build: Path, floor_db: Path) -> None:
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as from source."{schema}"."{table}"')
         con.execute("detach source")
+
+
+def _register_project_functions(con: Any, database: Path) -> None:
+    """The SQL functions of the project's dbt-duckdb plugin (orchestration/dbt_plugin.py, as
+    profiles.yml configures it): the raw reader's and the pseudonymisation's."""
+    from orchestration.dbt_plugin import Plugin
+
+    plugin = Plugin.create("orchestration.dbt_plugin", config={"cache_dir": f"{database}.raw-utf8"})
+    plugin.configure_connection(con)
 
 
 def floor(manifest_path: Path, database: Path, memory_limit: str) -> int:
@@ -55,6 +66,7 @@ def floor(manifest_path: Path, database: Path, memory_limit: str) -> int:
     executed = 0
     with duckdb.connect(str(database), config=config) as con:
         con.execute("set TimeZone = 'UTC'")  # as the dbt profile
+        _register_project_functions(con, database)
         for unique_id in order:
             node = nodes[unique_id]
             sql = node["compiled_code"]
