@@ -419,3 +419,30 @@ def test_the_key_is_in_no_file_of_the_repo_or_the_dagster_home(erased_site: dict
         if path.stat().st_size < 50_000_000 and key.encode() in path.read_bytes():
             hits.append(str(path))
     assert hits == []
+
+
+@pytest.mark.build
+def test_publish_refuses_a_build_read_before_the_erasure_requests_changed(
+    seed_build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.lib.publish import StaleBuildError, publish
+
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copy(seed_build.database, database)
+    requests = tmp_path / "erasure-requests.csv"
+    requests.write_text("customer_id,requested_on\n1,2026-01-15\n", encoding="utf-8")
+    monkeypatch.setenv(ERASURE_FILE_ENV, str(requests))
+    serving = tmp_path / "serving" / "served.duckdb"
+    with pytest.raises(StaleBuildError, match="built before the erasure requests"):
+        publish(database, serving, tmp_path / "exports", "after-erasure")
+    assert not serving.exists()  # nothing was published
+    env = {**os.environ, "CUSTOMER_ANALYTICS_DB": str(database),
+           "CUSTOMER_ANALYTICS_SERVING_DB": str(serving),
+           "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(tmp_path / "exports"),
+           "CUSTOMER_ANALYTICS_QUALITY_DIR": str(tmp_path / "quality")}  # fmt: skip
+    done = subprocess.run(
+        [str(BIN / "customer-analytics"), "publish"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "build again" in done.stderr and not serving.exists()
