@@ -22,3 +22,20 @@
         consents.is_contactable
         and contacts.email is not null
 {%- endmacro %}
+
+
+{#- The customers whose latest NPS answer is in `category` (detractor or promoter) and was
+    given within var audience_nps_recent_days days of the reference date: the members of the
+    detractor and promoter audiences, with the answer's score and time. -#}
+{% macro recent_nps_answers(category) -%}
+    select
+        customers.customer_key,
+        customers.latest_nps_score,
+        customers.latest_nps_response_at
+    from {{ ref('dim_customers') }} as customers
+    cross join {{ ref('stg_shop__reference_date') }} as reference_dates
+    where
+        customers.latest_nps_category = '{{ category }}'
+        and cast(customers.latest_nps_response_at as date)
+        > {{ dbt.dateadd('day', -setting('audience_nps_recent_days'), 'reference_dates.reference_date') }}
+{%- endmacro %}

@@ -3,16 +3,7 @@
 with
 
 members as (
-    select
-        customers.customer_key,
-        customers.latest_nps_score,
-        customers.latest_nps_response_at
-    from {{ ref('dim_customers') }} as customers
-    cross join {{ ref('stg_shop__reference_date') }} as reference_dates
-    where
-        customers.latest_nps_category = 'detractor'
-        and cast(customers.latest_nps_response_at as date)
-        > {{ dbt.dateadd('day', -setting('audience_nps_recent_days'), 'reference_dates.reference_date') }}
+    {{ recent_nps_answers('detractor') }}
 ),
 
 final as (
