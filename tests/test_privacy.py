@@ -446,3 +446,28 @@ def test_publish_refuses_a_build_read_before_the_erasure_requests_changed(
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "build again" in done.stderr and not serving.exists()
+
+
+@pytest.mark.e2e
+def test_no_personal_value_reaches_a_published_file_report_log_or_dagster(
+    erased_site: dict,
+) -> None:
+    """The leak scan: every email, full name and birth date of the raw customers file, searched
+    in everything but the build file and the audiences (which carry email and first name by
+    design): the served file and its backups, the Parquet exports and the offline report, the
+    GX reports, target/, logs/ and the Dagster home (event storage and captured output)."""
+    work: Path = erased_site["work"]
+    customers = read_rows(work / "landing" / "customers.csv")
+    needles = sorted(
+        {row["email"] for row in customers if row["email"]}
+        | {f"{row['first_name']} {row['last_name']}" for row in customers if row["last_name"]}
+        | {row["birth_date"] for row in customers if row["birth_date"]}
+    )
+    assert len(needles) > 3000
+    # the scan can fail: the audiences hold emails, by design
+    assert scan_files(work / "audiences", needles)
+    hits: list[str] = []
+    for folder in ("serving", "exports", "quality", "target", "logs"):
+        hits += scan_files(work / folder, needles)
+    hits += scan_files(erased_site["home"], needles)
+    assert hits == []
