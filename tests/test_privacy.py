@@ -261,9 +261,28 @@ def distinctive_shop(landing: Path) -> None:
         write_rows(landing / name, rows)
 
 
+MANY = 50
+"""From this many needles on, a scan looks for whole values and tokens (emails, dates, two
+capitalised words) rather than substrings, so that thousands of needles stay linear."""
+TOKENS = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"|\b(?=([^\W\d_][\w'-]* [^\W\d_][\w'-]*))"
+)
+
+
+def found_in(text: str, needles: list[str], needle_set: set[str]) -> list[str]:
+    """The needles in `text`: substrings for a few needles, tokens for many."""
+    if len(needles) < MANY:
+        return [needle for needle in needles if needle in text]
+    tokens = {match.group(1) or match.group(0) for match in TOKENS.finditer(text)}
+    return sorted(tokens & needle_set)
+
+
 def scan_database(path: Path, needles: Iterable[str]) -> list[str]:
-    """Every table or view column of a DuckDB file holding one of `needles` in a value."""
+    """Every table or view column of a DuckDB file holding one of `needles` in a value (a
+    substring for a few needles; with many, a whole value or a token of one)."""
     needles = list(needles)
+    needle_set = set(needles)
     hits = []
     with duckdb.connect(str(path), read_only=True) as con:
         columns = con.execute(
@@ -272,30 +291,39 @@ def scan_database(path: Path, needles: Iterable[str]) -> list[str]:
         ).fetchall()
         for schema, table, column in columns:
             relation = f'"{schema}"."{table}"'
-            condition = " or ".join(f'cast("{column}" as varchar) like ?' for _ in needles)
-            (count,) = con.execute(
-                f"select count(*) from {relation} where {condition}",
-                [f"%{needle}%" for needle in needles],
-            ).fetchone()
+            value = f'cast("{column}" as varchar)'
+            if len(needles) < MANY:
+                condition = " or ".join(f"{value} like ?" for _ in needles)
+                (count,) = con.execute(
+                    f"select count(*) from {relation} where {condition}",
+                    [f"%{needle}%" for needle in needles],
+                ).fetchone()
+            else:
+                values = con.execute(f"select distinct {value} from {relation}").fetchall()
+                text = "\n".join(str(row[0]) for row in values if row[0] is not None)
+                count = len(found_in(text, needles, needle_set))
             if count:
                 hits.append(f"{path.name}:{schema}.{table}.{column}")
     return hits
 
 
 def scan_files(folder: Path, needles: Iterable[str]) -> list[str]:
-    """Every file under `folder` whose bytes hold one of `needles` (Parquet read as tables)."""
+    """Every file under `folder` whose bytes hold one of `needles` (DuckDB files and Parquet
+    read as tables)."""
     needles = list(needles)
+    needle_set = set(needles)
     hits = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.suffix == ".duckdb" or path.name.endswith(".wal"):
-            hits += scan_database(path, needles) if path.suffix == ".duckdb" else []
+        if path.suffix == ".duckdb":
+            hits += scan_database(path, needles)
             continue
         if path.suffix == ".parquet":
             with duckdb.connect() as con:
-                text = str(con.execute(f"select * from read_parquet('{path}')").fetchall())
+                rows = con.execute("select * from read_parquet(?)", [str(path)]).fetchall()
+            text = "\n".join("\n".join(str(value) for value in row) for row in rows)
         else:
             text = path.read_bytes().decode("utf-8", errors="replace")
-        hits += [f"{path}: {needle[:12]}" for needle in needles if needle in text]
+        hits += [f"{path}: {needle[:12]}" for needle in found_in(text, needles, needle_set)]
     return hits
 
 
