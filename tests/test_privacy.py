@@ -410,7 +410,7 @@ def erased_site(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.mark.e2e
 def test_the_scanner_finds_the_customers_before_the_erasure(erased_site: dict) -> None:
     before = erased_site["before"]
-    assert any(".raw.customers." in hit for hit in before["build"]), before["build"]
+    assert any(":raw.customers." in hit for hit in before["build"]), before["build"]
     assert any("stg_quarantine__rejected_rows" in hit for hit in before["build"])
     assert any("marts.fct_orders" in hit for hit in before["build"])
     assert before["served"] and before["audiences"] and before["exports"]
