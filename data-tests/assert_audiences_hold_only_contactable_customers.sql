@@ -1,6 +1,8 @@
 -- Every member of every audience may be contacted as of this build (dim_customers.is_contactable:
 -- marketing consent in the CRM, never unsubscribed). A row here is a customer an audience would
--- have exported without consent: fix the audience's model (models/activation/).
+-- have exported without consent: fix the audience's model (models/activation/). In Dagster it is
+-- a check of dim_customers, whose is_contactable it enforces.
+{{ config(meta={'dagster': {'ref': {'name': 'dim_customers'}}}) }}
 {%- set audiences = ['audience_champions', 'audience_win_back', 'audience_replenishment_due',
     'audience_detractors', 'audience_promoters', 'audience_second_order'] %}
 with

@@ -61,6 +61,15 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ[ERASURE_FILE_ENV] = str(folder / "erasure-requests.csv")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's key and erasure requests go with the run."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or KEY_FILE_ENV not in os.environ:
+        return
+    folder = Path(os.environ[KEY_FILE_ENV]).parent
+    if folder.name.startswith("customer-analytics-test-privacy-"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def pseudonym(customer_id: str) -> str:
     """A CRM customer id's customer_key in the marts, computed here with Python's hmac (not the
     project's code): HMAC-SHA256 under the run's key, lowercase hex (docs/privacy.md)."""

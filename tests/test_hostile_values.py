@@ -39,6 +39,8 @@ from conftest import FIXTURES, DbtResult, run_dbt
 pytestmark = pytest.mark.build
 
 AS_OF = "2025-01-20"  # future_timestamp from 2025-01-22 00:00 UTC (end of day + 1 day)
+KEEP_EVENTS = {"event_retention_days": 36500}
+"""No retention: the boundary dates (2000-01-01) are about parsing, not about ageing out."""
 NO_ALARM = {"rejection_alarm_min_rows": 1_000_000_000}
 UTC = dt.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -646,7 +648,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> HostileBuild:
     build = run_dbt(
         ["build"],
         work / "warehouse.duckdb",
-        {"raw_data_path": str(raw), "as_of_date": AS_OF, **NO_ALARM},
+        {"raw_data_path": str(raw), "as_of_date": AS_OF, **NO_ALARM, **KEEP_EVENTS},
         work,
     )
     return HostileBuild(build, planted, original_keys, original_rows)
@@ -847,7 +849,13 @@ def german(tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
     build = run_dbt(
         ["build"],
         work / "warehouse.duckdb",
-        {"raw_data_path": str(raw), "as_of_date": AS_OF, "raw_format": GERMAN_FORMAT, **NO_ALARM},
+        {
+            "raw_data_path": str(raw),
+            "as_of_date": AS_OF,
+            "raw_format": GERMAN_FORMAT,
+            **NO_ALARM,
+            **KEEP_EVENTS,
+        },
         work,
     )
     assert build.returncode == 0, build.output[-5000:]

@@ -231,14 +231,17 @@ def _query(path: Path, sql: str) -> list[tuple]:
 
 def _environment(root: Path) -> dict[str, str]:
     """What a user's shell holds after cloning to `root` (nothing of this test run's own), but
-    for the run's pseudonymisation key and erasure requests (conftest): never the user's."""
+    for the run's pseudonymisation key (conftest) and erasure requests of the clone's own:
+    never the user's."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("CUSTOMER_ANALYTICS_", "DBT_", "DAGSTER_"))
         and key not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
     }
-    env.update({name: os.environ[name] for name in (KEY_FILE_ENV, ERASURE_FILE_ENV)})
+    env[KEY_FILE_ENV] = os.environ[KEY_FILE_ENV]
+    # the README's `make erase` files its requests here, not in the run's (other tests' builds)
+    env[ERASURE_FILE_ENV] = str(root / "erasure-requests.csv")
     # the defaults of a checkout at `root` (the package itself lives in the real checkout)
     env.update(
         CUSTOMER_ANALYTICS_DB=str(root / "warehouse" / "customer_analytics.duckdb"),

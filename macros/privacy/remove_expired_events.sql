@@ -3,7 +3,7 @@
     the reference date are deleted from the raw table `raw_model` (matched by `key`) and from
     this model, so they leave the warehouse and, through the incremental models' deletions of
     rows no longer in staging, every mart (docs/privacy.md#retention). Rows without a readable
-    timestamp stay: they are in the quarantine. -#}
+    timestamp, and quarantined rows, stay: the quarantine keeps a bad row until it is fixed. -#}
 {% macro remove_expired_events(timestamp_column, raw_model, key) -%}
     {%- set cutoff -%}
         (
@@ -13,8 +13,10 @@
     {%- endset -%}
     {%- set hooks = [
         'delete from ' ~ ref(raw_model) ~ ' where trim(' ~ key ~ ') in (select ' ~ key
-            ~ ' from ' ~ this ~ ' where ' ~ timestamp_column ~ ' < ' ~ cutoff ~ ')',
-        'delete from ' ~ this ~ ' where ' ~ timestamp_column ~ ' < ' ~ cutoff,
+            ~ ' from ' ~ this ~ ' where rejection_reason is null and ' ~ timestamp_column
+            ~ ' < ' ~ cutoff ~ ')',
+        'delete from ' ~ this ~ ' where rejection_reason is null and ' ~ timestamp_column
+            ~ ' < ' ~ cutoff,
     ] -%}
     {{ return(hooks | join(';\n')) }}
 {%- endmacro %}

@@ -12,8 +12,8 @@ the repository, beside each other (docs/privacy.md).
   `$XDG_CONFIG_HOME/customer-analytics/erasure-requests.csv`): `customer_id,requested_on`, one
   request per line; every build leaves these customers out of every table (macros/raw/).
 
-Both paths are validated here, once, for Settings (orchestration/lib/settings.py), the CLI
-and the dbt plugin alike. No dbt, no Dagster.
+Both paths are settings, validated in orchestration/lib/settings.py (key_file, erasure_file)
+for Settings, the CLI and the dbt plugin alike. No dbt, no Dagster.
 """
 
 from __future__ import annotations
@@ -31,55 +31,19 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.settings import SettingError
+from orchestration.lib.settings import (
+    ERASURE_ENV,
+    KEY_ENV,
+    PrivacySettingError,
+    erasure_file,
+    key_file,
+)
 
-KEY_ENV = "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE"
-ERASURE_ENV = "CUSTOMER_ANALYTICS_ERASURE_FILE"
 ERASURE_HEADER = ("customer_id", "requested_on")
 MIN_KEY_LENGTH = 32
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+__all__ = ["ERASURE_ENV", "KEY_ENV", "PrivacySettingError", "erasure_file", "key_file"]
 _MAX_KEY_ID = 255
-
-
-class PrivacySettingError(SettingError):
-    """A privacy setting or record that cannot be used; the message says which and what to do
-    (never a key, never a customer id)."""
-
-
-def config_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
-    """Where the key and the erasure requests live by default: outside the repository, so that
-    neither is ever committed, copied with the project or removed by `make clean`."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
-    return Path(base) / "customer-analytics"
-
-
-def _path_setting(env: dict[str, str] | os._Environ[str], name: str, default: Path) -> Path:
-    value = env.get(name, "").strip()
-    if not value:
-        return default.resolve()
-    if _CONTROL.search(value) or len(value) > 4096:
-        raise PrivacySettingError(
-            f"Setting {name} holds a control character or is too long: give a file path."
-        )
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        raise PrivacySettingError(f"Setting {name} is '{value[:60]}': give an absolute file path.")
-    if path.is_dir():
-        raise PrivacySettingError(f"Setting {name} is '{value[:60]}', a folder: give a file path.")
-    return path
-
-
-def key_file(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
-    """The pseudonymisation key's file (validated setting)."""
-    env = os.environ if environ is None else environ
-    return _path_setting(env, KEY_ENV, config_dir(env) / "pseudonym.key")
-
-
-def erasure_file(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
-    """The erasure requests' file (validated setting)."""
-    env = os.environ if environ is None else environ
-    return _path_setting(env, ERASURE_ENV, config_dir(env) / "erasure-requests.csv")
 
 
 def _write_new(path: Path, text: str) -> bool:

@@ -106,6 +106,51 @@ class SettingError(ValueError):
     """A setting with a value outside its type or range; the message says which and why."""
 
 
+KEY_ENV = "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE"
+ERASURE_ENV = "CUSTOMER_ANALYTICS_ERASURE_FILE"
+
+
+class PrivacySettingError(SettingError):
+    """A privacy setting or record that cannot be used; the message says which and what to do
+    (never a key, never a customer id)."""
+
+
+def config_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """Where the key and the erasure requests live by default: outside the repository, so that
+    neither is ever committed, copied with the project or removed by `make clean`."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
+    return Path(base) / "customer-analytics"
+
+
+def _path_setting(env: dict[str, str] | os._Environ[str], name: str, default: Path) -> Path:
+    value = env.get(name, "").strip()
+    if not value:
+        return default.resolve()
+    if _CONTROL.search(value) or len(value) > 4096:
+        raise PrivacySettingError(
+            f"Setting {name} holds a control character or is too long: give a file path."
+        )
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise PrivacySettingError(f"Setting {name} is '{value[:60]}': give an absolute file path.")
+    if path.is_dir():
+        raise PrivacySettingError(f"Setting {name} is '{value[:60]}', a folder: give a file path.")
+    return path
+
+
+def key_file(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """The pseudonymisation key's file (validated setting)."""
+    env = os.environ if environ is None else environ
+    return _path_setting(env, KEY_ENV, config_dir(env) / "pseudonym.key")
+
+
+def erasure_file(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """The erasure requests' file (validated setting)."""
+    env = os.environ if environ is None else environ
+    return _path_setting(env, ERASURE_ENV, config_dir(env) / "erasure-requests.csv")
+
+
 def _shown(value: object) -> str:
     """The value as given, cut to 60 characters, control characters shown as '?'."""
     return _CONTROL.sub("?", str(value)[:60])
@@ -377,8 +422,6 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read and validate the settings from `environ` (default: the process environment)."""
-        from orchestration.lib import privacy
-
         env = os.environ if environ is None else environ
 
         def directory(name: str, default: Path) -> Path:
@@ -465,6 +508,6 @@ class Settings:
                 env, "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS", 30, 5, 86400
             ),
             clv_discount_rate=_rate_setting(env, "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE", 0.1, 1.0),
-            pseudonym_key_file=privacy.key_file(env),
-            erasure_file=privacy.erasure_file(env),
+            pseudonym_key_file=key_file(env),
+            erasure_file=erasure_file(env),
         )
