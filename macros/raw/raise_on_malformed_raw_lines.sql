@@ -21,6 +21,14 @@
 {%- endmacro %}
 
 
+{#- Whether read_csv recorded rejected lines in this session's temporary table `name`. -#}
+{% macro raw_rejects_recorded(name) -%}
+    {{ return(run_query(
+        "select count(*) from duckdb_tables() where temporary and table_name = "
+        ~ sql_string(name)).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+
 {#- Post-hook of the raw models: fail when the raw reader rejected lines of the CSV file. -#}
 {% macro raise_on_malformed_raw_lines() -%}
     {%- if not execute -%}
@@ -28,10 +36,7 @@
     {%- endif -%}
     {%- set table_name = this.identifier -%}
     {%- set tables = raw_rejects_tables(table_name) -%}
-    {%- set present = run_query(
-        "select count(*) from duckdb_tables() where temporary and table_name = "
-        ~ sql_string(tables.errors)).columns[0].values()[0] -%}
-    {%- if present == 0 -%}
+    {%- if not raw_rejects_recorded(tables.errors) -%}
         {{ return('') }}
     {%- endif -%}
     {#- line, column and rule only: csv_line and error_message hold the line's values -#}

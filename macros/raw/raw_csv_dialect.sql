@@ -120,10 +120,7 @@
         ~ sql_string(read_encoding) ~ ", store_rejects = true, rejects_table = "
         ~ sql_string(tables.errors) ~ ", rejects_scan = " ~ sql_string(tables.scans)
         ~ ", rejects_limit = 10)") -%}
-    {%- set present = run_query(
-        "select count(*) from duckdb_tables() where temporary and table_name = "
-        ~ sql_string(tables.errors)).columns[0].values()[0] -%}
-    {%- if present == 0 -%}
+    {%- if not raw_rejects_recorded(tables.errors) -%}
         {{ return('') }}
     {%- endif -%}
     {%- set rejected = run_query("select line, error_type from temp." ~ tables.errors
