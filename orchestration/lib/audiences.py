@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.relations import ACTIVATION_SCHEMA, staging_model
+from orchestration.lib.relations import ACTIVATION_SCHEMA, sql_string, staging_model
 
 MANIFEST = "manifest.json"
 
@@ -59,7 +59,7 @@ def stage_audiences(build_file: Path, root: Path, build_id: str) -> Path:
             relation = f'{ACTIVATION_SCHEMA}."{name}"'
             con.execute(
                 f"copy (select * from {relation} order by customer_key) to "
-                f"'{_sql_text(str(target))}' (header, delimiter ',')"
+                f"{sql_string(str(target))} (header, delimiter ',')"
             )
             target.chmod(0o600)
             (count,) = con.execute(f"select count(*) from {relation}").fetchone()
@@ -98,7 +98,3 @@ def swap_audiences(staged: Path, root: Path, build_id: str) -> AudienceExport:
     return AudienceExport(
         folder, {entry["audience"]: entry["customers"] for entry in manifest["audiences"]}
     )
-
-
-def _sql_text(value: str) -> str:
-    return value.replace("'", "''")

@@ -27,6 +27,7 @@ import duckdb
 
 from orchestration.lib.audiences import stage_audiences, swap_audiences
 from orchestration.lib.publish_guard import UntestedBuildError, refuse_untested
+from orchestration.lib.relations import sql_string
 from orchestration.lib.serving import PUBLIC_SCHEMA, PUBLICATION_TABLE, read_served
 
 ReportWriter = Callable[[Path, Path], None]
@@ -164,7 +165,7 @@ def _publish_locked(
     row_counts: dict[str, int] = {}
     published_at = datetime.now(UTC).replace(tzinfo=None)
     with duckdb.connect(str(staged)) as serving:
-        serving.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        serving.execute(f"attach {sql_string(str(build_file))} as build (read_only)")
         # attached, nothing can write the file: it must still be the state the guard verified
         # (what is staged is left for the next publish to remove, as after a crash)
         if build_stamp(build_file) != verified:
@@ -187,7 +188,7 @@ def _publish_locked(
             _copy_comments(serving, table)
             (row_counts[table],) = serving.execute(f"select count(*) from {target}").fetchone()
             serving.execute(
-                f"copy {target} to {_sql_string(str(staged_exports / f'{table}.parquet'))}"
+                f"copy {target} to {sql_string(str(staged_exports / f'{table}.parquet'))}"
                 " (format parquet, compression zstd)"
             )
         serving.execute("detach build")
@@ -254,7 +255,7 @@ def _refuse_builds_before_the_erasures(build_file: Path) -> str:
 
     current = current_privacy_state()
     with duckdb.connect(":memory:") as con:
-        con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        con.execute(f"attach {sql_string(str(build_file))} as build (read_only)")
         try:
             states = {
                 state
@@ -300,7 +301,7 @@ def _refuse_empty_marts(build_file: Path) -> None:
     from orchestration.lib.quality.suites import EMPTY_WITHOUT, RAW_SOURCES
 
     with duckdb.connect(":memory:") as con:
-        con.execute(f"attach {_sql_string(str(build_file))} as build (read_only)")
+        con.execute(f"attach {sql_string(str(build_file))} as build (read_only)")
         tables = _public_tables(con)
         empty = [
             table
@@ -404,16 +405,12 @@ def _copy_comments(serving: duckdb.DuckDBPyConnection, table: str) -> None:
     ).fetchone()
     target = f"{PUBLIC_SCHEMA}.{_quote(table)}"
     if comment:
-        serving.execute(f"comment on table {target} is {_sql_string(comment)}")
+        serving.execute(f"comment on table {target} is {sql_string(comment)}")
     for column, column_comment in serving.execute(
         "select column_name, comment from duckdb_columns() where database_name = 'build'"
         " and schema_name = ? and table_name = ? and comment is not null",
         [PUBLIC_SCHEMA, table],
     ).fetchall():
         serving.execute(
-            f"comment on column {target}.{_quote(column)} is {_sql_string(column_comment)}"
+            f"comment on column {target}.{_quote(column)} is {sql_string(column_comment)}"
         )
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -60,5 +60,5 @@ def intermediate_model(name: str) -> str:
 
 def sql_string(value: str) -> str:
     """`value` as an SQL string literal, quotes doubled: only for the few statements that take
-    no bound parameters (ATTACH); every other value is bound with `?`."""
+    no bound parameters (ATTACH, COPY … TO, COMMENT ON); every other value is bound with `?`."""
     return "'" + value.replace("'", "''") + "'"
