@@ -39,7 +39,9 @@ def utf8_copy(path: str, encoding: str, cache_dir: Path) -> str:
     with opener(source, "rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
-    stem = source.name.removesuffix(".gz").removesuffix(".csv")
+    # the folder in the name: day partitions of different tables share file names
+    folder = hashlib.sha256(str(source.resolve().parent).encode()).hexdigest()[:8]
+    stem = f"{source.name.removesuffix('.gz').removesuffix('.csv')}-{folder}"
     target = cache_dir / f"{stem}-{digest.hexdigest()[:20]}.csv"
     if target.exists():
         return str(target)

@@ -1,6 +1,8 @@
 {#- Incremental identity stitching: the sessions whose row may differ from the one this model
     holds, as a condition for a where clause over the sessions: those inside the window, those
-    not yet in this model, and every session on a cookie (anonymous_id) whose owner changed,
+    not yet in this model, those on rows added to or removed from a day partition since this
+    model was built (raw_keys_changed), and every session on a cookie (anonymous_id) whose
+    owner changed,
     found by comparing `cookie_owners` (a relation of anonymous_id, owner_<key>: the owners
     as of this run) with the stitched_<key> of the anonymous sessions this model holds, where
     <key> is the customer column (customer_id in intermediate, the pseudonym customer_key in
@@ -11,6 +13,7 @@
     (
         started_at >= {{ cutoff }}
         or session_id not in (select session_id from {{ this }})
+        or session_id in {{ raw_keys_changed('sessions') }}
         or anonymous_id in (
             select held_sessions.anonymous_id
             from {{ this }} as held_sessions

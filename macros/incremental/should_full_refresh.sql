@@ -16,6 +16,14 @@
             or model.config.materialized != 'incremental' -%}
         {{ return(configured) }}
     {%- endif -%}
+    {%- if model.fqn[1] == 'raw' -%}
+        {%- set changes = raw_source_changes(this.identifier) -%}
+        {%- if changes -%}
+            {{ log('Raw source changed (' ~ changes | join('; ') ~ '): landing raw.'
+                ~ this.identifier ~ ' in full.', info=true) }}
+        {%- endif -%}
+        {{ return(changes | length > 0) }}
+    {%- endif -%}
     {{ return(incremental_source_changes(model.name) | length > 0) }}
 {%- endmacro %}
 
@@ -55,6 +63,7 @@
     {%- do run_query('create schema if not exists ' ~ adapter.quote(schema)) -%}
     {%- do run_query('create table if not exists ' ~ relation
         ~ ' (model_name varchar primary key, built_from varchar)') -%}
+    {%- do run_query('alter table ' ~ relation ~ ' add column if not exists raw_loads_consumed varchar') -%}
     {{ return(relation) }}
 {%- endmacro %}
 
@@ -74,6 +83,18 @@
     {%- endif -%}
     {%- set built = fromjson(recorded[0]) -%}
     {%- set changes = [] -%}
+    {%- set consumed = raw_loads_consumed(model_name) -%}
+    {%- if consumed is none -%}
+        {%- do changes.append(model_name ~ ' has no record of the raw loads it read') -%}
+    {%- else -%}
+        {%- for row in run_query('select table_name, max(load_id) from ' ~ raw_loads_relation()
+                ~ ' where is_full group by table_name order by table_name') -%}
+            {%- if row[1] > consumed.get(row[0], 0) -%}
+                {%- do changes.append('raw.' ~ row[0] ~ ' was landed in full since ' ~ model_name
+                    ~ ' was built') -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- for table_name, current in incremental_built_from().items() -%}
         {%- if table_name == 'privacy' and built.get('privacy') != current -%}
             {%- do changes.append('the pseudonymisation key or the erasure requests changed') -%}
@@ -95,7 +116,7 @@
     rebuilt in full because its raw source changed (not on its first build), then records
     what it was built from. -#}
 {% macro record_incremental_source() -%}
-    {%- if not execute or model.config.materialized != 'incremental' -%}
+    {%- if not execute or model.config.materialized != 'incremental' or model.fqn[1] == 'raw' -%}
         {{ return('') }}
     {%- endif -%}
     {%- set changes = incremental_source_changes(model.name, unrecorded_is_change=false) -%}
@@ -104,8 +125,39 @@
             ~ ' in full.', info=true) }}
     {%- endif -%}
     {%- set state = incremental_state_relation() -%}
+    {%- set loads = {} -%}
+    {%- for row in run_query('select table_name, max(load_id) from ' ~ raw_loads_relation()
+            ~ ' group by table_name') -%}
+        {%- do loads.update({row[0]: row[1] | int}) -%}
+    {%- endfor -%}
     {%- do run_query('delete from ' ~ state ~ ' where model_name = ' ~ sql_string(model.name)) -%}
-    {%- do run_query('insert into ' ~ state ~ ' values (' ~ sql_string(model.name) ~ ', '
-        ~ sql_string(tojson(incremental_built_from(), sort_keys=true)) ~ ')') -%}
+    {%- do run_query('insert into ' ~ state ~ ' (model_name, built_from, raw_loads_consumed) values ('
+        ~ sql_string(model.name) ~ ', '
+        ~ sql_string(tojson(incremental_built_from(), sort_keys=true)) ~ ', '
+        ~ sql_string(tojson(loads, sort_keys=true)) ~ ')') -%}
     {{ return('') }}
+{%- endmacro %}
+
+
+{#- The raw loads (staging.raw_loads) incremental model `model_name` has read, per raw table
+    the last load_id when it was last built ({} before any raw load); none when it records
+    none (built before loads were recorded). -#}
+{% macro raw_loads_consumed(model_name) -%}
+    {%- set recorded = run_query('select raw_loads_consumed from ' ~ incremental_state_relation()
+        ~ ' where model_name = ' ~ sql_string(model_name)).columns[0].values() | list -%}
+    {{ return(fromjson(recorded[0]) if recorded and recorded[0] is not none else none) }}
+{%- endmacro %}
+
+
+{#- The keys of raw table `table_name` (its primary column, cleaned) on rows added to or
+    removed from day partitions since this incremental model was last built, as a subquery
+    (docs/incremental.md): the model judges, stitches or publishes those keys again, however
+    old their rows. Only meaningful inside is_incremental(). -#}
+{% macro raw_keys_changed(table_name) -%}
+    {%- set consumed = (raw_loads_consumed(model.name) or {}).get(table_name, 0) if execute else 0 -%}
+    (
+        select changed.key_value
+        from {{ raw_changed_keys_relation() if execute else 'staging.raw_changed_keys' }} as changed
+        where changed.table_name = {{ sql_string(table_name) }} and changed.load_id > {{ consumed }}
+    )
 {%- endmacro %}

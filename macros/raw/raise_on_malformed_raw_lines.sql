@@ -11,9 +11,11 @@
 -#}
 
 {#- The temporary tables read_csv records one raw table's rejected lines in, named per dbt
-    invocation (DuckDB appends to an existing rejects table). -#}
-{% macro raw_rejects_tables(table_name) -%}
-    {%- set suffix = (invocation_id | string | replace('-', ''))[:12] -%}
+    invocation (DuckDB appends to an existing rejects table); `scan` numbers the scans of one
+    read (the raw reader reads files of different dialects by separate scans). -#}
+{% macro raw_rejects_tables(table_name, scan=none) -%}
+    {%- set suffix = (invocation_id | string | replace('-', ''))[:12]
+        ~ ('_s' ~ scan if scan is not none else '') -%}
     {{ return({
         'errors': 'raw_rejects_' ~ table_name ~ '_' ~ suffix,
         'scans': 'raw_reject_scans_' ~ table_name ~ '_' ~ suffix,
@@ -29,28 +31,65 @@
 {%- endmacro %}
 
 
-{#- Post-hook of the raw models: fail when the raw reader rejected lines of the CSV file. -#}
+{#- Post-hook of the raw models: fail when the raw reader rejected lines of a CSV file. -#}
 {% macro raise_on_malformed_raw_lines() -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set table_name = this.identifier -%}
-    {%- set tables = raw_rejects_tables(table_name) -%}
-    {%- if not raw_rejects_recorded(tables.errors) -%}
+    {%- set base = raw_rejects_tables(table_name) -%}
+    {%- set recorded = [] -%}
+    {%- for name in run_query(
+            "select table_name from duckdb_tables() where temporary and (table_name = "
+            ~ sql_string(base.errors) ~ " or starts_with(table_name, "
+            ~ sql_string(base.errors ~ '_s') ~ ")) order by table_name").columns[0].values() -%}
+        {%- do recorded.append(name) -%}
+    {%- endfor -%}
+    {%- set failed = [] -%}
+    {%- for errors in recorded -%}
+        {%- set scans = errors | replace('raw_rejects_', 'raw_reject_scans_', 1) -%}
+        {#- line, column and rule only: csv_line and error_message hold the line's values -#}
+        {%- set rejects = run_query(
+            "select line, column_idx, column_name, error_type, scan_id, file_id from temp." ~ errors
+            ~ " order by scan_id, file_id, line, column_idx").rows | list -%}
+        {%- if rejects and not failed -%}
+            {%- set first = rejects[0] -%}
+            {%- set paths = run_query("select file_path from temp." ~ scans ~ " where scan_id = "
+                ~ first[4] ~ " and file_id = " ~ first[5]).columns[0].values() | list -%}
+            {%- set lines = [] -%}
+            {%- for row in rejects if row[4] == first[4] and row[5] == first[5] -%}
+                {%- do lines.append([row[0], row[1], row[2], row[3]]) -%}
+            {%- endfor -%}
+            {%- do failed.append({'path': paths[0] if paths else none, 'rejects': lines}) -%}
+        {%- endif -%}
+        {%- do run_query("drop table temp." ~ errors) -%}
+        {%- do run_query("drop table if exists temp." ~ scans) -%}
+    {%- endfor -%}
+    {%- if not failed -%}
         {{ return('') }}
     {%- endif -%}
-    {#- line, column and rule only: csv_line and error_message hold the line's values -#}
-    {%- set rejects = run_query(
-        "select line, column_idx, column_name, error_type from temp." ~ tables.errors
-        ~ " order by line, column_idx").rows | list -%}
-    {%- do run_query("drop table temp." ~ tables.errors) -%}
-    {%- do run_query("drop table if exists temp." ~ tables.scans) -%}
-    {%- if rejects | length == 0 -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set found = find_raw_files(raw_data_directory(), table_name) -%}
     {{ exceptions.raise_compiler_error(malformed_raw_lines_message(
-        found[0] if found else table_name, raw_format(table_name).encoding, rejects)) }}
+        raw_file_read_from(failed[0].path, table_name), raw_format(table_name).encoding,
+        failed[0].rejects)) }}
+{%- endmacro %}
+
+
+{#- The raw file a scan read `path` for: the path itself, or for a UTF-8 copy (cp1252) the
+    table's file it was made from (the copy is named <file name>-<folder>-<digest>.csv). -#}
+{% macro raw_file_read_from(path, table_name) -%}
+    {%- set directory = raw_data_directory() -%}
+    {%- set files = find_raw_files(directory, table_name) + find_raw_partitions(directory, table_name) -%}
+    {%- if path in files -%}
+        {{ return(path) }}
+    {%- endif -%}
+    {%- set copy = (path or '').split('/')[-1] -%}
+    {%- for file in files -%}
+        {%- set stem = file.split('/')[-1] | replace('.csv.gz', '') | replace('.csv', '') -%}
+        {%- if copy.startswith(stem ~ '-') -%}
+            {{ return(file) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(files[0] if files | length == 1 else directory ~ '/' ~ table_name) }}
 {%- endmacro %}
 
 

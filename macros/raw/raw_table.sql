@@ -15,7 +15,9 @@
         {{ return('(select 1)') }}
     {%- endif -%}
     {%- set contract = raw_contract(source_name, table_name) -%}
-    {{ without_erased_customers(read_raw_file(directory, table_name, contract, fmt), contract) }}
+    {#- an incremental run reads only the new and changed files (raw_load_plan) -#}
+    {%- set only_files = raw_load_plan(table_name).read if is_incremental() else none -%}
+    {{ without_erased_customers(read_raw_file(directory, table_name, contract, fmt, only_files), contract) }}
 {%- endmacro %}
 
 

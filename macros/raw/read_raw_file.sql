@@ -13,39 +13,41 @@
     and logged), encoding, and the column mapping (file header -> contract column). An Excel
     `sep=<d>` first line sets the delimiter. Values are read as text, never converted here.
 -#}
-{% macro read_raw_file(directory, table_name, contract, fmt) -%}
-    {{ return(adapter.dispatch('read_raw_file', 'customer_analytics')(directory, table_name, contract, fmt)) }}
+{% macro read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
+    {{ return(adapter.dispatch('read_raw_file', 'customer_analytics')(directory, table_name, contract, fmt, only_files)) }}
 {%- endmacro %}
 
-{% macro default__read_raw_file(directory, table_name, contract, fmt) -%}
+{% macro default__read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
     {{ exceptions.raise_compiler_error(
         "The raw reader is implemented for DuckDB only (adapter '" ~ adapter.type() ~ "').") }}
 {%- endmacro %}
 
-{% macro duckdb__read_raw_file(directory, table_name, contract, fmt) -%}
+{% macro duckdb__read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
     {%- set found = find_raw_files(directory, table_name) -%}
+    {%- set partitions = find_raw_partitions(directory, table_name) -%}
     {%- set names = table_name ~ '.csv, ' ~ table_name ~ '.csv.gz or ' ~ table_name ~ '.parquet' -%}
+    {%- set empty_relation -%}
+    (
+        select
+        {%- for column in contract.columns %}
+            cast(null as {{ dbt.type_string() }}) as {{ column.name }},
+        {%- endfor %}
+            cast(null as {{ dbt.type_string() }}) as _source_file
+        where 1 = 0
+    )
+    {%- endset -%}
 
-    {%- if found | length == 0 -%}
+    {%- if found | length == 0 and partitions | length == 0 -%}
         {%- if contract.required -%}
             {{ exceptions.raise_compiler_error(
-                "Required raw file missing: no " ~ names ~ " in " ~ directory ~ ". Put the '"
+                "Required raw file missing: no " ~ names ~ " and no day partitions in "
+                ~ directory ~ "/" ~ table_name ~ "/ . Put the '"
                 ~ table_name ~ "' export there (columns: see " ~ contract.yaml
                 ~ "), or unset var raw_data_path to build the shipped sample data.") }}
         {%- endif -%}
         {%- do exceptions.warn(
             "Optional raw file missing: no " ~ names ~ " in " ~ directory ~ "; building with an "
             ~ "empty '" ~ table_name ~ "' table, so the fields derived from it stay null.") -%}
-        {%- set empty_relation -%}
-        (
-            select
-            {%- for column in contract.columns %}
-                cast(null as {{ dbt.type_string() }}) as {{ column.name }},
-            {%- endfor %}
-                cast(null as {{ dbt.type_string() }}) as _source_file
-            where 1 = 0
-        )
-        {%- endset -%}
         {{ return(empty_relation) }}
     {%- endif -%}
     {%- if found | length > 1 -%}
@@ -54,7 +56,76 @@
             ~ found | join(', ') ~ ". Keep one of them.") }}
     {%- endif -%}
 
-    {%- set file = found[0] -%}
+    {#- an incremental run of the raw model reads only the new and changed files -#}
+    {%- set to_read = [] -%}
+    {%- for file in found + partitions if only_files is none or file in only_files -%}
+        {%- do to_read.append(file) -%}
+    {%- endfor -%}
+    {%- if not to_read -%}
+        {{ return(empty_relation) }}
+    {%- endif -%}
+
+    {#- each file is checked on its own; files read alike (format, dialect, header) are read
+        by one scan -#}
+    {%- set groups = {} -%}
+    {%- set group_order = [] -%}
+    {%- for file in to_read -%}
+        {%- set reading = raw_file_reading(file, table_name, contract, fmt) -%}
+        {%- if reading.group not in groups -%}
+            {%- do groups.update({reading.group: {'reading': reading, 'files': []}}) -%}
+            {%- do group_order.append(reading.group) -%}
+        {%- endif -%}
+        {%- do groups[reading.group].files.append({'file': file, 'path': reading.path}) -%}
+    {%- endfor -%}
+
+    (
+    {%- for key in group_order %}
+        {%- set group = groups[key] %}
+        {%- set reading = group.reading %}
+        {{ 'union all' if not loop.first }}
+        select
+            {{ reading.columns_sql }},
+        {%- if group.files | length == 1 %}
+            {{ sql_string(group.files[0].file) }} as _source_file
+        {%- else %}
+            case _raw_file
+            {%- for entry in group.files %}
+                when {{ sql_string(entry.path) }} then {{ sql_string(entry.file) }}
+            {%- endfor %}
+            end as _source_file
+        {%- endif %}
+        {%- set paths %}[{% for entry in group.files %}{{ sql_string(literal_glob(entry.path)) }}{{ ', ' if not loop.last }}{% endfor %}]{% endset %}
+        {%- if reading.csv is not none %}
+        {#- a malformed line is recorded, not raised (DuckDB's error would print it): the
+            post-hook raise_on_malformed_raw_lines fails the model, naming line and column -#}
+        {%- set rejects = raw_rejects_tables(table_name, loop.index) %}
+        {%- set csv = reading.csv %}
+        from read_csv(
+            {{ paths }},
+            header = true, skip = {{ csv.skip }}, delim = {{ sql_string(csv.delimiter) }},
+            quote = '"', escape = '"', encoding = {{ sql_string(csv.encoding) }},
+            auto_detect = false,{{ " filename = '_raw_file'," if group.files | length > 1 }}
+            store_rejects = true, rejects_table = {{ sql_string(rejects.errors) }},
+            rejects_scan = {{ sql_string(rejects.scans) }}, rejects_limit = 100,
+            columns = {
+            {%- for name in csv.header %}
+                {{ sql_string(name) }}: 'VARCHAR'{{ ',' if not loop.last }}
+            {%- endfor %}
+            }
+        )
+        {%- else %}
+        from read_parquet({{ paths }}{{ ", filename = '_raw_file'" if group.files | length > 1 }})
+        {%- endif %}
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+
+{#- How to read one raw file, after checking its header against the contract (errors and
+    warnings below): {'path': the file to scan (a UTF-8 copy for cp1252), 'csv': its dialect
+    (raw_csv_dialect) or none for Parquet, 'columns_sql': the select list of the contract
+    columns as text, 'group': a key equal for files that one scan can read together}. -#}
+{% macro raw_file_reading(file, table_name, contract, fmt) -%}
     {%- set is_csv = not file.endswith('.parquet') -%}
     {%- if is_csv -%}
         {%- set csv = raw_csv_dialect(file, table_name, contract, fmt) -%}
@@ -139,35 +210,22 @@
             ~ (extra | join(', ')) ~ ".") -%}
     {%- endif -%}
 
-    (
-        select
+
+    {%- set columns_sql -%}
         {%- for column in contract.columns %}
             {%- if column.name in by_name %}
-            cast({{ '"' ~ by_name[column.name] | replace('"', '""') ~ '"' }} as {{ dbt.type_string() }}) as {{ column.name }},
+            cast({{ '"' ~ by_name[column.name] | replace('"', '""') ~ '"' }} as {{ dbt.type_string() }}) as {{ column.name }}
             {%- else %}
-            cast(null as {{ dbt.type_string() }}) as {{ column.name }},
-            {%- endif %}
+            cast(null as {{ dbt.type_string() }}) as {{ column.name }}
+            {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
-            {{ sql_string(file) }} as _source_file
-        {%- if is_csv %}
-        {#- a malformed line is recorded, not raised (DuckDB's error would print it): the
-            post-hook raise_on_malformed_raw_lines fails the model, naming line and column -#}
-        {%- set rejects = raw_rejects_tables(table_name) %}
-        from read_csv(
-            {{ sql_string(literal_glob(csv.path)) }},
-            header = true, skip = {{ csv.skip }}, delim = {{ sql_string(csv.delimiter) }},
-            quote = '"', escape = '"', encoding = {{ sql_string(csv.encoding) }},
-            auto_detect = false,
-            store_rejects = true, rejects_table = {{ sql_string(rejects.errors) }},
-            rejects_scan = {{ sql_string(rejects.scans) }}, rejects_limit = 100,
-            columns = {
-            {%- for name in header %}
-                {{ sql_string(name) }}: 'VARCHAR'{{ ',' if not loop.last }}
-            {%- endfor %}
-            }
-        )
-        {%- else %}
-        from read_parquet({{ sql_string(literal_glob(file)) }})
-        {%- endif %}
-    )
+    {%- endset -%}
+    {%- set dialect = csv if is_csv else none -%}
+    {{ return({
+        'path': csv.path if is_csv else file,
+        'csv': dialect,
+        'columns_sql': columns_sql,
+        'group': tojson([is_csv, csv.delimiter if is_csv else '', csv.skip if is_csv else 0,
+            csv.encoding if is_csv else '', header]),
+    }) }}
 {%- endmacro %}

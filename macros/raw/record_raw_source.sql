@@ -9,7 +9,7 @@
 {%- endmacro %}
 
 
-{#- Post-hook of the raw models: record which file raw.<table> now holds, the SHA-256 of its
+{#- Post-hook of the raw models: record where raw.<table> is landed from (raw_landing_location), the SHA-256 of its
     bytes (the landing sensor's first tick compares it with the landing directory, so a
     warehouse built from the files there is not rebuilt) and the export dialect it was read
     with (staging.raw_source_state; the GX raw suites read the dialect), and the privacy state
@@ -23,15 +23,31 @@
     {%- set state = source_state_relation('raw_source_state') -%}
     {%- do run_query('alter table ' ~ state ~ ' add column if not exists source_sha256 varchar') -%}
     {%- do run_query('alter table ' ~ state ~ ' add column if not exists privacy_state varchar') -%}
-    {%- set files = run_query('select distinct _source_file from ' ~ this
-        ~ ' where _source_file is not null order by 1 limit 1').columns[0].values() | list -%}
-    {%- set digest = raw_file_sha256(files[0]) if files else none -%}
+    {%- do run_query('alter table ' ~ state ~ ' add column if not exists landing_settings varchar') -%}
+    {%- set plan = raw_load_plan(table_name) -%}
+    {%- set whole = plan.files | rejectattr('is_partition') | list -%}
+    {#- the digest of what is landed: the whole-table file's own SHA-256 when that is all,
+        else the SHA-256 of one line '<path relative to the landing directory> <sha256>' per
+        file, in path order, joined by newlines (orchestration/lib/landing.py computes the same) -#}
+    {%- if plan.files | length == 1 and whole | length == 1 -%}
+        {%- set digest = plan.files[0].sha256 -%}
+    {%- elif plan.files -%}
+        {%- set directory = raw_data_directory() -%}
+        {%- set lines = [] -%}
+        {%- for entry in plan.files | sort(attribute='file') -%}
+            {%- do lines.append(entry.file[directory | length + 1:] ~ ' ' ~ entry.sha256) -%}
+        {%- endfor -%}
+        {%- set digest = run_query('select sha256(' ~ sql_string(lines | join('\n')) ~ ')').columns[0].values()[0] -%}
+    {%- else -%}
+        {%- set digest = none -%}
+    {%- endif -%}
     {%- do run_query('delete from ' ~ state ~ ' where table_name = ' ~ sql_string(table_name)) -%}
     {%- do run_query('insert into ' ~ state
-        ~ ' (table_name, source_file, raw_format, source_sha256, privacy_state) values ('
+        ~ ' (table_name, source_file, raw_format, source_sha256, privacy_state, landing_settings) values ('
         ~ sql_string(table_name) ~ ', '
-        ~ sql_string(files[0] if files else 'none') ~ ', '
+        ~ sql_string(plan.location) ~ ', '
         ~ sql_string(tojson(raw_format(table_name), sort_keys=true)) ~ ', '
-        ~ (sql_string(digest) if digest else 'null') ~ ', customer_analytics_privacy_state())') -%}
+        ~ (sql_string(digest) if digest else 'null') ~ ', customer_analytics_privacy_state(), '
+        ~ sql_string(raw_landing_settings()) ~ ')') -%}
     {{ return('') }}
 {%- endmacro %}

@@ -1,5 +1,6 @@
 {#- One row per accepted email event. Incremental: each run replaces the events inside the
-    lookback window (var incremental_lookback_days) and drops events sent to the quarantine. -#}
+    lookback window (var incremental_lookback_days) and those on rows of day partitions landed
+    since, and drops events sent to the quarantine. -#}
 {{
     config(
         materialized="incremental",
@@ -22,6 +23,7 @@ email_events as (
     where
         occurred_at >= {{ incremental_cutoff('occurred_at') }}
         or event_id not in (select event_id from {{ this }})
+        or event_id in {{ raw_keys_changed('email_events') }}
     {%- endif %}
 ),
 

@@ -2,6 +2,7 @@
     config(
         materialized="incremental",
         unique_key="coalesce(event_id, '')",
+        pre_hook="{{ delete_keys_gone_from_raw('email_events', 'event_id', 'raw_email_events') }}",
         post_hook="{{ remove_expired_events('occurred_at', 'raw_email_events', 'event_id') }}",
     )
 }}
@@ -37,7 +38,8 @@ raw_email_events_to_judge as (
         raw_parsed_value(contract, 'event_id', fmt),
         raw_parsed_value(contract, 'occurred_at', fmt),
         'event_id',
-        incremental_cutoff('occurred_at', where='rejection_reason is null')
+        incremental_cutoff('occurred_at', where='rejection_reason is null'),
+        'email_events',
     ) }}
 ),
 {%- endif %}

@@ -2,6 +2,7 @@
     config(
         materialized="incremental",
         unique_key="coalesce(order_id, '')",
+        pre_hook="{{ delete_keys_gone_from_raw('orders', 'order_id', 'raw_orders') }}",
     )
 }}
 
@@ -39,7 +40,8 @@ raw_orders_to_judge as (
         raw_parsed_value(contract, 'order_id', fmt),
         raw_parsed_value(contract, 'ordered_at', fmt),
         'order_id',
-        incremental_cutoff('ordered_at', where='rejection_reason is null')
+        incremental_cutoff('ordered_at', where='rejection_reason is null'),
+        'orders',
     ) }}
 ),
 {%- endif %}

@@ -2,6 +2,7 @@
     config(
         materialized="incremental",
         unique_key="coalesce(session_id, '')",
+        pre_hook="{{ delete_keys_gone_from_raw('sessions', 'session_id', 'raw_sessions') }}",
         post_hook="{{ remove_expired_events('started_at', 'raw_sessions', 'session_id') }}",
     )
 }}
@@ -38,7 +39,8 @@ raw_sessions_to_judge as (
         raw_parsed_value(contract, 'session_id', fmt),
         raw_parsed_value(contract, 'started_at', fmt),
         'session_id',
-        incremental_cutoff('started_at', where='rejection_reason is null')
+        incremental_cutoff('started_at', where='rejection_reason is null'),
+        'sessions',
     ) }}
 ),
 {%- endif %}

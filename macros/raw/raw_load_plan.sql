@@ -1,0 +1,259 @@
+{#-
+    Incremental landing of the raw tables (docs/incremental.md, "Day-partitioned landing").
+    A raw model holds the rows of every raw file of its table (the whole-table file and the day
+    partitions), each row tagged with its _source_file. A run reads only the files that are
+    new or whose bytes changed (SHA-256), deletes the rows of changed and removed files first,
+    and records per file what it landed (staging.raw_file_state). It lands everything again
+    (dbt's full refresh) when the table now comes from elsewhere, is read with another export
+    dialect, under other erasure requests or pseudonymisation key, or with another retention.
+
+    For the incremental models downstream, each run also records the keys (the contract's
+    primary column, cleaned as staging cleans it) on the rows it added or removed from day
+    partitions (staging.raw_changed_keys) and the run itself (staging.raw_loads): those models
+    re-judge exactly those keys, however old, besides their lookback window. A changed
+    whole-table file records no keys: for it the lookback window applies, as before.
+-#}
+
+{#- staging.<name> created if missing, with `columns` (SQL column definitions). -#}
+{% macro raw_state_relation(name, columns) -%}
+    {%- set schema = generate_schema_name('staging', none) -%}
+    {%- set relation = adapter.quote(schema) ~ '.' ~ name -%}
+    {%- do run_query('create schema if not exists ' ~ adapter.quote(schema)) -%}
+    {%- do run_query('create table if not exists ' ~ relation ~ ' (' ~ columns ~ ')') -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+
+{% macro raw_file_state_relation() -%}
+    {{ return(raw_state_relation('raw_file_state', 'table_name varchar, file varchar, size bigint,'
+        ~ ' last_modified timestamptz, sha256 varchar, hashed_at timestamptz')) }}
+{%- endmacro %}
+
+
+{% macro raw_loads_relation() -%}
+    {{ return(raw_state_relation('raw_loads', 'table_name varchar, load_id bigint, is_full boolean,'
+        ~ ' files_read integer, loaded_at timestamptz')) }}
+{%- endmacro %}
+
+
+{% macro raw_changed_keys_relation() -%}
+    {{ return(raw_state_relation('raw_changed_keys', 'table_name varchar, load_id bigint,'
+        ~ ' key_value varchar')) }}
+{%- endmacro %}
+
+
+{#- The raw files of a table now: the whole-table file (if any) and the day partitions. -#}
+{% macro raw_landed_files(table_name) -%}
+    {%- set directory = raw_data_directory() -%}
+    {{ return({
+        'whole': find_raw_files(directory, table_name),
+        'partitions': find_raw_partitions(directory, table_name),
+    }) }}
+{%- endmacro %}
+
+
+{#- Where a table is landed from, as raw_source_state.source_file records it: the whole-table
+    file, the partition folder (<directory>/<table>/), or both joined by ' + '. -#}
+{% macro raw_landing_location(table_name, landed) -%}
+    {%- set parts = landed.whole | list -%}
+    {%- if landed.partitions -%}
+        {%- do parts.append(raw_data_directory() ~ '/' ~ table_name ~ '/') -%}
+    {%- endif -%}
+    {{ return(parts | join(' + ') or 'none') }}
+{%- endmacro %}
+
+
+{#- This run's plan for raw.<table_name>, computed once per invocation (kept in a temporary
+    table, read again by the hooks): {'full': whether everything is landed again, 'load_id',
+    'files': [{file, size, last_modified, sha256, is_partition}], 'read': the files to read,
+    'retract': the files whose rows are deleted first (changed or removed), 'location'}. A
+    file's recorded digest is reused when its size and modification time are unchanged and it
+    was not modified in the second it was hashed in (else it is read and hashed again). -#}
+{% macro raw_load_plan(table_name) -%}
+    {%- set cache = 'raw_load_plan_' ~ table_name ~ '_' ~ (invocation_id | string | replace('-', ''))[:12] -%}
+    {%- if run_query("select count(*) from duckdb_tables() where temporary and table_name = "
+            ~ sql_string(cache)).columns[0].values()[0] > 0 -%}
+        {{ return(fromjson(run_query('select plan from temp.' ~ cache).columns[0].values()[0])) }}
+    {%- endif -%}
+    {%- set landed = raw_landed_files(table_name) -%}
+    {%- set all_files = landed.whole + landed.partitions -%}
+    {%- set state = raw_file_state_relation() -%}
+    {%- set exists = adapter.get_relation(this.database, this.schema, this.identifier) is not none -%}
+    {%- set full = not is_incremental() -%}
+    {%- set recorded = {} -%}
+    {%- for row in run_query('select file, size, cast(last_modified as varchar), sha256,'
+            ~ ' last_modified < date_trunc(\'second\', hashed_at) from ' ~ state
+            ~ ' where table_name = ' ~ sql_string(table_name)) -%}
+        {%- do recorded.update({row[0]: {'size': row[1], 'last_modified': row[2], 'sha256': row[3], 'settled': row[4]}}) -%}
+    {%- endfor -%}
+    {%- set files = [] -%}
+    {%- if all_files -%}
+        {%- set patterns = [] -%}
+        {%- for file in all_files -%}
+            {%- do patterns.append(sql_string(literal_glob(file))) -%}
+        {%- endfor -%}
+        {%- set listed = run_query('select filename, size, cast(last_modified as varchar) from read_blob(['
+            ~ patterns | join(', ') ~ ']) order by filename') -%}
+        {%- for file, size, last_modified in listed -%}
+            {%- set known = recorded.get(file) -%}
+            {%- if known and known.size == size and known.last_modified == last_modified and known.settled -%}
+                {%- set digest = known.sha256 -%}
+            {%- else -%}
+                {%- set digest = raw_file_sha256(file) -%}
+            {%- endif -%}
+            {%- do files.append({'file': file, 'size': size, 'last_modified': last_modified,
+                'sha256': digest, 'is_partition': file not in landed.whole}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set read = [] -%}
+    {%- set retract = [] -%}
+    {%- for entry in files -%}
+        {%- set known = recorded.get(entry.file) -%}
+        {%- if full or not known or known.sha256 != entry.sha256 -%}
+            {%- do read.append(entry.file) -%}
+            {%- if known -%}
+                {%- do retract.append(entry.file) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set current = files | map(attribute='file') | list -%}
+    {%- for file in recorded if file not in current -%}
+        {%- do retract.append(file) -%}
+    {%- endfor -%}
+    {%- set load_id = run_query('select coalesce(max(load_id), 0) + 1 from ' ~ raw_loads_relation()
+        ~ ' where table_name = ' ~ sql_string(table_name)).columns[0].values()[0] -%}
+    {%- set plan = {'full': full, 'load_id': load_id | int, 'files': files, 'read': read,
+        'retract': [] if full else retract, 'location': raw_landing_location(table_name, landed)} -%}
+    {%- do run_query('create temp table ' ~ cache ~ ' as select ' ~ sql_string(tojson(plan)) ~ ' as plan') -%}
+    {{ return(plan) }}
+{%- endmacro %}
+
+
+{#- The cleaned key of a raw row (the contract's primary column, as staging cleans it), or
+    none for a table without one. -#}
+{% macro raw_primary_key_sql(table_name) -%}
+    {%- set contract = raw_contract(raw_source_name(table_name), table_name) -%}
+    {%- set primary = contract.columns | selectattr('primary') | map(attribute='name') | list -%}
+    {{ return(raw_parsed_value(contract, primary[0], raw_format(table_name)) if primary else none) }}
+{%- endmacro %}
+
+
+{#- The source (in _<source>__sources.yml) that declares raw table `table_name`. -#}
+{% macro raw_source_name(table_name) -%}
+    {%- for source in graph.sources.values() if source.name == table_name and source.schema == 'raw' -%}
+        {{ return(source.source_name) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("No source declares the raw table '" ~ table_name ~ "'.") }}
+{%- endmacro %}
+
+
+{#- Pre-hook of the raw models: on an incremental run, delete the rows of changed and removed
+    files, recording the keys on those that came from day partitions. -#}
+{% macro retract_raw_files() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set table_name = this.identifier -%}
+    {%- set plan = raw_load_plan(table_name) -%}
+    {%- if not plan.retract -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set retracted = [] -%}
+    {%- for file in plan.retract -%}
+        {%- do retracted.append(sql_string(file)) -%}
+    {%- endfor -%}
+    {%- do record_raw_changed_keys(table_name, plan, plan.retract) -%}
+    {%- do run_query('delete from ' ~ this ~ ' where _source_file in (' ~ retracted | join(', ') ~ ')') -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#- Record the keys on the rows of `files` in raw.<table> that came from day partitions. -#}
+{% macro record_raw_changed_keys(table_name, plan, files) -%}
+    {%- set key_sql = raw_primary_key_sql(table_name) -%}
+    {%- set whole = plan.files | rejectattr('is_partition') | map(attribute='file') | list -%}
+    {%- set partitions = [] -%}
+    {%- for file in files if file not in whole -%}
+        {%- do partitions.append(sql_string(file)) -%}
+    {%- endfor -%}
+    {%- if plan.full or key_sql is none or not partitions -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- do run_query('insert into ' ~ raw_changed_keys_relation() ~ ' select distinct '
+        ~ sql_string(table_name) ~ ', ' ~ plan.load_id ~ ', ' ~ key_sql ~ ' from ' ~ this
+        ~ ' where _source_file in (' ~ partitions | join(', ') ~ ')'
+        ~ ' and ' ~ key_sql ~ ' is not null') -%}
+{%- endmacro %}
+
+
+{#- Post-hook of the raw models (before record_raw_source): record the keys on the rows this
+    run added from day partitions, this run in staging.raw_loads, and every file now landed in
+    staging.raw_file_state. -#}
+{% macro record_raw_load() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set table_name = this.identifier -%}
+    {%- set plan = raw_load_plan(table_name) -%}
+    {%- do record_raw_changed_keys(table_name, plan, plan.read) -%}
+    {%- do run_query('insert into ' ~ raw_loads_relation() ~ ' values (' ~ sql_string(table_name)
+        ~ ', ' ~ plan.load_id ~ ', ' ~ plan.full ~ ', ' ~ plan.read | length ~ ', now())') -%}
+    {%- set state = raw_file_state_relation() -%}
+    {%- do run_query('delete from ' ~ state ~ ' where table_name = ' ~ sql_string(table_name)) -%}
+    {%- for entry in plan.files -%}
+        {%- do run_query('insert into ' ~ state ~ ' values (' ~ sql_string(table_name) ~ ', '
+            ~ sql_string(entry.file) ~ ', ' ~ entry.size ~ ', cast(' ~ sql_string(entry.last_modified)
+            ~ ' as timestamptz), ' ~ (sql_string(entry.sha256) if entry.sha256 else 'null') ~ ', now())') -%}
+    {%- endfor -%}
+    {%- if plan.read or plan.retract -%}
+        {{ log('Raw ' ~ table_name ~ ': ' ~ ('landed in full from ' if plan.full else 'read ')
+            ~ plan.read | length ~ ' of ' ~ plan.files | length ~ ' file(s)'
+            ~ (', removed the rows of ' ~ plan.retract | length ~ ' changed or deleted file(s)'
+               if plan.retract else '') ~ '.', info=true) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#- Why raw.<table_name> must be landed again in full: a sentence per reason, none when it can
+    be landed incrementally (or does not exist yet). -#}
+{% macro raw_source_changes(table_name) -%}
+    {%- if adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set state = source_state_relation('raw_source_state') -%}
+    {%- do run_query('alter table ' ~ state ~ ' add column if not exists source_sha256 varchar') -%}
+    {%- do run_query('alter table ' ~ state ~ ' add column if not exists privacy_state varchar') -%}
+    {%- do run_query('alter table ' ~ state ~ ' add column if not exists landing_settings varchar') -%}
+    {%- set rows = run_query('select source_file, raw_format, privacy_state, landing_settings from '
+        ~ state ~ ' where table_name = ' ~ sql_string(table_name)).rows | list -%}
+    {%- set files = run_query('select count(*) from ' ~ raw_file_state_relation()
+        ~ ' where table_name = ' ~ sql_string(table_name)).columns[0].values()[0] -%}
+    {%- if not rows or files == 0 -%}
+        {{ return([table_name ~ ' has no record of its landed files']) }}
+    {%- endif -%}
+    {%- set location, read_as, privacy_state, settings = rows[0] -%}
+    {%- set changes = [] -%}
+    {%- set now_location = raw_landing_location(table_name, raw_landed_files(table_name)) -%}
+    {%- if location != now_location -%}
+        {%- do changes.append(table_name ~ ' was landed from ' ~ location ~ ' and now comes from ' ~ now_location) -%}
+    {%- endif -%}
+    {%- if read_as != tojson(raw_format(table_name), sort_keys=true) -%}
+        {%- do changes.append(table_name ~ ' is now read with another export dialect') -%}
+    {%- endif -%}
+    {%- if privacy_state != run_query('select customer_analytics_privacy_state()').columns[0].values()[0] -%}
+        {%- do changes.append('the pseudonymisation key or the erasure requests changed') -%}
+    {%- endif -%}
+    {%- if settings != raw_landing_settings() -%}
+        {%- do changes.append('the retention settings changed') -%}
+    {%- endif -%}
+    {{ return(changes) }}
+{%- endmacro %}
+
+
+{#- The settings under which raw rows leave a raw table (retention): another value lands the
+    table again in full, so that rows kept by the new value come back. -#}
+{% macro raw_landing_settings() -%}
+    {{ return(tojson({'event_retention_days': setting('event_retention_days'),
+        'as_of_date': setting('as_of_date')}, sort_keys=true)) }}
+{%- endmacro %}
