@@ -4,11 +4,12 @@
     every row without a key; and every row of a key this model rejected for a reference that
     may have arrived since (unknown_customer, unknown_order); and every key on a row added to or
     removed from a day partition of raw table `table_name` since this model was last built
-    (raw_keys_changed), however old. Expects a CTE `raw_cte` of raw
+    (raw_keys_changed), however old, or referring to one of another table (`references`: the
+    parsed reference column -> the raw table it refers to; a session's order). Expects a CTE `raw_cte` of raw
     text columns; `key_sql` and `timestamp_sql` are expressions over it (the cleaned key, the
     parsed timestamp); `key_column` is the key's column in this model. The timestamp is parsed
     once per row (coalesce rather than `>= cutoff or is null`): parsing is most of the cost. -#}
-{% macro raw_rows_to_rejudge(raw_cte, key_sql, timestamp_sql, key_column, cutoff, table_name) -%}
+{% macro raw_rows_to_rejudge(raw_cte, key_sql, timestamp_sql, key_column, cutoff, table_name, references={}) -%}
     select {{ raw_cte }}.*
     from {{ raw_cte }}
     where
@@ -23,6 +24,12 @@
             where rejection_reason in ('unknown_customer', 'unknown_order')
             union
             select * from {{ raw_keys_changed(table_name) }}
+        {%- for reference_sql, referenced_table in references.items() %}
+            union
+            select {{ key_sql }}
+            from {{ raw_cte }}
+            where {{ reference_sql }} in {{ raw_keys_changed(referenced_table) }}
+        {%- endfor %}
         )
 {%- endmacro %}
 

@@ -41,6 +41,7 @@ raw_sessions_to_judge as (
         'session_id',
         incremental_cutoff('started_at', where='rejection_reason is null'),
         'sessions',
+        {raw_parsed_value(contract, 'order_id', fmt): 'orders'},
     ) }}
 ),
 {%- endif %}

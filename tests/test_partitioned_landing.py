@@ -1,0 +1,260 @@
+"""Day-partitioned landing: a generated shop landed day by day (late rows, a conflicting copy
+of an old order, days out of order, a past day landed again, a day deleted) gives, after each
+incremental `dbt build`, marts equal to a full build of the same files in a fresh warehouse;
+and each incremental run reads only the files that are new or changed."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import BIN, mart_tables, run_dbt
+
+pytestmark = pytest.mark.build
+
+START, END = "2025-10-01", "2025-12-31"
+TIMESTAMPS = {
+    "orders": "ordered_at",
+    "sessions": "started_at",
+    "email_events": "occurred_at",
+}
+WHOLE_ORDERS_UNTIL = date(2025, 12, 20)
+"""Orders up to this day arrive as one whole-table history file (orders.csv), later ones as
+day partitions beside it (orders/<day>.csv)."""
+FIRST_LANDING_UNTIL = date(2025, 12, 27)
+
+
+def day_of(value: str) -> date | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+
+
+def read(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], rows[1:]
+
+
+def write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def partition_path(land: Path, table: str, day: date) -> Path:
+    """Sessions in Hive style, the other event tables named by their day."""
+    if table == "sessions":
+        return land / table / f"date={day.isoformat()}" / "part-0.csv"
+    return land / table / f"{day.isoformat()}.csv"
+
+
+class Shop:
+    """The generated raw rows, split by the UTC day of their timestamp (rows without a
+    readable one go to the first day); what each landing step writes."""
+
+    def __init__(self, generated: Path) -> None:
+        self.headers: dict[str, list[str]] = {}
+        self.days: dict[str, dict[date, list[list[str]]]] = {}
+        self.whole: dict[str, list[list[str]]] = {}
+        first = date.fromisoformat(START)
+        for path in sorted(generated.glob("*.csv")):
+            if path.name.startswith("_"):
+                continue
+            table = path.stem
+            header, rows = read(path)
+            self.headers[table] = header
+            if table not in TIMESTAMPS:
+                self.whole[table] = rows
+                continue
+            column = header.index(TIMESTAMPS[table])
+            by_day: dict[date, list[list[str]]] = {}
+            for row in rows:
+                day = day_of(row[column]) or first
+                by_day.setdefault(max(day, first), []).append(row)
+            self.days[table] = by_day
+
+    def land_whole(self, land: Path) -> None:
+        for table, rows in self.whole.items():
+            write(land / f"{table}.csv", self.headers[table], rows)
+
+    def land_day(self, land: Path, table: str, day: date, extra: list[list[str]] = ()) -> None:
+        rows = self.days[table].get(day, []) + list(extra)
+        if table == "orders" and day <= WHOLE_ORDERS_UNTIL:
+            raise ValueError("orders up to WHOLE_ORDERS_UNTIL are in the history file")
+        write(partition_path(land, table, day), self.headers[table], rows)
+
+    def land_order_history(self, land: Path) -> None:
+        rows = [
+            row
+            for day, rows_of_day in sorted(self.days["orders"].items())
+            if day <= WHOLE_ORDERS_UNTIL
+            for row in rows_of_day
+        ]
+        write(land / "orders.csv", self.headers["orders"], rows)
+
+
+def build(database: Path, land: Path, *args: str) -> str:
+    result = run_dbt(["build", *args], database, {"raw_data_path": str(land)})
+    assert result.returncode == 0, result.output[-5000:]
+    return result.output
+
+
+def files_read(output: str, table: str) -> tuple[int, int]:
+    """(files read, files landed) of raw.<table> in a dbt run's log."""
+    found = re.search(rf"Raw {table}: (?:landed in full from|read) (\d+) of (\d+) file", output)
+    assert found, f"no landing line for {table}"
+    return int(found.group(1)), int(found.group(2))
+
+
+def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> None:
+    fresh = work / f"full-{step}" / "warehouse.duckdb"
+    fresh.parent.mkdir(parents=True)
+    build(fresh, land)
+    expected = mart_tables(fresh)
+    actual = mart_tables(incremental)
+    assert set(actual) == set(expected)
+    differing = [name for name in expected if actual[name] != expected[name]]
+    assert not differing, f"after {step}, marts differ from a full build: {differing}"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    generated = tmp_path_factory.mktemp("generated")
+    subprocess.run(
+        [
+            str(BIN / "customer-analytics"), "generate", "--customers", "150", "--seed", "21",
+            "--start", START, "--end", END, "--defects", "0.02", "--out", str(generated),
+        ],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    return Shop(generated)
+
+
+def test_a_shop_landed_day_by_day_equals_a_full_build(
+    shop: Shop, tmp_path: Path
+) -> None:
+    land = tmp_path / "landing"
+    database = tmp_path / "incremental" / "warehouse.duckdb"
+    database.parent.mkdir()
+    days = sorted({day for by_day in shop.days.values() for day in by_day})
+    late_day = date(2025, 12, 5)  # far outside the 3-day lookback of the later runs
+
+    # Late rows: a third of the orders, sessions and email events of late_day are held back
+    # from their own day and land with 2025-12-29.
+    held_back: dict[str, list[list[str]]] = {}
+    for table in TIMESTAMPS:
+        rows = shop.days[table].get(late_day, [])
+        held_back[table] = rows[::3]
+        shop.days[table][late_day] = [row for i, row in enumerate(rows) if i % 3]
+    assert all(held_back.values())
+
+    # step 0: the history and the days up to FIRST_LANDING_UNTIL
+    shop.land_whole(land)
+    shop.land_order_history(land)
+    for table in TIMESTAMPS:
+        for day in days:
+            if day <= FIRST_LANDING_UNTIL and not (
+                table == "orders" and day <= WHOLE_ORDERS_UNTIL
+            ):
+                shop.land_day(land, table, day)
+    output = build(database, land)
+    assert files_read(output, "orders")[0] == files_read(output, "orders")[1]
+
+    # step 1: 2025-12-29 lands before 2025-12-28, carrying the late rows
+    late_day_orders = {row[0] for row in held_back["orders"]}
+    for table in TIMESTAMPS:
+        shop.land_day(land, table, date(2025, 12, 29), held_back[table])
+    output = build(database, land)
+    for table in TIMESTAMPS:
+        read_now, landed = files_read(output, table)
+        assert read_now == 1 and landed > 1, (table, read_now, landed)
+    accepted = {
+        order_id
+        for (order_id,) in run_dbt_query(
+            database, "select order_id from staging.stg_shop__orders"
+        )
+    }
+    assert late_day_orders & accepted  # the late orders were judged and (mostly) accepted
+
+    # step 2: 2025-12-28 lands, with a conflicting copy of an old accepted order
+    header = shop.headers["orders"]
+    counts = Counter(row[0] for rows in shop.days["orders"].values() for row in rows)
+    old = next(
+        row
+        for day, rows in sorted(shop.days["orders"].items())
+        if day < date(2025, 11, 1)
+        for row in rows
+        if counts[row[0]] == 1 and row[0] in accepted
+    )
+    copy = list(old)
+    copy[header.index("item_count")] = str(int(old[header.index("item_count")]) + 1)
+    for table in TIMESTAMPS:
+        shop.land_day(land, table, date(2025, 12, 28), [copy] if table == "orders" else [])
+    build(database, land)
+    assert run_dbt_query(
+        database,
+        "select rejection_reason from staging.base_shop__orders"
+        f" where order_id = '{old[0]}'",
+    ) == [("duplicate_conflicting",)] * 2
+    assert run_dbt_query(
+        database, f"select count(*) from staging.stg_shop__orders where order_id = '{old[0]}'"
+    ) == [(0,)]
+    full_build_equals(land, database, tmp_path, "a conflicting copy of an old order")
+
+    # step 3: 2025-12-28 lands again without the copy (the old order is accepted again), a
+    # past email day is deleted, and a past session day lands again with one session fewer
+    shop.land_day(land, "orders", date(2025, 12, 28))
+    email_day = partition_path(land, "email_events", date(2025, 11, 2))
+    email_day.unlink()
+    session_day = date(2025, 11, 3)
+    dropped = shop.days["sessions"][session_day].pop(0)
+    shop.land_day(land, "sessions", session_day)
+    output = build(database, land)
+    assert files_read(output, "orders")[0] == 1
+    assert files_read(output, "sessions")[0] == 1
+    assert files_read(output, "email_events")[0] == 0
+    assert run_dbt_query(
+        database, f"select count(*) from staging.stg_shop__orders where order_id = '{old[0]}'"
+    ) == [(1,)]
+    assert run_dbt_query(
+        database,
+        f"select count(*) from staging.base_web_analytics__sessions where session_id = '{dropped[0]}'",
+    ) == [(0,)]
+
+    # step 4: the last two days
+    for table in TIMESTAMPS:
+        for day in (date(2025, 12, 30), date(2025, 12, 31)):
+            shop.land_day(land, table, day)
+    output = build(database, land)
+    assert files_read(output, "orders")[0] == 2
+    full_build_equals(land, database, tmp_path, "the last days")
+
+
+def run_dbt_query(database: Path, sql: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_partition_not_named_by_its_day_fails_before_anything_is_built(
+    tmp_path: Path,
+) -> None:
+    land = tmp_path / "landing"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "raw", land)
+    (land / "orders").mkdir()
+    (land / "orders" / "latest.csv").write_text("order_id\n", encoding="utf-8")
+    result = run_dbt(["build"], tmp_path / "w.duckdb", {"raw_data_path": str(land)})
+    assert result.returncode != 0
+    assert "latest.csv is not named by its day" in result.output
