@@ -13,8 +13,11 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import BIN, mart_tables, run_dbt
+
+from orchestration.lib.landing import built_from, fingerprint, warehouse_sources
 
 pytestmark = pytest.mark.build
 
@@ -110,6 +113,11 @@ def build(database: Path, land: Path, *args: str) -> str:
     return result.output
 
 
+def run_dbt_query(database: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
 def files_read(output: str, table: str) -> tuple[int, int]:
     """(files read, files landed) of raw.<table> in a dbt run's log."""
     found = re.search(rf"Raw {table}: (?:landed in full from|read) (\d+) of (\d+) file", output)
@@ -141,9 +149,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     return Shop(generated)
 
 
-def test_a_shop_landed_day_by_day_equals_a_full_build(
-    shop: Shop, tmp_path: Path
-) -> None:
+def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path) -> None:
     land = tmp_path / "landing"
     database = tmp_path / "incremental" / "warehouse.duckdb"
     database.parent.mkdir()
@@ -164,9 +170,7 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(
     shop.land_order_history(land)
     for table in TIMESTAMPS:
         for day in days:
-            if day <= FIRST_LANDING_UNTIL and not (
-                table == "orders" and day <= WHOLE_ORDERS_UNTIL
-            ):
+            if day <= FIRST_LANDING_UNTIL and not (table == "orders" and day <= WHOLE_ORDERS_UNTIL):
                 shop.land_day(land, table, day)
     output = build(database, land)
     assert files_read(output, "orders")[0] == files_read(output, "orders")[1]
@@ -181,9 +185,7 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(
         assert read_now == 1 and landed > 1, (table, read_now, landed)
     accepted = {
         order_id
-        for (order_id,) in run_dbt_query(
-            database, "select order_id from staging.stg_shop__orders"
-        )
+        for (order_id,) in run_dbt_query(database, "select order_id from staging.stg_shop__orders")
     }
     assert late_day_orders & accepted  # the late orders were judged and (mostly) accepted
 
@@ -202,11 +204,13 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(
     for table in TIMESTAMPS:
         shop.land_day(land, table, date(2025, 12, 28), [copy] if table == "orders" else [])
     build(database, land)
-    assert run_dbt_query(
-        database,
-        "select rejection_reason from staging.base_shop__orders"
-        f" where order_id = '{old[0]}'",
-    ) == [("duplicate_conflicting",)] * 2
+    assert (
+        run_dbt_query(
+            database,
+            f"select rejection_reason from staging.base_shop__orders where order_id = '{old[0]}'",
+        )
+        == [("duplicate_conflicting",)] * 2
+    )
     assert run_dbt_query(
         database, f"select count(*) from staging.stg_shop__orders where order_id = '{old[0]}'"
     ) == [(0,)]
@@ -229,7 +233,8 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(
     ) == [(1,)]
     assert run_dbt_query(
         database,
-        f"select count(*) from staging.base_web_analytics__sessions where session_id = '{dropped[0]}'",
+        "select count(*) from staging.base_web_analytics__sessions"
+        f" where session_id = '{dropped[0]}'",
     ) == [(0,)]
 
     # step 4: the last two days
@@ -238,14 +243,17 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(
             shop.land_day(land, table, day)
     output = build(database, land)
     assert files_read(output, "orders")[0] == 2
+    # the landing sensor's view of the folder (Python, hashlib) matches what the raw models
+    # recorded (SQL), so a sensor does not start a run for files already landed
+    assert built_from(fingerprint(land), warehouse_sources(database))
+    (land / "orders" / "2025-12-31.csv").write_text(
+        (land / "orders" / "2025-12-31.csv").read_text() + "\n", encoding="utf-8"
+    )
+    assert not built_from(fingerprint(land), warehouse_sources(database))
+    (land / "orders" / "2025-12-31.csv").write_text(
+        (land / "orders" / "2025-12-31.csv").read_text()[:-1], encoding="utf-8"
+    )
     full_build_equals(land, database, tmp_path, "the last days")
-
-
-def run_dbt_query(database: Path, sql: str) -> list[tuple]:
-    import duckdb
-
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_a_partition_not_named_by_its_day_fails_before_anything_is_built(

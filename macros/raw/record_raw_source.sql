@@ -34,7 +34,7 @@
     {%- elif plan.files -%}
         {%- set directory = raw_data_directory() -%}
         {%- set lines = [] -%}
-        {%- for entry in plan.files | sort(attribute='file') -%}
+        {%- for entry in plan.files | sort(attribute='file', case_sensitive=true) -%}
             {%- do lines.append(entry.file[directory | length + 1:] ~ ' ' ~ entry.sha256) -%}
         {%- endfor -%}
         {%- set digest = run_query('select sha256(' ~ sql_string(lines | join('\n')) ~ ')').columns[0].values()[0] -%}

@@ -16,13 +16,27 @@ FORMATS = ("csv", "csv.gz", "parquet")
 
 
 def raw_files(landing_dir: Path) -> list[Path]:
-    """The contract's raw files present in `landing_dir`, sorted by name."""
-    return sorted(
+    """The contract's raw files present in `landing_dir`, sorted by path: each table's
+    whole-table file (<table>.csv, .csv.gz or .parquet) and its day partitions
+    (<table>/<YYYY-MM-DD>.<format> or Hive-style <table>/<name>=<YYYY-MM-DD>/<file>.<format>;
+    the raw reader checks their names, docs/incremental.md)."""
+    found = [
         path
         for table in RAW_TABLES
         for fmt in FORMATS
         if (path := landing_dir / f"{table}.{fmt}").is_file()
-    )
+    ]
+    for table in RAW_TABLES:
+        folder = landing_dir / table
+        if folder.is_dir():
+            found.extend(
+                path
+                for path in folder.rglob("*")
+                if path.is_file()
+                and not path.name.startswith(("_", "."))
+                and path.name.endswith(tuple(f".{fmt}" for fmt in FORMATS))
+            )
+    return sorted(found, key=lambda path: path.relative_to(landing_dir).as_posix())
 
 
 def file_digest(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -35,7 +49,7 @@ def file_digest(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def fingerprint(landing_dir: Path, previous: dict[str, dict] | None = None) -> dict[str, dict]:
-    """Name -> {size, mtime_ns, sha256} of every raw file in `landing_dir`.
+    """Path relative to `landing_dir` -> {size, mtime_ns, sha256} of every raw file in it.
 
     A file whose size and modification time equal those in `previous` keeps its previous
     digest instead of being read again, so an unchanged landing directory costs one stat per
@@ -45,12 +59,13 @@ def fingerprint(landing_dir: Path, previous: dict[str, dict] | None = None) -> d
     result: dict[str, dict] = {}
     for path in raw_files(landing_dir):
         stat = path.stat()
-        known = previous.get(path.name)
+        name = path.relative_to(landing_dir).as_posix()
+        known = previous.get(name)
         if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
             digest = known["sha256"]
         else:
             digest = file_digest(path)
-        result[path.name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+        result[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
     return result
 
 
@@ -63,11 +78,35 @@ def content_key(fingerprint_: dict[str, dict]) -> str:
 
 
 def table_of(file_name: str) -> str:
-    """The raw table a landing file feeds: 'orders.csv.gz' -> 'orders'."""
+    """The raw table a landing file feeds: 'orders.csv.gz' or 'orders/2025-12-31.csv' ->
+    'orders'."""
+    if "/" in file_name:
+        return file_name.split("/", 1)[0]
     for fmt in sorted(FORMATS, key=len, reverse=True):
         if file_name.endswith(f".{fmt}"):
             return file_name[: -len(fmt) - 1]
     return file_name
+
+
+def landed_tables(fingerprint_: dict[str, dict]) -> dict[str, dict]:
+    """Per raw table, what the raw models record of it (staging.raw_source_state): {"file":
+    the whole-table file's name and/or '<table>/' for day partitions, joined by ' + ';
+    "sha256": the whole-table file's digest when that is all, else the SHA-256 of one line
+    '<relative path> <sha256>' per file in path order, joined by newlines}."""
+    by_table: dict[str, list[str]] = {}
+    for name in sorted(fingerprint_):
+        by_table.setdefault(table_of(name), []).append(name)
+    landed = {}
+    for table, names in by_table.items():
+        whole = [name for name in names if "/" not in name]
+        parts = whole + ([f"{table}/"] if len(whole) < len(names) else [])
+        if names == whole and len(whole) == 1:
+            digest = fingerprint_[whole[0]]["sha256"]
+        else:
+            lines = "\n".join(f"{name} {fingerprint_[name]['sha256']}" for name in names)
+            digest = hashlib.sha256(lines.encode()).hexdigest()
+        landed[table] = {"file": " + ".join(parts), "sha256": digest}
+    return landed
 
 
 def warehouse_sources(database: Path) -> dict[str, dict] | None:
@@ -96,7 +135,13 @@ def warehouse_sources(database: Path) -> dict[str, dict] | None:
     except duckdb.IOException:
         return None
     return {
-        table: {"file": Path(source_file).name, "sha256": digest}
+        table: {
+            "file": " + ".join(
+                Path(part).name + ("/" if part.endswith("/") else "")
+                for part in source_file.split(" + ")
+            ),
+            "sha256": digest,
+        }
         for table, source_file, digest in rows
         if digest
     }
@@ -107,8 +152,4 @@ def built_from(fingerprint_: dict[str, dict], sources: dict[str, dict]) -> bool:
     and bytes (SHA-256). Modification times do not matter."""
     if not fingerprint_:
         return False
-    landed = {
-        table_of(name): {"file": name, "sha256": entry["sha256"]}
-        for name, entry in fingerprint_.items()
-    }
-    return landed == sources
+    return landed_tables(fingerprint_) == sources
