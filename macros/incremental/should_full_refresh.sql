@@ -83,18 +83,7 @@
     {%- endif -%}
     {%- set built = fromjson(recorded[0]) -%}
     {%- set changes = [] -%}
-    {%- set consumed = raw_loads_consumed(model_name) -%}
-    {%- if consumed is none -%}
-        {%- do changes.append(model_name ~ ' has no record of the raw loads it read') -%}
-    {%- else -%}
-        {%- for row in run_query('select table_name, max(load_id) from ' ~ raw_loads_relation()
-                ~ ' where is_full group by table_name order by table_name') -%}
-            {%- if row[1] > consumed.get(row[0], 0) -%}
-                {%- do changes.append('raw.' ~ row[0] ~ ' was landed in full since ' ~ model_name
-                    ~ ' was built') -%}
-            {%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
+
     {%- for table_name, current in incremental_built_from().items() -%}
         {%- if table_name == 'privacy' and built.get('privacy') != current -%}
             {%- do changes.append('the pseudonymisation key or the erasure requests changed') -%}
@@ -108,6 +97,23 @@
             {%- do changes.append(table_name ~ ' is now read or judged with other settings') -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- a raw table landed in full since (for a reason not given above) -#}
+    {%- set consumed = raw_loads_consumed(model_name) -%}
+    {%- if consumed is none -%}
+        {%- do changes.append(model_name ~ ' has no record of the raw loads it read') -%}
+    {%- else -%}
+        {%- for row in run_query('select table_name, max(load_id) from ' ~ raw_loads_relation()
+                ~ ' where is_full group by table_name order by table_name') -%}
+            {%- set explained = [] -%}
+            {%- for change in changes if change.startswith(row[0] ~ ' ') -%}
+                {%- do explained.append(change) -%}
+            {%- endfor -%}
+            {%- if row[1] > consumed.get(row[0], 0) and not explained -%}
+                {%- do changes.append('raw.' ~ row[0] ~ ' was landed in full since ' ~ model_name
+                    ~ ' was built') -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
     {{ return(changes) }}
 {%- endmacro %}
 

@@ -198,13 +198,26 @@
     {%- do record_raw_changed_keys(table_name, plan, plan.read) -%}
     {%- do run_query('insert into ' ~ raw_loads_relation() ~ ' values (' ~ sql_string(table_name)
         ~ ', ' ~ plan.load_id ~ ', ' ~ plan.full ~ ', ' ~ plan.read | length ~ ', now())') -%}
+    {#- keys every incremental model has read are not needed any more -#}
+    {%- set consumed = [] -%}
+    {%- for recorded in run_query('select raw_loads_consumed from ' ~ incremental_state_relation()).columns[0].values() -%}
+        {%- do consumed.append((fromjson(recorded) if recorded else {}).get(table_name, 0)) -%}
+    {%- endfor -%}
+    {%- if consumed -%}
+        {%- do run_query('delete from ' ~ raw_changed_keys_relation() ~ ' where table_name = '
+            ~ sql_string(table_name) ~ ' and load_id <= ' ~ consumed | min) -%}
+    {%- endif -%}
     {%- set state = raw_file_state_relation() -%}
     {%- do run_query('delete from ' ~ state ~ ' where table_name = ' ~ sql_string(table_name)) -%}
+    {%- set values = [] -%}
     {%- for entry in plan.files -%}
-        {%- do run_query('insert into ' ~ state ~ ' values (' ~ sql_string(table_name) ~ ', '
-            ~ sql_string(entry.file) ~ ', ' ~ entry.size ~ ', cast(' ~ sql_string(entry.last_modified)
-            ~ ' as timestamptz), ' ~ (sql_string(entry.sha256) if entry.sha256 else 'null') ~ ', now())') -%}
+        {%- do values.append('(' ~ sql_string(table_name) ~ ', ' ~ sql_string(entry.file) ~ ', '
+            ~ entry.size ~ ', cast(' ~ sql_string(entry.last_modified) ~ ' as timestamptz), '
+            ~ (sql_string(entry.sha256) if entry.sha256 else 'null') ~ ', now())') -%}
     {%- endfor -%}
+    {%- if values -%}
+        {%- do run_query('insert into ' ~ state ~ ' values ' ~ values | join(', ')) -%}
+    {%- endif -%}
     {%- if plan.read or plan.retract -%}
         {{ log('Raw ' ~ table_name ~ ': ' ~ ('landed in full from ' if plan.full else 'read ')
             ~ plan.read | length ~ ' of ' ~ plan.files | length ~ ' file(s)'

@@ -40,10 +40,11 @@
     {%- if found | length == 0 and partitions | length == 0 -%}
         {%- if contract.required -%}
             {{ exceptions.raise_compiler_error(
-                "Required raw file missing: no " ~ names ~ " and no day partitions in "
-                ~ directory ~ "/" ~ table_name ~ "/ . Put the '"
+                "Required raw file missing: no " ~ names ~ " in " ~ directory ~ ". Put the '"
                 ~ table_name ~ "' export there (columns: see " ~ contract.yaml
-                ~ "), or unset var raw_data_path to build the shipped sample data.") }}
+                ~ "), or one file per day in " ~ directory ~ "/" ~ table_name
+                ~ "/ (<YYYY-MM-DD>.csv), or unset var raw_data_path to build the shipped "
+                ~ "sample data.") }}
         {%- endif -%}
         {%- do exceptions.warn(
             "Optional raw file missing: no " ~ names ~ " in " ~ directory ~ "; building with an "
