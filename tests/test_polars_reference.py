@@ -102,6 +102,15 @@ def test_an_amount_with_three_decimals_is_refused(tmp_path: Path) -> None:
         polars_reference.compute_reference(tmp_path)
 
 
+def test_a_currency_without_a_rate_is_refused(tmp_path: Path) -> None:
+    generate(GeneratorConfig(customers=20, seed=3), tmp_path)
+    orders = pd.read_csv(tmp_path / "orders.csv", dtype=str, keep_default_na=False)
+    orders.loc[0, "currency"] = "XTS"  # ISO 4217's code for testing
+    orders.to_csv(tmp_path / "orders.csv", index=False)
+    with pytest.raises(ValueError, match=r"Currencies without a rate in fx_rates\.csv: XTS\."):
+        polars_reference.compute_reference(tmp_path)
+
+
 def test_a_missing_optional_file_is_an_empty_table(shop: Path, tmp_path: Path) -> None:
     """Without the e-mail export both peers still agree (no messages: rates are NaN)."""
     for path in shop.iterdir():

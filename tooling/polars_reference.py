@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -40,6 +40,9 @@ from orchestration.lib.settings import REPO_ROOT
 from tooling.pandas_reference import ReferenceMarts, Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
     import pandas as pd
 
 REFERENCE_DIR = REPO_ROOT / "seeds" / "reference"
@@ -235,6 +238,11 @@ def prepare_orders(orders: pl.LazyFrame, fx_rates: pl.DataFrame) -> pl.DataFrame
     for amount in AMOUNTS:
         if not prepared[f"{amount}_is_exact"].all():
             raise ValueError(f"Column {amount!r} has amounts with more than two decimals.")
+    unknown = prepared.filter(pl.col("eur_numerator").is_null())["currency"].unique().sort()
+    if len(unknown):
+        raise ValueError(
+            f"Currencies without a rate in fx_rates.csv: {', '.join(map(str, unknown))}."
+        )
     return prepared.select(
         *raw_columns,
         *(f"{amount}_eur_cents" for amount in AMOUNTS),
@@ -743,7 +751,7 @@ OBJECT_TEXT = {
 """Text columns that the pandas contract holds as object (None for null), not as str."""
 
 
-def _by_code(column: pl.Series, make: object) -> object:
+def _by_code(column: pl.Series, make: Callable[[Any], object]) -> np.ndarray:
     """An object array of `make(value)` per value, each distinct value made once (money and
     dates repeat a lot); None where null."""
     import numpy as np
