@@ -126,7 +126,7 @@ validate: setup ## run the Great Expectations suites on the build file; report i
 
 SCALE ?= S
 
-bench: setup ## benchmark at SCALE=S|M|L|XL: dbt vs engine floor vs pandas, GX; benchmarks/results/
+bench: setup ## benchmark at SCALE=S|M|L|XL: dbt vs engine and I/O floors, pandas, Polars, GX; benchmarks/results/
 	$(BIN)/customer-analytics bench --scale $(SCALE)
 
 DASHBOARD_PORT ?= 8501

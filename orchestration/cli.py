@@ -383,7 +383,7 @@ def _run_dev(args: argparse.Namespace) -> int:
 
 DEV_COMMANDS = {
     "generate": "write the synthetic raw data set (CRM, shop, web, NPS, e-mail) [dev tooling]",
-    "bench": "benchmark dbt build against the engine floor, pandas and the GX suites [dev tooling]",
+    "bench": "benchmark dbt build vs the engine and I/O floors, pandas, Polars, GX [dev tooling]",
 }
 """Commands of the dev-tooling package, found by name in the entry points group
 `customer_analytics.dev_commands` (pyproject.toml) and imported only when called."""

@@ -1,9 +1,11 @@
 """The benchmark's smoke run: the whole bench on a tiny generated shop runs end to end, writes
-its JSON and Markdown, and its pandas peer and engine floor reproduce dbt's marts. No timing is
-asserted (speed is measured by `make bench`, not tested)."""
+its JSON and Markdown, its pandas and Polars peers and engine floor reproduce dbt's marts, and
+its I/O floor reads every raw row. No timing is asserted (speed is measured by `make bench`,
+not tested)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import pickle
 import shutil
@@ -46,6 +48,8 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
         "floor",
         "dagster",
         "pandas",
+        "polars",
+        "io_floor",
         "gx",
         "clv",
         "incremental",
@@ -58,6 +62,8 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert steps["clv"]["note"].startswith("fitted")
     assert steps["dagster"]["note"].endswith("every mart equal to dbt's")
     assert result["pandas_equals_marts"] is True and result["pandas_mismatches"] == []
+    assert result["polars_equals_marts"] is True and result["polars_mismatches"] == []
+    assert steps["polars"]["note"] == "results equal the marts"
     assert result["machine"]["cores"] >= 1 and result["raw_rows"]["orders"] > 250
     ratios = result["ratios"]
     assert ratios["dbt build / engine floor (models + tests)"] == (
@@ -78,8 +84,34 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert ratios["incremental / full dbt build"] == (
         steps["incremental"]["seconds"] / steps["full"]["seconds"]
     )
+    assert ratios["polars / dbt build"] == steps["polars"]["seconds"] / steps["dbt"]["seconds"]
+    assert ratios["dbt build / I/O floor"] == (
+        steps["dbt"]["seconds"] / steps["io_floor"]["seconds"]
+    )
     markdown = (out / "250_customers.md").read_text()
     assert "| dbt |" in markdown and "pandas results equal the marts: yes." in markdown
+    assert "polars results equal the marts: yes." in markdown
+
+
+def _csv_shape(path: Path) -> tuple[int, int]:
+    """Data records and columns of a CSV file, read by Python's csv module (a quoted comment
+    may hold a line break, so lines are not records)."""
+    with path.open(newline="", encoding="utf-8") as file:
+        header, *records = csv.reader(file)
+    return len(records), len(header)
+
+
+def test_the_io_floor_reads_every_raw_row(bench: tuple[dict, Path]) -> None:
+    """The I/O floor read the raw files that every step before the incremental one read: the
+    generated files (raw-complete) less the last day, held back until the incremental step."""
+    result, _ = bench
+    steps = {step["name"]: step for step in result["steps"]}
+    shapes = [_csv_shape(path) for path in sorted((WORK / "raw-complete").glob("*.csv"))]
+    generated, columns = sum(rows for rows, _ in shapes), sum(width for _, width in shapes)
+    held_back = steps["incremental"]["rows"]
+    assert steps["io_floor"]["ok"] and len(shapes) == 5 and held_back > 0
+    assert steps["io_floor"]["rows"] == generated - held_back == sum(result["raw_rows"].values())
+    assert steps["io_floor"]["note"].startswith(f"{columns} columns of 5 files read as text (")
 
 
 def test_the_comparisons_catch_a_single_wrong_cell(
@@ -96,6 +128,9 @@ def test_the_comparisons_catch_a_single_wrong_cell(
         )
     mismatches = compare_with_marts(WORK / "pandas_reference.pickle", changed)
     assert len(mismatches) == 1 and "rpt_kpis_monthly.orders" in mismatches[0]
+    mismatches = compare_with_marts(WORK / "polars_reference.pickle", changed, peer="polars")
+    assert len(mismatches) == 1 and "rpt_kpis_monthly.orders" in mismatches[0]
+    assert ", polars " in mismatches[0]
     assert marts_that_differ(build, changed) == ["rpt_kpis_monthly"]
     reference = pickle.loads((WORK / "pandas_reference.pickle").read_bytes())
     assert len(reference.kpis_monthly) > 12

@@ -9,6 +9,10 @@ Steps (each in its own process, so that its peak memory is its own):
             the raw files landed beforehand;
   pandas    the pandas peer: tooling.pandas_reference on the same files, its results
             then checked equal to the marts;
+  polars    the Polars peer: tooling.polars_reference (lazy, streaming) on the same files,
+            checked equal to the marts like the pandas peer;
+  io_floor  the I/O floor: one DuckDB scan of every column of every raw file as text and
+            nothing else, the limit that every step above is a distance to;
   gx        the Great Expectations suites (customer-analytics validate) on the build;
   incremental  the generated data's last day lands (it was held back from every step above)
             and `dbt build` runs again on the same build file: the daily incremental run;
@@ -21,6 +25,7 @@ Run it with `make bench SCALE=M` (or `customer-analytics bench --scale M`).
 
 Modules: steps (the registry: each step and what it needs), run (one run), measure (time and
 memory of a process tree), data (scales, raw row counts, the held-back day), floor (the engine
-floor), peers (Dagster and pandas in their own processes), compare (marts against marts and
-against pandas), results (the JSON and Markdown).
+floor), io_floor (the I/O floor), peers (Dagster, pandas and Polars in their own processes),
+compare (marts against marts and against the pandas and Polars peers), results (the JSON and
+Markdown).
 """

@@ -1,4 +1,5 @@
-"""`python -m tooling.bench floor|dagster|pandas …`: the measured child processes."""
+"""`python -m tooling.bench floor|dagster|pandas|polars|io_floor …`: the measured child
+processes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import sys
 from pathlib import Path
 
 from tooling.bench.floor import floor
-from tooling.bench.peers import dagster_build, pandas_peer
+from tooling.bench.io_floor import io_floor
+from tooling.bench.peers import REFERENCES, dagster_build, reference_peer
 
 
 def main(argv: list[str]) -> int:
@@ -14,9 +16,11 @@ def main(argv: list[str]) -> int:
         return floor(Path(argv[1]), Path(argv[2]), argv[3])
     if argv and argv[0] == "dagster":
         return dagster_build(Path(argv[1]), Path(argv[2]))
-    if argv and argv[0] == "pandas":
-        return pandas_peer(Path(argv[1]), Path(argv[2]))
-    raise SystemExit(f"unknown child {argv[:1]!r}: floor, dagster or pandas")
+    if argv and argv[0] in REFERENCES:
+        return reference_peer(argv[0], Path(argv[1]), Path(argv[2]))
+    if argv and argv[0] == "io_floor":
+        return io_floor(Path(argv[1]), Path(argv[2]), argv[3])
+    raise SystemExit(f"unknown child {argv[:1]!r}: floor, dagster, pandas, polars or io_floor")
 
 
 if __name__ == "__main__":

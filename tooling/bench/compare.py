@@ -1,5 +1,5 @@
 """Comparing marts: dbt's build with another build (the floor, Dagster, a full run), and the
-pandas peer with the marts."""
+pandas and Polars peers with the marts."""
 
 from __future__ import annotations
 
@@ -59,8 +59,9 @@ COMPARED = {
 }
 
 
-def compare_with_marts(reference_pickle: Path, database: Path) -> list[str]:
-    """Cells where the pandas peer and the marts disagree (empty: they are equal).
+def compare_with_marts(reference_pickle: Path, database: Path, peer: str = "pandas") -> list[str]:
+    """Cells where a reference peer (`peer`: pandas or polars, pickled by
+    tooling.bench.peers) and the marts disagree (empty: they are equal).
 
     Compares every column the two share, on the core monthly marts, the cohort triangle and
     the customer 360's RFM(E) scores: exact for counts, dates and text, 1e-9 relative for
@@ -76,7 +77,7 @@ def compare_with_marts(reference_pickle: Path, database: Path) -> list[str]:
         for attribute, (relation, order) in COMPARED.items():
             expected: pd.DataFrame = getattr(reference, attribute)
             built = con.execute(f"select * from {relation} order by {order}").df()
-            mismatches += _compare_frames(relation, built, expected)
+            mismatches += _compare_frames(relation, built, expected, peer)
         # the marts name customers by customer_key; the restricted mapping gives their CRM id
         built = con.execute(
             "select customer_keys.customer_id, customers.recency_score,"
@@ -88,17 +89,17 @@ def compare_with_marts(reference_pickle: Path, database: Path) -> list[str]:
         ).df()
         columns = [c for c in built.columns if c in reference.customers.columns]
         expected = reference.customers[columns].sort_values("customer_id")
-        mismatches += _compare_frames("marts.dim_customers", built[columns], expected)
+        mismatches += _compare_frames("marts.dim_customers", built[columns], expected, peer)
     return mismatches
 
 
-def _compare_frames(name: str, built, expected) -> list[str]:
+def _compare_frames(name: str, built, expected, peer: str) -> list[str]:
     import numpy as np
     import pandas as pd
 
     shared = [column for column in expected.columns if column in built.columns]
     if len(built) != len(expected):
-        return [f"{name}: {len(built)} rows built, {len(expected)} in pandas"]
+        return [f"{name}: {len(built)} rows built, {len(expected)} in {peer}"]
     mismatches = []
     built = built.reset_index(drop=True)
     expected = expected.reset_index(drop=True)
@@ -120,7 +121,7 @@ def _compare_frames(name: str, built, expected) -> list[str]:
                     else str(a) == str(b)
                 )
             if not same:
-                mismatches.append(f"{name}.{column} row {index}: marts {a!r}, pandas {b!r}")
+                mismatches.append(f"{name}.{column} row {index}: marts {a!r}, {peer} {b!r}")
                 if len(mismatches) > 50:
                     return mismatches
     return mismatches

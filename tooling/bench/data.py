@@ -22,7 +22,7 @@ TIMESTAMP_COLUMNS = {
 """The column that dates each raw table's rows: the held-back last day is cut on it."""
 
 
-def _reader(path: Path) -> str:
+def raw_reader(path: Path) -> str:
     """DuckDB's reader of one raw file, CSV (every column as text) or Parquet: the file is the
     bound parameter `$source`."""
     if path.suffix == ".parquet":
@@ -37,7 +37,7 @@ def raw_row_counts(raw: Path) -> dict[str, int]:
     counts = {}
     for path in sorted([*raw.glob("*.parquet"), *raw.glob("*.csv")]):
         (counts[path.stem],) = duckdb.execute(
-            f"select count(*) from {_reader(path)}", {"source": str(path)}
+            f"select count(*) from {raw_reader(path)}", {"source": str(path)}
         ).fetchone()
     return counts
 
@@ -56,7 +56,7 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
         con.execute("set TimeZone = 'UTC'")
         con.execute("create table held_back_orders (order_id varchar)")
         for path in paths:
-            parquet, reader = path.suffix == ".parquet", _reader(path)
+            parquet, reader = path.suffix == ".parquet", raw_reader(path)
             column = TIMESTAMP_COLUMNS[path.stem]
             source = {"source": str(path)}
             bound = {**source, "held_back_from": f"{last_day} 00:00:00+00"}

@@ -13,8 +13,9 @@ from orchestration.lib.settings import REPO_ROOT
 from tooling.bench.results import Step
 
 
-def pandas_memory_cap() -> int:
-    """The pandas peer may use up to 3/4 of the machine's memory (address space)."""
+def peer_memory_cap() -> int:
+    """A reference peer (pandas, Polars) may use up to 3/4 of the machine's memory (address
+    space)."""
     import psutil
 
     return psutil.virtual_memory().total * 3 // 4

@@ -1,5 +1,5 @@
 """The peers measured in their own processes: Dagster materialising the dbt assets, and the
-pandas reference."""
+pandas and Polars references."""
 
 from __future__ import annotations
 
@@ -24,12 +24,19 @@ def dagster_build(database: Path, raw: Path) -> int:
     return 0 if result.success else 1
 
 
-def pandas_peer(raw: Path, out: Path) -> int:
-    """The pandas implementation of the core marts, pickled for the comparison."""
+REFERENCES = ("pandas", "polars")
+"""The independent implementations of the core marts: tooling.<name>_reference."""
+
+
+def reference_peer(library: str, raw: Path, out: Path) -> int:
+    """The core marts computed by tooling.<library>_reference (pandas or Polars), pickled for
+    the comparison with the marts."""
+    import importlib
     import pickle
 
-    from tooling.pandas_reference import compute_reference
-
-    reference = compute_reference(raw)
+    if library not in REFERENCES:
+        raise ValueError(f"unknown reference {library!r}: {' or '.join(REFERENCES)}")
+    module = importlib.import_module(f"tooling.{library}_reference")
+    reference = module.compute_reference(raw)
     out.write_bytes(pickle.dumps(reference))
     return 0

@@ -34,10 +34,25 @@ class Result:
     steps: list[Step] = field(default_factory=list)
     pandas_equals_marts: bool | None = None
     pandas_mismatches: list[str] = field(default_factory=list)
+    polars_equals_marts: bool | None = None
+    polars_mismatches: list[str] = field(default_factory=list)
     started_at: str = ""
 
     def step(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)
+
+    def record_peer(self, library: str, mismatches: list[str]) -> None:
+        """The comparison of a reference peer (pandas or polars) with the marts."""
+        if library == "pandas":
+            self.pandas_mismatches, self.pandas_equals_marts = mismatches, not mismatches
+        elif library == "polars":
+            self.polars_mismatches, self.polars_equals_marts = mismatches, not mismatches
+        else:
+            raise ValueError(f"unknown reference peer {library!r}")
+
+    def peers_differ(self) -> bool:
+        """A reference peer was compared with the marts and found different."""
+        return self.pandas_equals_marts is False or self.polars_equals_marts is False
 
     def ratios(self) -> dict[str, float | None]:
         def ratio(a: str, b: str) -> float | None:
@@ -50,6 +65,8 @@ class Result:
             "dbt build / engine floor (models + tests)": ratio("dbt", "floor"),
             "Dagster / dbt build": ratio("dagster", "dbt"),
             "pandas / dbt build": ratio("pandas", "dbt"),
+            "polars / dbt build": ratio("polars", "dbt"),
+            "dbt build / I/O floor": ratio("dbt", "io_floor"),
             "gx / dbt build": ratio("gx", "dbt"),
             "incremental / full dbt build": ratio("incremental", "full"),
         }
@@ -82,9 +99,13 @@ class Result:
         lines += ["", "| ratio | value |", "|---|---:|"]
         for name, value in self.ratios().items():
             lines.append(f"| {name} | {'–' if value is None else f'{value:.2f}'} |")
-        equal = {True: "yes", False: "NO", None: "not checked"}[self.pandas_equals_marts]
-        lines += ["", f"pandas results equal the marts: {equal}."]
-        lines += [f"- {mismatch}" for mismatch in self.pandas_mismatches[:20]]
+        for library, equals, mismatches in (
+            ("pandas", self.pandas_equals_marts, self.pandas_mismatches),
+            ("polars", self.polars_equals_marts, self.polars_mismatches),
+        ):
+            equal = {True: "yes", False: "NO", None: "not checked"}[equals]
+            lines += ["", f"{library} results equal the marts: {equal}."]
+            lines += [f"- {mismatch}" for mismatch in mismatches[:20]]
         return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ from orchestration.lib.settings import REPO_ROOT
 from tooling.bench.compare import compare_with_marts, marts_that_differ
 from tooling.bench.data import GENERATOR_ARGS
 from tooling.bench.floor import copy_seeds
-from tooling.bench.measure import measure, pandas_memory_cap
+from tooling.bench.measure import measure, peer_memory_cap
 from tooling.bench.results import Result, Step, dbt_time_split
 
 BIN = Path(sys.executable).parent
@@ -128,23 +128,54 @@ def dagster(ctx: Context) -> Step:
     return step
 
 
-def pandas(ctx: Context) -> Step:
-    """The pandas peer, memory-capped; its results checked equal to the marts of dbt's build."""
-    reference_pickle = ctx.work / "pandas_reference.pickle"
-    cap = pandas_memory_cap()
+def reference_peer(ctx: Context, library: str) -> Step:
+    """A reference peer (tooling.<library>_reference) in its own memory-capped process; its
+    results checked equal to the marts of dbt's build."""
+    reference_pickle = ctx.work / f"{library}_reference.pickle"
+    cap = peer_memory_cap()
     step = measure(
-        "pandas",
-        ctx.child("pandas", str(ctx.raw), str(reference_pickle)),
+        library,
+        ctx.child(library, str(ctx.raw), str(reference_pickle)),
         ctx.env,
         ctx.total_rows,
         memory_cap_bytes=cap,
     )
-    if not step.ok and "MemoryError" in step.note:
+    # pandas raises MemoryError; Polars (Rust) aborts with "memory allocation of … failed"
+    if not step.ok and ("MemoryError" in step.note or "memory allocation of" in step.note):
         step.note = f"ran out of memory (capped at {cap / 2**30:.0f} GB address space, 3/4 of RAM)"
     built = ctx.result.step("dbt")
     if step.ok and built and built.ok:
-        ctx.result.pandas_mismatches = compare_with_marts(reference_pickle, ctx.database)
-        ctx.result.pandas_equals_marts = not ctx.result.pandas_mismatches
+        mismatches = compare_with_marts(reference_pickle, ctx.database, peer=library)
+        ctx.result.record_peer(library, mismatches)
+        step.note = "results differ from the marts" if mismatches else "results equal the marts"
+    return step
+
+
+def pandas(ctx: Context) -> Step:
+    """The pandas peer (tooling.pandas_reference): the core marts from the raw files."""
+    return reference_peer(ctx, "pandas")
+
+
+def polars(ctx: Context) -> Step:
+    """The Polars peer (tooling.polars_reference, lazy and streaming): the same core marts."""
+    return reference_peer(ctx, "polars")
+
+
+def io_floor(ctx: Context) -> Step:
+    """The I/O floor: one DuckDB scan of every column of every raw file, as text, nothing
+    else; its rows are the rows it read."""
+    report_path = ctx.work / "io_floor.json"
+    command = ctx.child("io_floor", str(ctx.raw), str(report_path), ctx.memory_limit)
+    step = measure("io_floor", command, ctx.env)
+    if step.ok:
+        report = json.loads(report_path.read_text())
+        step.rows = sum(file["rows"] for file in report.values())
+        columns = sum(file["columns"] for file in report.values())
+        characters = sum(file["characters"] for file in report.values())
+        step.note = (
+            f"{columns} columns of {len(report)} files read as text "
+            f"({characters / 1e6:,.1f} M characters)"
+        )
     return step
 
 
@@ -221,6 +252,8 @@ STEPS: dict[str, StepSpec] = {
     "floor": StepSpec(floor, needs=("dbt",)),
     "dagster": StepSpec(dagster, needs=("dbt",)),
     "pandas": StepSpec(pandas),
+    "polars": StepSpec(polars),
+    "io_floor": StepSpec(io_floor),
     "gx": StepSpec(gx, needs=("dbt",)),
     "clv": StepSpec(clv, needs=("dbt",)),
     "incremental": StepSpec(incremental, needs=("dbt",)),
