@@ -42,6 +42,20 @@
 {%- endmacro %}
 
 
+{#- on-run-start: every landing state table, created if missing before models run in parallel
+    threads (two threads creating one table at once would conflict). -#}
+{% macro create_landing_state() -%}
+    {%- if execute -%}
+        {%- do raw_file_state_relation() -%}
+        {%- do raw_loads_relation() -%}
+        {%- do raw_changed_keys_relation() -%}
+        {%- do incremental_state_relation() -%}
+        {%- do source_state_relation('raw_source_state') -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
 {#- The raw files of a table now: the whole-table file (if any) and the day partitions. -#}
 {% macro raw_landed_files(table_name) -%}
     {%- set directory = raw_data_directory() -%}
