@@ -8,7 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -149,11 +149,19 @@ def test_schedule_requests_the_daily_refresh_at_six_in_berlin(defs: dg.Definitio
     schedule = defs.get_schedule_def("daily_refresh_schedule")
     assert schedule.cron_schedule == "0 6 * * *"
     assert schedule.execution_timezone == "Europe/Berlin"
-    tick = datetime(2026, 3, 30, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
-        result = schedule.evaluate_tick(context)
-    assert len(result.run_requests) == 1
-    assert result.run_requests[0].job_name in (None, "daily_refresh")
+    # each tick lands the day before it in Berlin, also just after midnight (22:30 UTC)
+    for tick, yesterday in (
+        (datetime(2026, 3, 30, 6, 0, tzinfo=ZoneInfo("Europe/Berlin")), "2026-03-29"),
+        (datetime(2026, 3, 30, 0, 30, tzinfo=ZoneInfo("Europe/Berlin")), "2026-03-29"),
+    ):
+        with dg.build_schedule_context(
+            scheduled_execution_time=tick.astimezone(UTC),
+            repository_def=defs.get_repository_def(),
+        ) as context:
+            result = schedule.evaluate_tick(context)
+        assert len(result.run_requests) == 1
+        assert result.run_requests[0].job_name in (None, "daily_refresh")
+        assert result.run_requests[0].partition_key == yesterday
 
 
 def test_schedule_cron_and_timezone_come_from_the_environment() -> None:

@@ -6,16 +6,18 @@ and each incremental run reads only the files that are new or changed."""
 from __future__ import annotations
 
 import csv
+import json
+import os
 import re
 import shutil
 import subprocess
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, mart_tables, run_dbt
+from conftest import BIN, REPO, mart_tables, run_dbt
 
 from orchestration.lib.landing import built_from, fingerprint, warehouse_sources
 
@@ -93,8 +95,6 @@ class Shop:
 
     def land_day(self, land: Path, table: str, day: date, extra: list[list[str]] = ()) -> None:
         rows = self.days[table].get(day, []) + list(extra)
-        if table == "orders" and day <= WHOLE_ORDERS_UNTIL:
-            raise ValueError("orders up to WHOLE_ORDERS_UNTIL are in the history file")
         write(partition_path(land, table, day), self.headers[table], rows)
 
     def land_order_history(self, land: Path) -> None:
@@ -136,8 +136,10 @@ def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> N
     assert not differing, f"after {step}, marts differ from a full build: {differing}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
+    """A generated shop of 150 customers over three months, fresh for each test (the tests
+    change its rows)."""
     generated = tmp_path_factory.mktemp("generated")
     subprocess.run(
         [
@@ -266,3 +268,136 @@ def test_a_partition_not_named_by_its_day_fails_before_anything_is_built(
     result = run_dbt(["build"], tmp_path / "w.duckdb", {"raw_data_path": str(land)})
     assert result.returncode != 0
     assert "latest.csv is not named by its day" in result.output
+
+
+BACKFILL = (date(2025, 11, 10), date(2025, 11, 12))
+"""The first and last day of the backfill."""
+OUTSIDE = date(2025, 11, 20)
+"""A day changed as well, but outside the backfill: it stays as landed."""
+
+
+@pytest.mark.e2e
+def test_a_dagster_backfill_lands_exactly_its_days(shop: Shop, tmp_path: Path) -> None:
+    """A warehouse built by the Dagster job, then three past days landed again (one order's
+    amount changed, a session removed, an email event added) and a fourth day outside the
+    range changed too; the run a single-run backfill of the three days launches (the job with
+    the partition range tags) lands exactly those days, and the marts equal a full dbt build
+    of the files as they stand but for the fourth day."""
+    land = tmp_path / "landing"
+    shop.land_whole(land)
+    for table in TIMESTAMPS:
+        for day in sorted(shop.days[table]):
+            shop.land_day(land, table, day)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    database = tmp_path / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "CUSTOMER_ANALYTICS_DB": str(database),
+        "CUSTOMER_ANALYTICS_SERVING_DB": str(tmp_path / "serving" / "served.duckdb"),
+        "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(tmp_path / "exports"),
+        "CUSTOMER_ANALYTICS_QUALITY_DIR": str(tmp_path / "quality"),
+        "CUSTOMER_ANALYTICS_AUDIENCES_DIR": str(tmp_path / "audiences"),
+        "CUSTOMER_ANALYTICS_LANDING_DIR": str(land),
+        "CUSTOMER_ANALYTICS_PARTITIONS_START": START,
+        "DAGSTER_HOME": str(home),
+        "CUSTOMER_ANALYTICS_AUTOMATION": "off",
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+
+    def dagster(*args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "dagster"), *args], cwd=REPO, env=env, capture_output=True, text=True,
+            timeout=1800, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, (args, (done.stdout + done.stderr)[-5000:])
+        return done.stdout + done.stderr
+
+    job = ["job", "execute", "-m", "orchestration.definitions", "-j", "daily_refresh"]
+    dagster("instance", "migrate")
+    dagster(*job)  # no partition: lands every file
+
+    # three past days and one outside the range land again, changed
+    header = shop.headers["orders"]
+    amount = header.index("gross_amount")
+    changed_order = shop.days["orders"][BACKFILL[0]][0]
+    changed_order[amount] = f"{float(changed_order[amount]) + 1:.2f}"
+    shop.land_day(land, "orders", BACKFILL[0])
+    middle = BACKFILL[0] + timedelta(days=1)
+    removed_session = shop.days["sessions"][middle].pop(0)
+    shop.land_day(land, "sessions", middle)
+    late_event = list(shop.days["email_events"][min(shop.days["email_events"])][0])
+    late_event[0] = "late-event-1"
+    shop.land_day(land, "email_events", BACKFILL[1], [late_event])
+    outside_before = partition_path(land, "orders", OUTSIDE).read_bytes()
+    outside_order = shop.days["orders"][OUTSIDE][0]
+    outside_order[amount] = f"{float(outside_order[amount]) + 1:.2f}"
+    shop.land_day(land, "orders", OUTSIDE)
+
+    tags = {
+        "dagster/asset_partition_range_start": BACKFILL[0].isoformat(),
+        "dagster/asset_partition_range_end": BACKFILL[1].isoformat(),
+    }
+    dagster(*job, "--tags", json.dumps(tags))
+
+    # Dagster recorded exactly those partitions of the raw assets
+    instance_env = {"DAGSTER_HOME": str(home)}
+    for table in ("orders", "sessions", "email_events"):
+        materialized = dagster_partitions(instance_env, ["raw", table])
+        assert materialized == {
+            (BACKFILL[0] + timedelta(days=offset)).isoformat() for offset in range(3)
+        }, table
+    # the raw models read the three days' files, the changed day outside the range not
+    with duckdb.connect(str(database), read_only=True) as con:
+        files_read = dict(
+            con.execute(
+                "select table_name, files_read from staging.raw_loads"
+                " qualify load_id = max(load_id) over (partition by table_name)"
+            ).fetchall()
+        )
+        in_range = {
+            table: sum(
+                partition_path(land, table, BACKFILL[0] + timedelta(days=offset)).is_file()
+                for offset in range(3)
+            )
+            for table in TIMESTAMPS
+        }
+        assert in_range["orders"] == in_range["sessions"] == 3
+        assert {table: files_read[table] for table in TIMESTAMPS} == in_range
+        assert con.execute(
+            "select count(*) from staging.base_email__email_events where event_id = 'late-event-1'"
+        ).fetchone() == (1,)
+        assert con.execute(
+            "select count(*) from staging.base_web_analytics__sessions where session_id = ?",
+            [removed_session[0]],
+        ).fetchone() == (0,)
+
+    # the marts equal a full build of the files as landed (the outside day as it was before)
+    as_landed = tmp_path / "as-landed"
+    shutil.copytree(land, as_landed)
+    partition_path(as_landed, "orders", OUTSIDE).write_bytes(outside_before)
+    fresh = tmp_path / "full" / "warehouse.duckdb"
+    fresh.parent.mkdir()
+    build(fresh, as_landed)
+    expected = mart_tables(fresh)
+    actual = mart_tables(database)
+    differing = [name for name in expected if actual.get(name) != expected[name]]
+    assert not differing, f"marts differ from a full build of the landed days: {differing}"
+
+
+def dagster_partitions(env: dict[str, str], key: list[str]) -> set[str]:
+    """The partitions of an asset the Dagster instance in env's DAGSTER_HOME records as
+    materialized (read in a subprocess, as the instance is configured by the environment)."""
+    code = (
+        "import json, dagster as dg\n"
+        "with dg.DagsterInstance.get() as instance:\n"
+        f"    keys = instance.get_materialized_partitions(dg.AssetKey({key!r}))\n"
+        "print(json.dumps(sorted(keys)))\n"
+    )
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", code], env={**os.environ, **env}, capture_output=True,
+        text=True, timeout=300, check=True,
+    )  # fmt: skip
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))

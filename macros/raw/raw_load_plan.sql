@@ -90,7 +90,16 @@
         {{ return(fromjson(run_query('select plan from temp.' ~ cache).columns[0].values()[0])) }}
     {%- endif -%}
     {%- set landed = raw_landed_files(table_name) -%}
-    {%- set all_files = landed.whole + landed.partitions -%}
+    {%- set days = raw_landing_days() -%}
+    {%- set directory = raw_data_directory() -%}
+    {#- a run for some days (a Dagster partition or backfill) lands those days' partitions
+        again, whether changed or not, and the whole-table files; other days stay as landed -#}
+    {%- set in_scope = [] -%}
+    {%- for file in landed.partitions
+            if raw_day_in(raw_file_day(file, directory, table_name), days) -%}
+        {%- do in_scope.append(file) -%}
+    {%- endfor -%}
+    {%- set all_files = landed.whole + in_scope -%}
     {%- set state = raw_file_state_relation() -%}
     {%- set exists = adapter.get_relation(this.database, this.schema, this.identifier) is not none -%}
     {%- set full = not is_incremental() -%}
@@ -123,7 +132,8 @@
     {%- set retract = [] -%}
     {%- for entry in files -%}
         {%- set known = recorded.get(entry.file) -%}
-        {%- if full or not known or known.sha256 != entry.sha256 -%}
+        {%- if full or not known or known.sha256 != entry.sha256
+                or (days is not none and entry.is_partition) -%}
             {%- do read.append(entry.file) -%}
             {%- if known -%}
                 {%- do retract.append(entry.file) -%}
@@ -131,13 +141,29 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set current = files | map(attribute='file') | list -%}
+    {%- set kept = [] -%}
     {%- for file in recorded if file not in current -%}
-        {%- do retract.append(file) -%}
+        {%- set day = raw_file_day(file, directory, table_name) -%}
+        {%- if day is none or raw_day_in(day, days) -%}
+            {%- do retract.append(file) -%}
+        {%- else -%}
+            {#- another day's file: kept as landed (and as recorded) -#}
+            {%- do kept.append(file) -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- set load_id = run_query('select coalesce(max(load_id), 0) + 1 from ' ~ raw_loads_relation()
         ~ ' where table_name = ' ~ sql_string(table_name)).columns[0].values()[0] -%}
+    {%- if full and days is not none -%}
+        {{ exceptions.raise_compiler_error(
+            "raw." ~ table_name ~ " must be landed in full (a first build, --full-refresh or a "
+            ~ "change of raw source), which a run for some days (landing_days_from "
+            ~ days[0] ~ " to " ~ days[1] ~ ") cannot do: it would leave the other days out. "
+            ~ "Run it without a day range (a Dagster run without a partition, or dbt build), "
+            ~ "then backfill.") }}
+    {%- endif -%}
     {%- set plan = {'full': full, 'load_id': load_id | int, 'files': files, 'read': read,
-        'retract': [] if full else retract, 'location': raw_landing_location(table_name, landed)} -%}
+        'retract': [] if full else retract, 'kept': kept, 'days': days,
+        'location': raw_landing_location(table_name, landed)} -%}
     {%- do run_query('create temp table ' ~ cache ~ ' as select ' ~ sql_string(tojson(plan)) ~ ' as plan') -%}
     {{ return(plan) }}
 {%- endmacro %}
@@ -222,7 +248,24 @@
             ~ sql_string(table_name) ~ ' and load_id <= ' ~ consumed | min) -%}
     {%- endif -%}
     {%- set state = raw_file_state_relation() -%}
-    {%- do run_query('delete from ' ~ state ~ ' where table_name = ' ~ sql_string(table_name)) -%}
+    {%- set kept = [] -%}
+    {%- for file in plan.kept -%}
+        {%- do kept.append(sql_string(file)) -%}
+    {%- endfor -%}
+    {%- if plan.days is not none -%}
+        {#- a run for some days keeps the record of the other days' files as landed -#}
+        {%- set landed_kept = run_query('select file from ' ~ state ~ ' where table_name = '
+            ~ sql_string(table_name)).columns[0].values() | list -%}
+        {%- set directory = raw_data_directory() -%}
+        {%- set planned = plan.files | map(attribute='file') | list -%}
+        {%- for file in landed_kept if file not in planned
+                and raw_file_day(file, directory, table_name) is not none
+                and not raw_day_in(raw_file_day(file, directory, table_name), plan.days) -%}
+            {%- do kept.append(sql_string(file)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- do run_query('delete from ' ~ state ~ ' where table_name = ' ~ sql_string(table_name)
+        ~ (' and file not in (' ~ kept | join(', ') ~ ')' if kept else '')) -%}
     {%- set values = [] -%}
     {%- for entry in plan.files -%}
         {%- do values.append('(' ~ sql_string(table_name) ~ ', ' ~ sql_string(entry.file) ~ ', '
@@ -239,6 +282,52 @@
                if plan.retract else '') ~ '.', info=true) }}
     {%- endif -%}
     {{ return('') }}
+{%- endmacro %}
+
+
+{#- The days a run lands: vars landing_days_from and landing_days_to, else the environment's
+    CUSTOMER_ANALYTICS_LANDING_DAYS ('YYYY-MM-DD..YYYY-MM-DD', set by a Dagster partition or
+    backfill run; an environment variable read only at run time, so that another day range
+    does not make dbt parse the project again): [from, to], or none for every day. -#}
+{% macro raw_landing_days() -%}
+    {%- set first = setting('landing_days_from') -%}
+    {%- set last = setting('landing_days_to') -%}
+    {%- if first == '' and last == '' -%}
+        {%- set text = env_var('CUSTOMER_ANALYTICS_LANDING_DAYS', '') | trim -%}
+        {%- if text == '' -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {%- set found = modules.re.match('^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$', text) -%}
+        {%- if not found or raw_partition_day(found.group(1) ~ '.csv') is none
+                or raw_partition_day(found.group(2) ~ '.csv') is none -%}
+            {{ exceptions.raise_compiler_error("Setting CUSTOMER_ANALYTICS_LANDING_DAYS is '"
+                ~ modules.re.sub('[\x00-\x1f\x7f]', '?', text[:60]) ~ "': give two days as "
+                ~ "YYYY-MM-DD..YYYY-MM-DD, or leave it empty (every day).") }}
+        {%- endif -%}
+        {%- set first = found.group(1) -%}
+        {%- set last = found.group(2) -%}
+    {%- endif -%}
+    {%- if first == '' or last == '' or first > last -%}
+        {{ exceptions.raise_compiler_error(
+            "Settings landing_days_from ('" ~ first ~ "') and landing_days_to ('" ~ last
+            ~ "') must both be dates (YYYY-MM-DD), the first not after the second, or both "
+            ~ "empty (every day).") }}
+    {%- endif -%}
+    {{ return([first, last]) }}
+{%- endmacro %}
+
+
+{#- The day a raw file of `table_name` holds when it is a day partition in `directory`, else
+    none (the whole-table file). -#}
+{% macro raw_file_day(file, directory, table_name) -%}
+    {%- set folder = directory ~ '/' ~ table_name ~ '/' -%}
+    {{ return(raw_partition_day(file[folder | length:]) if file.startswith(folder) else none) }}
+{%- endmacro %}
+
+
+{#- Whether `day` (YYYY-MM-DD) lies in `days` ([from, to], inclusive; none: every day). -#}
+{% macro raw_day_in(day, days) -%}
+    {{ return(days is none or (day is not none and days[0] <= day and day <= days[1])) }}
 {%- endmacro %}
 
 

@@ -25,17 +25,20 @@
     {%- do run_query('alter table ' ~ state ~ ' add column if not exists privacy_state varchar') -%}
     {%- do run_query('alter table ' ~ state ~ ' add column if not exists landing_settings varchar') -%}
     {%- set plan = raw_load_plan(table_name) -%}
-    {%- set whole = plan.files | rejectattr('is_partition') | list -%}
-    {#- the digest of what is landed: the whole-table file's own SHA-256 when that is all,
-        else the SHA-256 of one line '<path relative to the landing directory> <sha256>' per
-        file, in path order, joined by newlines (orchestration/lib/landing.py computes the same) -#}
-    {%- if plan.files | length == 1 and whole | length == 1 -%}
-        {%- set digest = plan.files[0].sha256 -%}
-    {%- elif plan.files -%}
-        {%- set directory = raw_data_directory() -%}
+    {#- the digest of what is landed (staging.raw_file_state, just updated by record_raw_load:
+        a run for some days leaves the other days' records as they were): the whole-table
+        file's own SHA-256 when that is all, else the SHA-256 of one line '<path relative to
+        the landing directory> <sha256>' per file, in path order, joined by newlines
+        (orchestration/lib/landing.py computes the same) -#}
+    {%- set landed = run_query('select file, sha256 from ' ~ raw_file_state_relation()
+        ~ ' where table_name = ' ~ sql_string(table_name) ~ ' order by file').rows | list -%}
+    {%- set directory = raw_data_directory() -%}
+    {%- if landed | length == 1 and raw_file_day(landed[0][0], directory, table_name) is none -%}
+        {%- set digest = landed[0][1] -%}
+    {%- elif landed -%}
         {%- set lines = [] -%}
-        {%- for entry in plan.files | sort(attribute='file', case_sensitive=true) -%}
-            {%- do lines.append(entry.file[directory | length + 1:] ~ ' ' ~ entry.sha256) -%}
+        {%- for file, sha256 in landed -%}
+            {%- do lines.append(file[directory | length + 1:] ~ ' ' ~ sha256) -%}
         {%- endfor -%}
         {%- set digest = run_query('select sha256(' ~ sql_string(lines | join('\n')) ~ ')').columns[0].values()[0] -%}
     {%- else -%}

@@ -14,6 +14,8 @@
     {{ return({
         'raw_data_path': {'kind': 'path', 'default': ''},
         'as_of_date': {'kind': 'date', 'default': '', 'empty': true},
+        'landing_days_from': {'kind': 'date', 'default': '', 'empty': true},
+        'landing_days_to': {'kind': 'date', 'default': '', 'empty': true},
         'earliest_valid_date': {'kind': 'date', 'default': '2000-01-01', 'empty': false},
         'future_tolerance_days': {'kind': 'int', 'default': 1, 'min': 0, 'max': 3650},
         'incremental_lookback_days': {'kind': 'int', 'default': 3, 'min': 0, 'max': 3650},

@@ -10,6 +10,7 @@ the two in step.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -310,6 +311,36 @@ def _json_setting(env: dict[str, str], name: str) -> object:
     return value
 
 
+def parse_day(text: str, name: str) -> dt.date:
+    """A calendar day given as YYYY-MM-DD, from 2000-01-01 on (SettingError otherwise)."""
+    try:
+        day = dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None or day < dt.date(2000, 1, 1):
+        raise _fail(name, text, "give a day as YYYY-MM-DD, from 2000-01-01 on.")
+    return day
+
+
+LANDING_DAYS_ENV = "CUSTOMER_ANALYTICS_LANDING_DAYS"
+"""The days a dbt run lands again ('YYYY-MM-DD..YYYY-MM-DD'; empty: every changed file), set
+for the dbt subprocess of a Dagster partition or backfill run (docs/incremental.md)."""
+
+
+def landing_days(first: str | None, last: str | None) -> str:
+    """The value of LANDING_DAYS_ENV for the days first..last (partition keys YYYY-MM-DD);
+    empty when either is missing. SettingError on anything else."""
+    if not first or not last:
+        return ""
+    start = parse_day(first, "the run's first partition")
+    end = parse_day(last, "the run's last partition")
+    if start > end:
+        raise _fail(
+            "the run's partitions", f"{first}..{last}", "the first must not follow the last."
+        )
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
 def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
     text = env.get(name, "").strip()
     if not text:
@@ -413,6 +444,7 @@ class Settings:
     clv_discount_rate: float
     pseudonym_key_file: Path
     erasure_file: Path
+    partitions_start: dt.date = dt.date(2023, 1, 1)
 
     @property
     def csv_encoding(self) -> str:
@@ -510,4 +542,8 @@ class Settings:
             clv_discount_rate=_rate_setting(env, "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE", 0.1, 1.0),
             pseudonym_key_file=key_file(env),
             erasure_file=erasure_file(env),
+            partitions_start=parse_day(
+                env.get("CUSTOMER_ANALYTICS_PARTITIONS_START", "").strip() or "2023-01-01",
+                "CUSTOMER_ANALYTICS_PARTITIONS_START",
+            ),
         )

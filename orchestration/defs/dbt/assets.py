@@ -38,6 +38,7 @@ def build_dbt_definitions() -> dg.Definitions:
         dbt_assets,
     )
 
+    from orchestration.defs.dbt.partitions import landing_partitions
     from orchestration.lib.dbt_project import (
         DBT_PROJECT_DIR,
         DBT_TARGET_PATH,
@@ -76,7 +77,12 @@ def build_dbt_definitions() -> dg.Definitions:
     )
     translator = Translator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
-    def build_assets(name: str, select: str, exclude: str | None):
+    def build_assets(
+        name: str,
+        select: str,
+        exclude: str | None,
+        partitions_def: dg.PartitionsDefinition | None = None,
+    ):
         @dbt_assets(
             manifest=manifest,
             project=project,
@@ -86,6 +92,9 @@ def build_dbt_definitions() -> dg.Definitions:
             pool=WAREHOUSE_POOL,
             retry_policy=TRANSIENT_RETRY_POLICY,
             name=name,
+            partitions_def=partitions_def,
+            # a backfill of a day range is one dbt run that lands those days
+            backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         )
         def dbt_build_step(
             context: dg.AssetExecutionContext,
@@ -103,10 +112,15 @@ def build_dbt_definitions() -> dg.Definitions:
     # run between them: first the raw models land the landing directory's files as
     # raw.<table> through the one raw reader (dbt var raw_data_path; run config: the export
     # dialect), then everything else is built on them.
+    # The raw assets are partitioned by day (orchestration/defs/dbt/partitions.py): a run for
+    # a partition or a backfill of a day range lands those days' partition files again; a run
+    # without a partition lands every new or changed file. Everything downstream is one
+    # unpartitioned asset each, depending on every day (Dagster's default mapping).
     raw_assets = build_assets(
         "customer_analytics_raw",
         "path:models/raw",
         None,
+        landing_partitions(),
     )
     main_assets = build_assets(
         "customer_analytics_dbt",

@@ -10,12 +10,19 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.dbt.partitions import run_days
 from orchestration.defs.resources import TransientWarehouseError, WarehouseResource
 from orchestration.lib.dbt_project import DBT_PROJECT_DIR, run_target_path
 from orchestration.lib.headlines import markdown_table
 from orchestration.lib.relations import mart
 from orchestration.lib.serving import PUBLIC_SCHEMA
-from orchestration.lib.settings import RAW_TABLES, RawDialect, SettingError
+from orchestration.lib.settings import (
+    LANDING_DAYS_ENV,
+    RAW_TABLES,
+    RawDialect,
+    SettingError,
+    landing_days,
+)
 
 LOCK_ERROR = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
 
@@ -96,9 +103,18 @@ def run_dbt_build(
     os.environ["DBT_PROJECT_DIR"] = str(DBT_PROJECT_DIR)
     try:
         dbt_vars = warehouse.dbt_vars(run_dialect)
+        # a run for some days (a partition, a backfill): the raw models land those days'
+        # partition files again (an environment variable, not a var: the same parse serves
+        # every day)
+        days = landing_days(*run_days(context.run.tags))
     except SettingError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    context.log.info(f"Raw files from {warehouse.landing_dir}")
+    if days:
+        os.environ[LANDING_DAYS_ENV] = days
+        context.log.info(f"Raw files from {warehouse.landing_dir}, landing the days {days}")
+    else:
+        os.environ.pop(LANDING_DAYS_ENV, None)
+        context.log.info(f"Raw files from {warehouse.landing_dir}")
     # dbt's file log at info level unless the user asks for more (dbt's DBT_LOG_LEVEL_FILE):
     # its debug lines in JSON (the format dagster-dbt reads) make a build a third slower
     log_level = os.environ.get("DBT_LOG_LEVEL_FILE") or "info"
@@ -119,7 +135,7 @@ def run_dbt_build(
         message = str(info.get("msg", ""))
         if info.get("level") == "warn":
             context.log.warning(message)
-        elif message.startswith(("Raw file", "Raw source changed")):
+        elif message.startswith("Raw "):
             context.log.info(message)
         events.extend(
             dbt_event.to_default_asset_events(
