@@ -19,6 +19,7 @@ import duckdb
 import pytest
 from conftest import BIN, REPO, mart_tables, run_dbt
 
+from orchestration.lib.clv_tables import CLV_TABLES, STATUS
 from orchestration.lib.landing import built_from, fingerprint, warehouse_sources
 
 pytestmark = pytest.mark.build
@@ -381,8 +382,11 @@ def test_a_dagster_backfill_lands_exactly_its_days(shop: Shop, tmp_path: Path) -
     fresh = tmp_path / "full" / "warehouse.duckdb"
     fresh.parent.mkdir()
     build(fresh, as_landed)
-    expected = mart_tables(fresh)
+    # the dbt marts (the job's CLV step writes its own tables after dbt, a dbt build does not)
+    clv_step = {*CLV_TABLES, STATUS}
+    expected = {n: rows for n, rows in mart_tables(fresh).items() if n not in clv_step}
     actual = mart_tables(database)
+    assert len(expected) > 20
     differing = [name for name in expected if actual.get(name) != expected[name]]
     assert not differing, f"marts differ from a full build of the landed days: {differing}"
 
