@@ -67,13 +67,15 @@
 
 
 {#- Where a table is landed from, as raw_source_state.source_file records it: the whole-table
-    file, the partition folder (<directory>/<table>/), or both joined by ' + '. -#}
+    file when there is one (day partitions may arrive beside it), else the partition folder
+    (<directory>/<table>/). Another place lands the table again in full. -#}
 {% macro raw_landing_location(table_name, landed) -%}
-    {%- set parts = landed.whole | list -%}
-    {%- if landed.partitions -%}
-        {%- do parts.append(raw_data_directory() ~ '/' ~ table_name ~ '/') -%}
+    {%- if landed.whole -%}
+        {{ return(landed.whole[0]) }}
+    {%- elif landed.partitions -%}
+        {{ return(raw_data_directory() ~ '/' ~ table_name ~ '/') }}
     {%- endif -%}
-    {{ return(parts | join(' + ') or 'none') }}
+    {{ return('none') }}
 {%- endmacro %}
 
 

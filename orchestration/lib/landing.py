@@ -90,7 +90,7 @@ def table_of(file_name: str) -> str:
 
 def landed_tables(fingerprint_: dict[str, dict]) -> dict[str, dict]:
     """Per raw table, what the raw models record of it (staging.raw_source_state): {"file":
-    the whole-table file's name and/or '<table>/' for day partitions, joined by ' + ';
+    the whole-table file's name, else '<table>/' for day partitions only;
     "sha256": the whole-table file's digest when that is all, else the SHA-256 of one line
     '<relative path> <sha256>' per file in path order, joined by newlines}."""
     by_table: dict[str, list[str]] = {}
@@ -99,13 +99,13 @@ def landed_tables(fingerprint_: dict[str, dict]) -> dict[str, dict]:
     landed = {}
     for table, names in by_table.items():
         whole = [name for name in names if "/" not in name]
-        parts = whole + ([f"{table}/"] if len(whole) < len(names) else [])
+        location = whole[0] if whole else f"{table}/"
         if names == whole and len(whole) == 1:
             digest = fingerprint_[whole[0]]["sha256"]
         else:
             lines = "\n".join(f"{name} {fingerprint_[name]['sha256']}" for name in names)
             digest = hashlib.sha256(lines.encode()).hexdigest()
-        landed[table] = {"file": " + ".join(parts), "sha256": digest}
+        landed[table] = {"file": location, "sha256": digest}
     return landed
 
 
@@ -136,10 +136,7 @@ def warehouse_sources(database: Path) -> dict[str, dict] | None:
         return None
     return {
         table: {
-            "file": " + ".join(
-                Path(part).name + ("/" if part.endswith("/") else "")
-                for part in source_file.split(" + ")
-            ),
+            "file": Path(source_file).name + ("/" if source_file.endswith("/") else ""),
             "sha256": digest,
         }
         for table, source_file, digest in rows
