@@ -52,6 +52,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
         "io_floor",
         "gx",
         "clv",
+        "daily",
         "incremental",
         "full",
     ]
@@ -69,7 +70,24 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert ratios["dbt build / engine floor (models + tests)"] == (
         steps["dbt"]["seconds"] / steps["floor"]["seconds"]
     )
-    assert "; every mart equal to the incremental run's; models " in steps["full"]["note"]
+    assert (
+        "; every mart equal to the incremental and the daily runs'; models "
+        in (steps["full"]["note"])
+    )
+    # the daily run landed the last day as one new partition file per event table, beside the
+    # whole-table files it did not read again
+    assert steps["daily"]["note"].startswith("2025-12-31 landed as day partitions (")
+    with duckdb.connect(str(WORK / "daily" / "build.duckdb"), read_only=True) as con:
+        last_loads = dict(
+            con.execute(
+                "select table_name, files_read from staging.raw_loads"
+                " qualify load_id = max(load_id) over (partition by table_name)"
+            ).fetchall()
+        )
+    assert last_loads == {
+        "customers": 1, "orders": 1, "sessions": 1, "survey_responses": 1, "email_events": 1,
+    }  # fmt: skip
+    assert not (WORK / "raw" / "orders").exists()  # the landing was put back
     assert steps["incremental"]["note"].startswith("after appending 2025-12-31 (")
     assert "; models " in steps["incremental"]["note"]
     # the full step, the last dbt run, wrote the run_results its note summarises

@@ -42,11 +42,15 @@ def raw_row_counts(raw: Path) -> dict[str, int]:
     return counts
 
 
-def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
+def hold_back_last_day(
+    complete: Path, raw: Path, last_day: str, day_partitions: Path | None = None
+) -> int:
     """Copy the raw files of `complete` to `raw` without the rows dated on or after
     `last_day` (UTC; unreadable dates are kept), nor the rows pointing at a held-back order
     (a session just before midnight that ends in an order just after): the day the
-    incremental step appends. Returns the number of rows held back."""
+    incremental step appends. With `day_partitions`, also write the held-back rows of the
+    event tables there as that day's partitions (<table>/<last_day>.<format>, the daily step's
+    landing). Returns the number of rows held back."""
     import duckdb
 
     raw.mkdir(parents=True, exist_ok=True)
@@ -60,25 +64,34 @@ def hold_back_last_day(complete: Path, raw: Path, last_day: str) -> int:
             column = TIMESTAMP_COLUMNS[path.stem]
             source = {"source": str(path)}
             bound = {**source, "held_back_from": f"{last_day} 00:00:00+00"}
-            kept = (
-                f"select * from {reader} where (try_cast({column} as timestamptz) is null"
+            condition = (
+                f"(try_cast({column} as timestamptz) is null"
                 f" or try_cast({column} as timestamptz) < cast($held_back_from as timestamptz))"
             )
+            if path.stem in ("sessions", "survey_responses"):
+                condition += (
+                    " and (order_id is null or cast(order_id as varchar) not in"
+                    " (select order_id from held_back_orders where order_id is not null))"
+                )
+            kept = f"select * from {reader} where {condition}"
             if path.stem == "orders":
                 con.execute(
                     f"insert into held_back_orders select cast(order_id as varchar) from {reader}"
                     f" except all select cast(order_id as varchar) from ({kept})",
                     bound,
                 )
-            elif path.stem in ("sessions", "survey_responses"):
-                kept += (
-                    " and (order_id is null or cast(order_id as varchar) not in"
-                    " (select order_id from held_back_orders where order_id is not null))"
-                )
             options = "format parquet" if parquet else "format csv, header true"
             con.execute(
                 f"copy ({kept}) to $target ({options})", {**bound, "target": str(raw / path.name)}
             )
+            if day_partitions is not None and path.stem != "customers":
+                folder = day_partitions / path.stem
+                folder.mkdir(parents=True, exist_ok=True)
+                held = f"select * from {reader} where not coalesce({condition}, false)"
+                target = folder / f"{last_day}{'.parquet' if parquet else '.csv'}"
+                con.execute(
+                    f"copy ({held}) to $target ({options})", {**bound, "target": str(target)}
+                )
             (total,) = con.execute(f"select count(*) from {reader}", source).fetchone()
             (written,) = con.execute(f"select count(*) from ({kept})", bound).fetchone()
             held_back += total - written

@@ -69,6 +69,7 @@ class Result:
             "dbt build / I/O floor": ratio("dbt", "io_floor"),
             "gx / dbt build": ratio("gx", "dbt"),
             "incremental / full dbt build": ratio("incremental", "full"),
+            "daily (day partitions) / full dbt build": ratio("daily", "full"),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def run(
     print(f"benchmark {label}: work folder {work}", flush=True)
 
     complete: Path | None = None
+    day_partitions: Path | None = None
     held_back = 0
     prepared: list[Step] = []
     if customers is None:
@@ -50,7 +51,8 @@ def run(
         prepared.append(
             measure("generate", [*command, f"--format={fmt}", "--out", str(complete)], env)
         )
-        held_back = hold_back_last_day(complete, raw, GENERATOR_ARGS["end"])
+        day_partitions = work / "raw-last-day"
+        held_back = hold_back_last_day(complete, raw, GENERATOR_ARGS["end"], day_partitions)
     rows = raw_row_counts(raw)
     total_rows = sum(rows.values())
     for step in prepared:
@@ -68,6 +70,7 @@ def run(
         database=database,
         raw=raw,
         complete=complete,
+        day_partitions=day_partitions,
         held_back=held_back,
         total_rows=total_rows,
         memory_limit=memory_limit,
