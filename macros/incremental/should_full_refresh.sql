@@ -17,12 +17,9 @@
         {{ return(configured) }}
     {%- endif -%}
     {%- if model.fqn[1] == 'raw' -%}
-        {%- set changes = raw_source_changes(this.identifier) -%}
-        {%- if changes -%}
-            {{ log('Raw source changed (' ~ changes | join('; ') ~ '): landing raw.'
-                ~ this.identifier ~ ' in full.', info=true) }}
-        {%- endif -%}
-        {{ return(changes | length > 0) }}
+        {#- landed in full, or every file read again: a new table (raw_load_plan) -#}
+        {%- set plan = raw_load_plan(this.identifier) -%}
+        {{ return(plan.full or plan.replace) }}
     {%- endif -%}
     {{ return(incremental_source_changes(model.name) | length > 0) }}
 {%- endmacro %}

@@ -104,7 +104,17 @@
     {%- set all_files = landed.whole + in_scope -%}
     {%- set state = raw_file_state_relation() -%}
     {%- set exists = adapter.get_relation(this.database, this.schema, this.identifier) is not none -%}
-    {%- set full = not is_incremental() -%}
+    {#- landed in full (a first build, --full-refresh, a change of raw source): the incremental
+        models downstream rebuild in full too. Not through is_incremental(), which asks
+        should_full_refresh, which asks this plan. -#}
+    {%- set configured = config.get('full_refresh') -%}
+    {%- set changes = raw_source_changes(table_name) if exists else [] -%}
+    {%- if changes -%}
+        {{ log('Raw source changed (' ~ changes | join('; ') ~ '): landing raw.' ~ table_name
+            ~ ' in full.', info=true) }}
+    {%- endif -%}
+    {%- set full = not exists or (flags.FULL_REFRESH if configured is none else configured)
+        or changes | length > 0 -%}
     {%- set recorded = {} -%}
     {%- for row in run_query('select file, size, cast(last_modified as varchar), sha256,'
             ~ ' last_modified < date_trunc(\'second\', hashed_at) from ' ~ state
@@ -163,8 +173,13 @@
             ~ "Run it without a day range (a Dagster run without a partition, or dbt build), "
             ~ "then backfill.") }}
     {%- endif -%}
-    {%- set plan = {'full': full, 'load_id': load_id | int, 'files': files, 'read': read,
-        'retract': [] if full else retract, 'kept': kept, 'days': days,
+    {#- every file is read again and none is kept (say one whole-table file with appended
+        rows): written as a new table in one go (dbt's full-refresh path, cheaper than deleting
+        and inserting every row), yet for the models downstream an incremental landing -#}
+    {%- set replace = not full and read | length == files | length
+        and recorded | length == retract | length and not kept -%}
+    {%- set plan = {'full': full, 'replace': replace, 'load_id': load_id | int, 'files': files,
+        'read': read, 'retract': [] if full else retract, 'kept': kept, 'days': days,
         'location': raw_landing_location(table_name, landed)} -%}
     {%- do run_query('create temp table ' ~ cache ~ ' as select ' ~ sql_string(tojson(plan)) ~ ' as plan') -%}
     {{ return(plan) }}
@@ -192,11 +207,19 @@
 {#- Pre-hook of the raw models: on an incremental run, delete the rows of changed and removed
     files, recording the keys on those that came from day partitions. -#}
 {% macro retract_raw_files() -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
         {{ return('') }}
     {%- endif -%}
     {%- set table_name = this.identifier -%}
     {%- set plan = raw_load_plan(table_name) -%}
+    {%- if plan.full -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- if plan.replace -%}
+        {#- the new table replaces every row: record the keys of the old ones only -#}
+        {%- do record_raw_changed_keys(table_name, plan, plan.retract) -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- if not plan.retract -%}
         {{ return('') }}
     {%- endif -%}
@@ -280,6 +303,7 @@
     {%- if plan.read or plan.retract -%}
         {{ log('Raw ' ~ table_name ~ ': ' ~ ('landed in full from ' if plan.full else 'read ')
             ~ plan.read | length ~ ' of ' ~ plan.files | length ~ ' file(s)'
+            ~ (' (every file changed: written as a new table)' if plan.replace else '')
             ~ (', removed the rows of ' ~ plan.retract | length ~ ' changed or deleted file(s)'
                if plan.retract else '') ~ '.', info=true) }}
     {%- endif -%}
