@@ -268,7 +268,12 @@
     {%- for recorded in run_query('select raw_loads_consumed from ' ~ incremental_state_relation()).columns[0].values() -%}
         {%- do consumed.append((fromjson(recorded) if recorded else {}).get(table_name, 0)) -%}
     {%- endfor -%}
-    {%- if consumed -%}
+    {%- if plan.full -%}
+        {#- the models downstream rebuild in full: no key is needed (nor kept: after an erasure
+            none of the erased customers' keys may remain) -#}
+        {%- do run_query('delete from ' ~ raw_changed_keys_relation() ~ ' where table_name = '
+            ~ sql_string(table_name)) -%}
+    {%- elif consumed -%}
         {%- do run_query('delete from ' ~ raw_changed_keys_relation() ~ ' where table_name = '
             ~ sql_string(table_name) ~ ' and load_id <= ' ~ consumed | min) -%}
     {%- endif -%}
