@@ -1,4 +1,4 @@
-"""The landing's day partitions (docs/incremental.md, "Dagster partitions and backfills")."""
+"""The landing's day partitions (docs/dagster.md, "Day partitions and backfills")."""
 
 from __future__ import annotations
 
