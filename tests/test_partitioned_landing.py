@@ -206,31 +206,89 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     copy[header.index("item_count")] = str(int(old[header.index("item_count")]) + 1)
     for table in TIMESTAMPS:
         shop.land_day(land, table, date(2025, 12, 28), [copy] if table == "orders" else [])
-    build(database, land)
-    assert (
-        run_dbt_query(
-            database,
-            f"select rejection_reason from staging.base_shop__orders where order_id = '{old[0]}'",
-        )
-        == [("duplicate_conflicting",)] * 2
+    # and the sessions of the day after the reference date (accepted: within the future
+    # tolerance), to be judged again when the reference date moves back (step 3)
+    ((reference_before,),) = run_dbt_query(
+        database, "select reference_date from staging.stg_shop__reference_date"
     )
-    assert run_dbt_query(
-        database, f"select count(*) from staging.stg_shop__orders where order_id = '{old[0]}'"
-    ) == [(0,)]
-    full_build_equals(land, database, tmp_path, "a conflicting copy of an old order")
+    next_day = reference_before + timedelta(days=1)
+    shop.land_day(land, "sessions", next_day)
+    build(database, land)
+    ((next_day_accepted,),) = run_dbt_query(
+        database,
+        "select count(*) from staging.base_web_analytics__sessions"
+        f" where cast(started_at as date) = '{next_day}' and rejection_reason is null",
+    )
+    assert next_day_accepted > 0
 
     # step 3: 2025-12-28 lands again without the copy (the old order is accepted again), a
-    # past email day is deleted, and a past session day lands again with one session fewer
+    # past email day is deleted, and a past session day lands again with one session fewer.
+    # Judgements that depend on other tables change however old the rows: a customer with
+    # October orders and email events leaves the CRM export (their rows become
+    # unknown_customer), and the latest order day's partition is deleted, so the reference
+    # date moves back and the next day's sessions landed in step 2 now lie beyond the future
+    # limit (future_timestamp).
     shop.land_day(land, "orders", date(2025, 12, 28))
     email_day = partition_path(land, "email_events", date(2025, 11, 2))
     email_day.unlink()
     session_day = date(2025, 11, 3)
     dropped = shop.days["sessions"][session_day].pop(0)
     shop.land_day(land, "sessions", session_day)
+    gone = next(
+        customer
+        for (customer,) in run_dbt_query(
+            database,
+            "select customer_id from staging.stg_shop__orders where ordered_at < '2025-11-01'"
+            " intersect select customer_id from staging.base_email__email_events"
+            " where rejection_reason is null and occurred_at < '2025-11-01' order by 1",
+        )
+    )
+    accepted_before = run_dbt_query(
+        database,
+        "select 'email ' || event_id from staging.base_email__email_events"
+        f" where customer_id = '{gone}' and rejection_reason is null"
+        " and cast(occurred_at as date) <> '2025-11-02'"
+        " union all select 'order ' || order_id from staging.base_shop__orders"
+        f" where customer_id = '{gone}' and rejection_reason is null"
+        " and ordered_at < '2025-12-01'",
+    )
+    crm = shop.headers["customers"]
+    write(
+        land / "customers.csv",
+        crm,
+        [row for row in shop.whole["customers"] if row[crm.index("customer_id")] != gone],
+    )
+    partition_path(land, "orders", reference_before).unlink()
     output = build(database, land)
-    assert files_read(output, "orders")[0] == 1
+    assert files_read(output, "orders")[0] == (0 if reference_before == date(2025, 12, 28) else 1)
     assert files_read(output, "sessions")[0] == 1
     assert files_read(output, "email_events")[0] == 0
+    judged_now = dict(
+        run_dbt_query(
+            database,
+            "select 'email ' || event_id, rejection_reason from staging.base_email__email_events"
+            f" where customer_id = '{gone}' union all select 'order ' || order_id,"
+            f" rejection_reason from staging.base_shop__orders where customer_id = '{gone}'",
+        )
+    )
+    assert accepted_before
+    assert {judged_now[key] for (key,) in accepted_before} == {"unknown_customer"}
+    ((reference_after,),) = run_dbt_query(
+        database, "select reference_date from staging.stg_shop__reference_date"
+    )
+    assert reference_after < reference_before
+    # the next day's sessions accepted before lie beyond the future limit now (as do those
+    # rejected before for a reason that comes later in the order of the checks)
+    ((beyond, accepted_now),) = run_dbt_query(
+        database,
+        "select count(*) filter (rejection_reason = 'future_timestamp'),"
+        " count(*) filter (rejection_reason is null) from staging.base_web_analytics__sessions"
+        f" where cast(started_at as date) = '{next_day}'",
+    )
+    assert accepted_now == 0 and beyond >= next_day_accepted
+    full_build_equals(
+        land, database, tmp_path, "a customer left the CRM, the reference date moved back"
+    )
     assert run_dbt_query(
         database, f"select count(*) from staging.stg_shop__orders where order_id = '{old[0]}'"
     ) == [(1,)]
@@ -240,12 +298,15 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         f" where session_id = '{dropped[0]}'",
     ) == [(0,)]
 
-    # step 4: the last two days
+    # step 4: the last two days, and the latest order day again
+    shop.land_day(land, "orders", reference_before)
     for table in TIMESTAMPS:
         for day in (date(2025, 12, 30), date(2025, 12, 31)):
             shop.land_day(land, table, day)
     output = build(database, land)
-    assert files_read(output, "orders")[0] == 2
+    assert files_read(output, "orders")[0] == len(
+        {reference_before, *(date(2025, 12, d) for d in (30, 31))}
+    )
     # the landing sensor's view of the folder (Python, hashlib) matches what the raw models
     # recorded (SQL), so a sensor does not start a run for files already landed
     assert built_from(fingerprint(land), warehouse_sources(database))

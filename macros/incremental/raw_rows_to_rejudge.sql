@@ -1,30 +1,37 @@
 {#- Incremental validation of a raw event table: the raw rows a base model judges again.
-    Every raw row whose key also occurs on a row dated inside the window (or on a row whose
-    timestamp cannot be read), so duplicate and conflict checks still see all copies of a key;
-    every row without a key; and every row of a key this model rejected for a reference that
-    may have arrived since (unknown_customer, unknown_order); and every key on a row added to or
-    removed from a day partition of raw table `table_name` since this model was last built
-    (raw_keys_changed), however old, or referring to one of another table (`references`: the
-    parsed reference column -> the raw table it refers to; a session's order). Expects a CTE `raw_cte` of raw
-    text columns; `key_sql` and `timestamp_sql` are expressions over it (the cleaned key, the
-    parsed timestamp); `key_column` is the key's column in this model. The timestamp is parsed
-    once per row (coalesce rather than `>= cutoff or is null`): parsing is most of the cost. -#}
-{% macro raw_rows_to_rejudge(raw_cte, key_sql, timestamp_sql, key_column, cutoff, table_name, references={}) -%}
+    Every row without a key; every key on a row added to or removed from a day partition of raw
+    table `table_name` since this model was last built (raw_keys_changed), however old, or
+    referring to one of another table (`references`: the parsed reference column -> the raw
+    table it refers to; a session's order); every key of a row of this model matching
+    `recheck` (SQL over its columns: the rows whose judgement depends on another table or the
+    reference date and may have changed, e.g. rejected as unknown_customer, or accepted with a
+    customer no longer known); and, only when a whole-table file was landed since
+    (raw_whole_files_changed: those record no keys), every raw row whose key also occurs on a
+    row dated inside the window (or on a row whose timestamp cannot be read), so duplicate and
+    conflict checks still see all copies of a key. Expects a CTE `raw_cte` of raw text
+    columns; `key_sql` and `timestamp_sql` are expressions over it (the cleaned key, the parsed
+    timestamp); `key_column` is the key's column in this model. The timestamp is parsed once
+    per row (coalesce rather than `>= cutoff or is null`): parsing is most of the cost, which
+    a run landing only day partitions does not pay. -#}
+{% macro raw_rows_to_rejudge(raw_cte, key_sql, timestamp_sql, key_column, cutoff, table_name, recheck, references={}) -%}
     select {{ raw_cte }}.*
     from {{ raw_cte }}
     where
         {{ key_sql }} is null
         or {{ key_sql }} in (
+            {%- if raw_whole_files_changed(table_name) %}
             select {{ key_sql }}
             from {{ raw_cte }}
             where coalesce({{ timestamp_sql }} >= {{ cutoff }}, true)
             union
+            {%- endif %}
             select {{ key_column }}
             from {{ this }}
-            where rejection_reason in ('unknown_customer', 'unknown_order')
+            where {{ recheck }}
             union
             select * from {{ raw_keys_changed(table_name) }}
-        {%- for reference_sql, referenced_table in references.items() %}
+        {%- for reference_sql, referenced_table in references.items()
+                if raw_has_changed_keys(referenced_table) %}
             union
             select {{ key_sql }}
             from {{ raw_cte }}
@@ -38,7 +45,7 @@
     keys that a day partition no longer holds and no other raw row holds either (a partition
     landed again without them); delete+insert replaces only the keys it judges again. -#}
 {% macro delete_keys_gone_from_raw(table_name, key_column, raw_model) -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or not is_incremental() or not raw_has_changed_keys(table_name) -%}
         {{ return('') }}
     {%- endif -%}
     {%- set key_sql = raw_primary_key_sql(table_name) -%}
@@ -48,4 +55,29 @@
         and {{ key_column }} not in (
             select {{ key_sql }} from {{ ref(raw_model) }} where {{ key_sql }} is not null
         )
+{%- endmacro %}
+
+
+{#- raw_rows_to_rejudge's `recheck` for a base model: its rows whose judgement depends on
+    another table or on the reference date and may have changed since they were judged. Rows
+    rejected for that (future_timestamp, unknown_customer, unknown_order: the reference may
+    have arrived, the reference date moved on), and accepted rows dated at or beyond the
+    future limit now (the reference date moved back) or referring to a row that the
+    `references` (column -> relation holding it under the same name) no longer hold. -#}
+{% macro judged_against_others(timestamp_column, reference_dates, references) -%}
+    rejection_reason in ('future_timestamp', 'unknown_customer', 'unknown_order')
+    or (
+        rejection_reason is null
+        and (
+            {{ timestamp_column }} >= (
+                select {{ future_timestamp_limit('reference_date') }} from {{ reference_dates }}
+            )
+            {%- for column, relation in references.items() %}
+            or (
+                {{ column }} is not null
+                and {{ column }} not in (select {{ column }} from {{ relation }} where {{ column }} is not null)
+            )
+            {%- endfor %}
+        )
+    )
 {%- endmacro %}

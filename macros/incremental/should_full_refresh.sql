@@ -164,3 +164,30 @@
         where changed.table_name = {{ sql_string(table_name) }} and changed.load_id > {{ consumed }}
     )
 {%- endmacro %}
+
+
+{#- Whether raw table `table_name` was landed since this incremental model was last built from
+    anything but day partitions (a whole-table file read or removed, a full landing, or a load
+    recorded before whole-table files were counted): the whole-table files record no keys, so
+    the model judges its lookback window again. False outside an incremental run. -#}
+{% macro raw_whole_files_changed(table_name) -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set consumed = (raw_loads_consumed(model.name) or {}).get(table_name, 0) -%}
+    {%- set count = run_query('select count(*) from ' ~ raw_loads_relation()
+        ~ ' where table_name = ' ~ sql_string(table_name) ~ ' and load_id > ' ~ consumed
+        ~ ' and (is_full or coalesce(whole_files_read, 1) > 0)').columns[0].values()[0] -%}
+    {{ return(count > 0) }}
+{%- endmacro %}
+
+
+{#- Whether raw_keys_changed(table_name) holds any key now (asked at compile time, so that a
+    model leaves out the clauses that would only scan for none). True outside a run. -#}
+{% macro raw_has_changed_keys(table_name) -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {{ return(run_query('select count(*) from ' ~ raw_keys_changed(table_name)
+        ~ ' as keys').columns[0].values()[0] > 0) }}
+{%- endmacro %}

@@ -30,9 +30,13 @@
 {%- endmacro %}
 
 
+{#- whole_files_read: the whole-table files read or removed (their keys are not recorded: the
+    models downstream judge their lookback window again); null on loads recorded before it. -#}
 {% macro raw_loads_relation() -%}
-    {{ return(raw_state_relation('raw_loads', 'table_name varchar, load_id bigint, is_full boolean,'
-        ~ ' files_read integer, loaded_at timestamptz')) }}
+    {%- set relation = raw_state_relation('raw_loads', 'table_name varchar, load_id bigint,'
+        ~ ' is_full boolean, files_read integer, loaded_at timestamptz') -%}
+    {%- do run_query('alter table ' ~ relation ~ ' add column if not exists whole_files_read integer') -%}
+    {{ return(relation) }}
 {%- endmacro %}
 
 
@@ -261,8 +265,18 @@
     {%- set table_name = this.identifier -%}
     {%- set plan = raw_load_plan(table_name) -%}
     {%- do record_raw_changed_keys(table_name, plan, plan.read) -%}
-    {%- do run_query('insert into ' ~ raw_loads_relation() ~ ' values (' ~ sql_string(table_name)
-        ~ ', ' ~ plan.load_id ~ ', ' ~ plan.full ~ ', ' ~ plan.read | length ~ ', now())') -%}
+    {%- set whole_files = [] -%}
+    {%- for entry in plan.files if not entry.is_partition and entry.file in plan.read -%}
+        {%- do whole_files.append(entry.file) -%}
+    {%- endfor -%}
+    {%- for file in plan.retract if file not in whole_files
+            and raw_file_day(file, raw_data_directory(), table_name) is none -%}
+        {%- do whole_files.append(file) -%}
+    {%- endfor -%}
+    {%- do run_query('insert into ' ~ raw_loads_relation() ~ ' (table_name, load_id, is_full,'
+        ~ ' files_read, loaded_at, whole_files_read) values (' ~ sql_string(table_name)
+        ~ ', ' ~ plan.load_id ~ ', ' ~ plan.full ~ ', ' ~ plan.read | length ~ ', now(), '
+        ~ whole_files | length ~ ')') -%}
     {#- keys every incremental model has read are not needed any more -#}
     {%- set consumed = [] -%}
     {%- for recorded in run_query('select raw_loads_consumed from ' ~ incremental_state_relation()).columns[0].values() -%}

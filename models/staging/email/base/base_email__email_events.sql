@@ -40,6 +40,7 @@ raw_email_events_to_judge as (
         'event_id',
         incremental_cutoff('occurred_at', where='rejection_reason is null'),
         'email_events',
+        judged_against_others('occurred_at', ref('stg_shop__reference_date'), {'customer_id': ref('stg_crm__customers')}),
     ) }}
 ),
 {%- endif %}

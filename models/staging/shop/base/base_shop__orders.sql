@@ -42,6 +42,7 @@ raw_orders_to_judge as (
         'order_id',
         incremental_cutoff('ordered_at', where='rejection_reason is null'),
         'orders',
+        judged_against_others('ordered_at', ref('stg_shop__reference_date'), {'customer_id': ref('stg_crm__customers')}),
     ) }}
 ),
 {%- endif %}

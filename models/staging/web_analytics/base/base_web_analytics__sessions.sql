@@ -41,6 +41,7 @@ raw_sessions_to_judge as (
         'session_id',
         incremental_cutoff('started_at', where='rejection_reason is null'),
         'sessions',
+        judged_against_others('started_at', ref('stg_shop__reference_date'), {'customer_id': ref('stg_crm__customers'), 'order_id': ref('stg_shop__orders')}),
         {raw_parsed_value(contract, 'order_id', fmt): 'orders'},
     ) }}
 ),
