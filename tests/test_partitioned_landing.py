@@ -34,6 +34,7 @@ WHOLE_ORDERS_UNTIL = date(2025, 12, 20)
 """Orders up to this day arrive as one whole-table history file (orders.csv), later ones as
 day partitions beside it (orders/<day>.csv)."""
 FIRST_LANDING_UNTIL = date(2025, 12, 27)
+MONTH_END = date(2025, 11, 30)
 
 
 def day_of(value: str) -> date | None:
@@ -98,11 +99,11 @@ class Shop:
         rows = self.days[table].get(day, []) + list(extra)
         write(partition_path(land, table, day), self.headers[table], rows)
 
-    def land_order_history(self, land: Path) -> None:
+    def land_order_history(self, land: Path, until: date = WHOLE_ORDERS_UNTIL) -> None:
         rows = [
             row
             for day, rows_of_day in sorted(self.days["orders"].items())
-            if day <= WHOLE_ORDERS_UNTIL
+            if day <= until
             for row in rows_of_day
         ]
         write(land / "orders.csv", self.headers["orders"], rows)
@@ -168,8 +169,15 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         shop.days[table][late_day] = [row for i, row in enumerate(rows) if i % 3]
     assert all(held_back.values())
 
-    # step 0: the history and the days up to FIRST_LANDING_UNTIL
+    # step 0: the history and the days up to November's end; then (across the month's end:
+    # the reference month moves on) the history and the days up to FIRST_LANDING_UNTIL
     shop.land_whole(land)
+    shop.land_order_history(land, until=MONTH_END)
+    for table in TIMESTAMPS:
+        for day in days:
+            if day <= MONTH_END and table != "orders":
+                shop.land_day(land, table, day)
+    build(database, land)
     shop.land_order_history(land)
     for table in TIMESTAMPS:
         for day in days:

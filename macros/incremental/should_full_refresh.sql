@@ -26,7 +26,8 @@
 
 
 {#- What an incremental model built now is built from, as a dict (table -> [file, how it is
-    read and judged]): the privacy fingerprints (key 'privacy'); per raw table, the file raw.<table> holds (staging.raw_source_state,
+    read and judged]): the privacy fingerprints (key 'privacy'), the seeds' checksums (key
+    'seeds'); per raw table, the file raw.<table> holds (staging.raw_source_state,
     recorded by the raw model when it ran), the export dialect and the settings that decide
     how an incremental model judges or stitches a row. -#}
 {% macro incremental_built_from() -%}
@@ -38,12 +39,18 @@
     {%- set judging = {} -%}
     {%- for name in ['earliest_valid_date', 'max_amount_eur', 'future_tolerance_days',
             'as_of_date', 'engaged_session_min_seconds', 'engaged_session_min_pageviews',
-            'event_retention_days'] -%}
+            'event_retention_days', 'churn_window_days'] -%}
         {%- do judging.update({name: setting(name)}) -%}
     {%- endfor -%}
     {#- fingerprints of the pseudonymisation key and of the erasure requests (dbt plugin):
         another key or another erased customer rebuilds every incremental model in full -#}
     {%- set now = {'privacy': [run_query('select customer_analytics_privacy_state()').columns[0].values()[0], '']} -%}
+    {#- the reference data (seeds: exchange rates, code lists) rows are judged against -#}
+    {%- set seed_checksums = {} -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'seed' -%}
+        {%- do seed_checksums.update({node.name: node.checksum.checksum}) -%}
+    {%- endfor -%}
+    {%- do now.update({'seeds': [tojson(seed_checksums, sort_keys=true), '']}) -%}
     {%- for table_name in raw_table_names() -%}
         {%- do now.update({table_name: [landed.get(table_name, 'none'), tojson(
             {'raw_format': raw_format(table_name), 'settings': judging}, sort_keys=true)]}) -%}
@@ -55,11 +62,8 @@
 {#- staging.incremental_model_state (model_name, built_from: JSON of incremental_built_from),
     created if missing. -#}
 {% macro incremental_state_relation() -%}
-    {%- set schema = generate_schema_name('staging', none) -%}
-    {%- set relation = adapter.quote(schema) ~ '.incremental_model_state' -%}
-    {%- do run_query('create schema if not exists ' ~ adapter.quote(schema)) -%}
-    {%- do run_query('create table if not exists ' ~ relation
-        ~ ' (model_name varchar primary key, built_from varchar)') -%}
+    {%- set relation = raw_state_relation('incremental_model_state',
+        'model_name varchar primary key, built_from varchar') -%}
     {%- do run_query('alter table ' ~ relation ~ ' add column if not exists raw_loads_consumed varchar') -%}
     {{ return(relation) }}
 {%- endmacro %}
@@ -85,6 +89,9 @@
         {%- if table_name == 'privacy' and built.get('privacy') != current -%}
             {%- do changes.append('the pseudonymisation key or the erasure requests changed') -%}
         {%- elif table_name == 'privacy' -%}
+        {%- elif table_name == 'seeds' and built.get('seeds') != current -%}
+            {%- do changes.append('the reference data (seeds) changed') -%}
+        {%- elif table_name == 'seeds' -%}
         {%- elif table_name not in built -%}
             {%- do changes.append(table_name ~ ' has no recorded source') -%}
         {%- elif built[table_name][0] != current[0] -%}

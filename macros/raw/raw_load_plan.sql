@@ -293,11 +293,9 @@
     {%- endif -%}
     {%- set state = raw_file_state_relation() -%}
     {%- set kept = [] -%}
-    {%- for file in plan.kept -%}
-        {%- do kept.append(sql_string(file)) -%}
-    {%- endfor -%}
     {%- if plan.days is not none -%}
-        {#- a run for some days keeps the record of the other days' files as landed -#}
+        {#- a run for some days keeps the record of the other days' files as landed (plan.kept
+            among them) -#}
         {%- set landed_kept = run_query('select file from ' ~ state ~ ' where table_name = '
             ~ sql_string(table_name)).columns[0].values() | list -%}
         {%- set directory = raw_data_directory() -%}

@@ -1,11 +1,7 @@
 {#- staging.<name> (table_name, source_file, raw_format), created if missing. -#}
 {% macro source_state_relation(name) -%}
-    {%- set schema = generate_schema_name('staging', none) -%}
-    {%- set relation = adapter.quote(schema) ~ '.' ~ name -%}
-    {%- do run_query('create schema if not exists ' ~ adapter.quote(schema)) -%}
-    {%- do run_query('create table if not exists ' ~ relation
-        ~ ' (table_name varchar primary key, source_file varchar, raw_format varchar)') -%}
-    {{ return(relation) }}
+    {{ return(raw_state_relation(name,
+        'table_name varchar primary key, source_file varchar, raw_format varchar')) }}
 {%- endmacro %}
 
 

@@ -4,7 +4,22 @@
     the customer is active then (last completed order fewer than var churn_window_days days
     before the period end). The period end is the month's last day, or the reference date in
     the reference month (flagged incomplete). was_active_at_previous_period_end is false in
-    the cohort month; has_churned: active at the previous period end but not at this one. -#}
+    the cohort month; has_churned: active at the previous period end but not at this one.
+
+    Incremental (docs/incremental.md, "Incremental aggregates"): a run rebuilds the rows of the
+    customers whose completed orders changed (any month's count, net revenue or latest date)
+    and every customer's rows from the earlier of the previous and the new reference month on;
+    the pre-hook deletes exactly those rows first (delete_customer_months_to_rebuild), and the
+    rows kept are the ones a full build would give again. A kept customer's last row before
+    the rebuilt months is read back as the seed of the running values (latest order date,
+    activity) and is not written again. -#}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="append",
+        pre_hook="{{ delete_customer_months_to_rebuild() }}",
+    )
+}}
 with
 
 completed_orders as (
@@ -41,13 +56,43 @@ months as (
     {{ month_series('first_cohort.first_month', 'first_cohort.reference_date', 'first_cohort') }}
 ),
 
+-- The last row kept of each customer (after the pre-hook): the seed of the running values
+-- (none on a full build).
+seeds as (
+    {%- if is_incremental() %}
+    select
+        kept.customer_id,
+        kept.month as seed_month,
+        kept.last_order_date_to_period_end as seed_last_order_date
+    from {{ this }} as kept
+    inner join (
+        select
+            customer_id,
+            max(month) as last_month
+        from {{ this }}
+        group by customer_id
+    ) as kept_months
+        on kept.customer_id = kept_months.customer_id and kept.month = kept_months.last_month
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as date) as seed_month,
+        cast(null as date) as seed_last_order_date
+    where 1 = 0
+    {%- endif %}
+),
+
 customer_month_grid as (
     select
         cohorts.customer_id,
         cohorts.cohort_month,
-        months.month
+        months.month,
+        seeds.seed_month,
+        case when months.month = seeds.seed_month then seeds.seed_last_order_date end
+            as seed_last_order_date
     from cohorts
-    inner join months on cohorts.cohort_month <= months.month
+    left join seeds on cohorts.customer_id = seeds.customer_id
+    inner join months on coalesce(seeds.seed_month, cohorts.cohort_month) <= months.month
 ),
 
 monthly_orders as (
@@ -70,7 +115,12 @@ filled as (
             as months_since_first_order,
         coalesce(monthly_orders.completed_orders, 0) as completed_orders,
         coalesce(monthly_orders.net_revenue, cast(0 as decimal(18, 2))) as net_revenue,
-        max(monthly_orders.last_order_date_in_month) over (
+        customer_month_grid.seed_month,
+        max(
+            coalesce(
+                customer_month_grid.seed_last_order_date, monthly_orders.last_order_date_in_month
+            )
+        ) over (
             partition by customer_month_grid.customer_id
             order by customer_month_grid.month
             rows between unbounded preceding and current row
@@ -92,6 +142,7 @@ final as (
         filled.net_revenue,
         filled.completed_orders > 0 as is_purchasing,
         filled.last_order_date_to_period_end,
+        filled.seed_month,
         case
             when filled.month = cast({{ dbt.date_trunc('month', 'reference_dates.reference_date') }} as date)
                 then reference_dates.reference_date
@@ -122,9 +173,22 @@ with_previous_activity as (
 
 with_churn as (
     select
-        *,
+        customer_id,
+        cohort_month,
+        month,
+        months_since_first_order,
+        completed_orders,
+        net_revenue,
+        is_purchasing,
+        last_order_date_to_period_end,
+        period_end,
+        is_reference_month,
+        is_active,
+        was_active_at_previous_period_end,
         was_active_at_previous_period_end and not is_active as has_churned
     from with_previous_activity
+    -- a seed row is kept as it is
+    where seed_month is null or month > seed_month
 )
 
 select * from with_churn
