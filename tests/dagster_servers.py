@@ -64,6 +64,8 @@ def running_dagster(work: Path, extra_env: dict[str, str]) -> Iterator[DagsterSe
         "CUSTOMER_ANALYTICS_AUTOMATION": "off",
         "CUSTOMER_ANALYTICS_SERVING_DB": str(work / "serving" / "served.duckdb"),
         "CUSTOMER_ANALYTICS_EXPORTS_DIR": str(work / "exports"),
+        # the quality records of this warehouse file: another site's must never replace them
+        "CUSTOMER_ANALYTICS_QUALITY_DIR": str(work / "quality"),
         **extra_env,
     }
     logs = [(work / "webserver.log").open("w"), (work / "daemon.log").open("w")]
@@ -158,6 +160,30 @@ query Run($runId: ID!) {
 """
 
 
+FAILURES = """
+query Failures($runId: ID!) {
+  logsForRun(runId: $runId) { ... on EventConnection { events {
+    __typename
+    ... on ExecutionStepFailureEvent { stepKey error { message } }
+    ... on RunFailureEvent { message }
+  } } }
+}
+"""
+
+
+def failures(server: DagsterServer, run_id: str) -> list[str]:
+    """What a failed run's event log says about its failure: each failed step with its error,
+    and the run's failure message, so that a failed test shows why the run failed."""
+    logs = server.graphql(FAILURES, {"runId": run_id})["logsForRun"]
+    said = []
+    for event in logs.get("events", []):
+        if event["__typename"] == "ExecutionStepFailureEvent":
+            said.append(f"{event['stepKey']}: {(event.get('error') or {}).get('message', '')}")
+        elif event["__typename"] == "RunFailureEvent":
+            said.append(f"run: {event['message']}")
+    return said
+
+
 def repository(server: DagsterServer) -> dict:
     (node,) = server.graphql(REPOSITORIES)["repositoriesOrError"]["nodes"]
     return node
@@ -183,6 +209,8 @@ def wait_for(server: DagsterServer, run_id: str) -> dict:
     while time.monotonic() < deadline:
         run = server.graphql(RUN, {"runId": run_id})["runOrError"]
         if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            if run["status"] != "SUCCESS":
+                run["failures"] = failures(server, run_id)
             return run
         time.sleep(2)
     raise AssertionError(f"run {run_id} did not finish in {TIMEOUT_S} s")

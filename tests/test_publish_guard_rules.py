@@ -126,12 +126,28 @@ def test_only_a_record_of_this_state_or_of_this_dagster_run_counts(tmp_path: Pat
         "fct_orders": "passed",
         "dim_customers": "failed",
         "rpt_kpis_monthly": "passed",
+        "raw_customers": "another build file",
     }
     assert suite_verdicts(quality, build, run_id="run-1")["raw_orders"] == "passed"
     assert suite_verdicts(quality, build, run_id="run-2")["raw_orders"] == "not validated"
 
     build.write_bytes(b"state two, written by a later dbt run")
-    assert set(suite_verdicts(quality, build).values()) == {"not validated"}
+    verdicts = suite_verdicts(quality, build)
+    assert verdicts.pop("raw_customers") == "another build file"
+    assert set(verdicts.values()) == {"not validated"}
+
+
+def test_records_of_another_warehouse_file_are_named_as_such() -> None:
+    """Two warehouse files sharing one quality folder replace each other's records: the
+    refusal says so and how to keep them apart, not that the file was never validated."""
+    build = Path("/w/warehouse.duckdb")
+    problems = quality_problems({"raw_orders": "another build file", "fct_orders": "passed"})
+    assert refusal(build, [], problems) == (
+        "/w/warehouse.duckdb is not published (the served marts are unchanged): the quality "
+        "folder's latest records of these suites checked another warehouse file (one quality "
+        "folder serves one warehouse file: give each its own CUSTOMER_ANALYTICS_QUALITY_DIR): "
+        "raw_orders; run customer-analytics validate, then publish again."
+    )
 
 
 def test_the_remedy_follows_what_failed() -> None:

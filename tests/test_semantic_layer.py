@@ -115,15 +115,25 @@ def mf_query(
 
 
 @pytest.fixture(scope="module")
-def mf_project(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The mf project parsed against the seed build (target dev)."""
-    return make_mf_project(tmp_path_factory.mktemp("mf") / "project", mf_env(seed_build))
+def mf_build(seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> DbtResult:
+    """A copy of the seed build for mf's target dev: dbt-duckdb opens that target's file
+    read-write (DuckDB's one writer), and the session's seed build is read by other workers'
+    tests meanwhile."""
+    copy = tmp_path_factory.mktemp("mf_build") / seed_build.database.name
+    shutil.copy(seed_build.database, copy)
+    return DbtResult(0, seed_build.output, copy)
 
 
 @pytest.fixture(scope="module")
-def answers(seed_build: DbtResult, mf_project: Path) -> dict[tuple[str, ...], list[dict]]:
+def mf_project(mf_build: DbtResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mf project parsed against (a copy of) the seed build (target dev)."""
+    return make_mf_project(tmp_path_factory.mktemp("mf") / "project", mf_env(mf_build))
+
+
+@pytest.fixture(scope="module")
+def answers(mf_build: DbtResult, mf_project: Path) -> dict[tuple[str, ...], list[dict]]:
     """Every metric at each grain, and by each customer dimension: one mf call per group-by."""
-    env = mf_env(seed_build)
+    env = mf_env(mf_build)
     queries = [(f"metric_time__{grain}",) for grain in GRAINS]
     queries += [(f"metric_time__{grain}", dimension) for grain, dimension in SLICES]
     return {group_by: mf_query(METRICS, list(group_by), env, mf_project) for group_by in queries}
@@ -311,14 +321,14 @@ def test_metrics_equal_an_independent_computation(
 
 
 def test_lifecycle_customers_are_the_stage_counts_at_each_period_end(
-    seed_build: DbtResult, mf_project: Path
+    seed_build: DbtResult, mf_build: DbtResult, mf_project: Path
 ) -> None:
     """A stage count is a stock: a quarter's value is its last month's (or the reference
     month's), never a sum over its months."""
     rows = mf_query(
         ("lifecycle_customers",),
         ["metric_time__quarter", "customer_lifecycle_month__lifecycle_stage"],
-        mf_env(seed_build),
+        mf_env(mf_build),
         mf_project,
     )
     by_month = defaultdict(dict)
@@ -439,15 +449,15 @@ def test_month_grain_equals_the_monthly_kpi_mart(answers, seed_build: DbtResult)
             assert float(row["churn_rate"]) == pytest.approx(churn_rate, rel=1e-9, abs=1e-12)
 
 
-def test_mf_validate_configs_passes(seed_build: DbtResult, mf_project: Path) -> None:
-    result = run_mf(["validate-configs"], mf_env(seed_build), mf_project)
+def test_mf_validate_configs_passes(mf_build: DbtResult, mf_project: Path) -> None:
+    result = run_mf(["validate-configs"], mf_env(mf_build), mf_project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "ERRORS: 0" in result.stdout
     assert "Breaking issues" not in result.stdout
 
 
 def test_mf_reads_the_served_file_read_only_while_a_bi_tool_reads_it(
-    seed_build: DbtResult, answers, tmp_path: Path
+    seed_build: DbtResult, mf_build: DbtResult, answers, tmp_path: Path
 ) -> None:
     """Target serving: mf answers from the published file, opened read-only, so a BI reader
     holding it is not locked out (nor is mf: DuckDB refuses a writer beside a reader), and
@@ -455,7 +465,7 @@ def test_mf_reads_the_served_file_read_only_while_a_bi_tool_reads_it(
     serving = tmp_path / "serving" / "served.duckdb"
     publish(seed_build.database, serving, tmp_path / "exports", "b1")
     before = hashlib.sha256(serving.read_bytes()).hexdigest()
-    env = mf_env(seed_build, DBT_TARGET="serving", CUSTOMER_ANALYTICS_SERVING_DB=str(serving))
+    env = mf_env(mf_build, DBT_TARGET="serving", CUSTOMER_ANALYTICS_SERVING_DB=str(serving))
     project = make_mf_project(tmp_path / "project", env)
     manifest = (project / "target" / "semantic_manifest.json").read_text()
     assert '"served"' in manifest and '"warehouse"' not in manifest  # the served file's tables

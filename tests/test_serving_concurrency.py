@@ -44,6 +44,17 @@ with out.open("w") as log:
 """
 
 
+def until_every_reader_logged(outputs: list[Path], text: str, seconds: float = 300) -> None:
+    """Wait until each reader's log holds a line containing `text` (a generous deadline)."""
+    deadline = time.monotonic() + seconds
+    while not all(
+        out.exists() and any(text in line for line in out.read_text().splitlines())
+        for out in outputs
+    ):
+        assert time.monotonic() < deadline, f"a reader logged no {text or 'line'} in {seconds} s"
+        time.sleep(0.1)
+
+
 def test_readers_during_build_and_publish(seed_build: DbtResult, tmp_path: Path) -> None:
     serving = tmp_path / "serving" / "served.duckdb"
     exports = tmp_path / "exports"
@@ -62,7 +73,7 @@ def test_readers_during_build_and_publish(seed_build: DbtResult, tmp_path: Path)
         for out in outputs
     ]
     try:
-        time.sleep(1)
+        until_every_reader_logged(outputs, "")  # every reader has read the first publication
         build_dir = tmp_path / "build"
         build_dir.mkdir()
         build = run_dbt(["build"], build_dir / "build.duckdb", None, build_dir)
@@ -85,7 +96,7 @@ def test_readers_during_build_and_publish(seed_build: DbtResult, tmp_path: Path)
             check=False,
         )
         assert published.returncode == 0, published.stderr
-        time.sleep(1.5)
+        until_every_reader_logged(outputs, '"b1"')  # and then the second
     finally:
         stop.touch()
         for reader in readers:

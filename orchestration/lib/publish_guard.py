@@ -189,6 +189,15 @@ def quality_problems(verdicts: Mapping[str, str]) -> list[str]:
             "quality suites have no passing record for this state of the build file (never "
             f"validated, or validated before the file last changed): {_names(unchecked)}"
         )
+    elsewhere = sorted(
+        name for name, verdict in verdicts.items() if verdict == "another build file"
+    )
+    if elsewhere:
+        problems.append(
+            "the quality folder's latest records of these suites checked another warehouse "
+            "file (one quality folder serves one warehouse file: give each its own "
+            f"CUSTOMER_ANALYTICS_QUALITY_DIR): {_names(elsewhere)}"
+        )
     return problems
 
 

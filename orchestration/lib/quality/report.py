@@ -226,11 +226,13 @@ def build_stamp(build_file: Path) -> str:
 
 def suite_verdicts(folder: Path, build_file: Path, run_id: str | None = None) -> dict[str, str]:
     """Every suite's verdict on exactly this state of `build_file`, from its latest record in
-    the quality folder `folder`: 'passed' (no ERROR rule failed), 'failed', or 'not validated'
-    (no record of this state: never validated, validated before the file last changed, or
-    skipped as a whole). With `run_id`, a record written by that Dagster run's checks counts
-    whatever state it names: the run's later steps rewrote other tables of the file (the dbt
-    build after the raw suites, the CLV step after the mart suites)."""
+    the quality folder `folder`: 'passed' (no ERROR rule failed), 'failed', 'another build
+    file' (the latest record checked another warehouse file: one quality folder serves one
+    warehouse file) or 'not validated' (no record of this state: never validated, validated
+    before the file last changed, or skipped as a whole). With `run_id`, a record written by
+    that Dagster run's checks counts whatever state it names: the run's later steps rewrote
+    other tables of the file (the dbt build after the raw suites, the CLV step after the mart
+    suites)."""
     from orchestration.lib.quality.suites import SUITES
 
     stamp = build_stamp(build_file)
@@ -240,7 +242,11 @@ def suite_verdicts(folder: Path, build_file: Path, run_id: str | None = None) ->
             record = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if record.get("build_file") != str(build_file.resolve()) or record.get("skipped"):
+        if record.get("build_file") != str(build_file.resolve()):
+            if record.get("build_file"):
+                verdicts[name] = "another build file"
+            continue
+        if record.get("skipped"):
             continue
         if record.get("build_stamp") == stamp or (
             run_id is not None and record.get("dagster_run_id") == run_id
