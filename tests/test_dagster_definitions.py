@@ -164,6 +164,32 @@ def test_schedule_requests_the_daily_refresh_at_six_in_berlin(defs: dg.Definitio
         assert result.run_requests[0].partition_key == yesterday
 
 
+def test_the_schedule_runs_every_data_test_over_every_row_once_a_week(
+    defs: dg.Definitions,
+) -> None:
+    """Sunday's tick (in Berlin; the default day) asks for the full suite, the other days' for
+    the scoped tests; the run's tag is what the dbt step turns into the dbt var."""
+    from orchestration.lib.settings import DATA_TESTS_TAG, SettingError, data_tests_scope
+
+    schedule = defs.get_schedule_def("daily_refresh_schedule")
+    scopes = {}
+    for day in range(22, 30):  # 2026-03-22 and 03-29 are Sundays
+        tick = datetime(2026, 3, day, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+        with dg.build_schedule_context(
+            scheduled_execution_time=tick.astimezone(UTC),
+            repository_def=defs.get_repository_def(),
+        ) as context:
+            (request,) = schedule.evaluate_tick(context).run_requests
+        scopes[tick.strftime("%a %d")] = data_tests_scope(request.tags)
+    assert scopes == {
+        "Sun 22": "all", "Mon 23": "changed", "Tue 24": "changed", "Wed 25": "changed",
+        "Thu 26": "changed", "Fri 27": "changed", "Sat 28": "changed", "Sun 29": "all",
+    }  # fmt: skip
+    assert data_tests_scope({}) == "changed"  # a run launched without the tag
+    with pytest.raises(SettingError, match="use changed or all"):
+        data_tests_scope({DATA_TESTS_TAG: "some"})
+
+
 def test_schedule_cron_and_timezone_come_from_the_environment() -> None:
     from orchestration.lib.settings import Settings
 

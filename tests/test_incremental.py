@@ -199,9 +199,15 @@ def build(database: Path, raw: Path | None, *args: str) -> str:
     return result.output
 
 
-LANDING_LOG = {"staging.raw_loads", "staging.raw_file_state", "staging.raw_changed_keys"}
-"""The raw models' record of each landing run (load ids, times): a log of how the warehouse
-got here, which differs between any two histories by design."""
+LANDING_LOG = {
+    "staging.raw_loads",
+    "staging.raw_file_state",
+    "staging.raw_changed_keys",
+    "staging.data_test_scopes",
+}
+"""The raw models' record of each landing run (load ids, times) and the keys the last
+incremental run wrote (for its data tests): a log of how the warehouse got here, which differs
+between any two histories by design."""
 
 
 def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:

@@ -112,6 +112,10 @@ BAD_DBT_VARS: dict[str, tuple[dict, str]] = {
         "Setting raw_data_path (dbt var) is '/tmp/raw\\[1]': a directory path must be at most "
         "1024 characters with no control characters (tabs, line breaks, NUL) and no backslash.",
     ),
+    "a scope of data tests that is not one of the choices": (
+        {"data_tests_scope": "new rows"},
+        "Setting data_tests_scope (dbt var) is 'new rows': it must be one of changed, all.",
+    ),
     "SQL as a column name": (
         {"raw_column_mapping": {"orders": {"Bestellnummer": "order_id; drop table x"}}},
         "Setting raw_column_mapping.orders (dbt var) maps 'Bestellnummer' to 'order_id; drop "
@@ -180,6 +184,7 @@ BAD_ENVIRONMENT = {
     "CUSTOMER_ANALYTICS_SCHEDULE_CRON": ("0 6 * * * rm", "give five cron fields"),
     "CUSTOMER_ANALYTICS_SCHEDULE_TIMEZONE": ("Europe/Atlantis", "IANA time zone name"),
     "CUSTOMER_ANALYTICS_AUTOMATION": ("maybe", "use on or off"),
+    "CUSTOMER_ANALYTICS_FULL_DATA_TESTS_DAY": ("sonntag", "use a weekday (monday, tuesday"),
     "CUSTOMER_ANALYTICS_SENSOR_INTERVAL_SECONDS": ("1", "whole number from 5 to 86400"),
     "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE": ("10%", "decimal number from 0 to 1, e.g. 0.1"),
     "CUSTOMER_ANALYTICS_LANDING_DIR": ("/srv/raw\x00/etc", "no control characters"),

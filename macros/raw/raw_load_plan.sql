@@ -55,6 +55,7 @@
         {%- do raw_changed_keys_relation() -%}
         {%- do incremental_state_relation() -%}
         {%- do source_state_relation('raw_source_state') -%}
+        {%- do data_test_scopes_relation() -%}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}

@@ -42,6 +42,7 @@
         'audience_high_value_share': {'kind': 'share', 'default': 0.2},
         'event_retention_days': {'kind': 'int', 'default': 1095, 'min': 30, 'max': 36500},
         'audience_nps_recent_days': {'kind': 'int', 'default': 90, 'min': 1, 'max': 3650},
+        'data_tests_scope': {'kind': 'choice', 'default': 'changed', 'choices': ['changed', 'all']},
     }) }}
 {%- endmacro %}
 
@@ -128,6 +129,13 @@
                 ~ "between 1900 and 2999" ~ (", or leave it empty" if rule.empty else "") ~ ".") }}
         {%- endif -%}
         {{ return(text) }}
+
+    {%- elif rule.kind == 'choice' -%}
+        {%- if given is not string or (given | trim) not in rule.choices -%}
+            {{ exceptions.raise_compiler_error(problem ~ ": it must be one of "
+                ~ rule.choices | join(', ') ~ ".") }}
+        {%- endif -%}
+        {{ return(given | trim) }}
 
     {%- elif rule.kind == 'path' -%}
         {%- if given is none -%}

@@ -322,6 +322,24 @@ def parse_day(text: str, name: str) -> dt.date:
     return day
 
 
+DATA_TESTS_TAG = "customer_analytics/data_tests"
+"""A run tag: 'all' runs every data test over every row (dbt var data_tests_scope), 'changed'
+(the default) lets the scoped tests of incremental models check the keys the run wrote
+(docs/incremental.md, "Data tests on daily runs")."""
+DATA_TESTS_SCOPES = ("changed", "all")
+FULL_DATA_TESTS_DAY_ENV = "CUSTOMER_ANALYTICS_FULL_DATA_TESTS_DAY"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def data_tests_scope(tags: dict[str, str]) -> str:
+    """The dbt var data_tests_scope of a run, from its tag DATA_TESTS_TAG (default 'changed');
+    SettingError on any other value."""
+    scope = tags.get(DATA_TESTS_TAG, "changed").strip().lower()
+    if scope not in DATA_TESTS_SCOPES:
+        raise _fail(f"the run tag {DATA_TESTS_TAG}", scope, "use changed or all.")
+    return scope
+
+
 LANDING_DAYS_ENV = "CUSTOMER_ANALYTICS_LANDING_DAYS"
 """The days a dbt run lands again ('YYYY-MM-DD..YYYY-MM-DD'; empty: every changed file), set
 for the dbt subprocess of a Dagster partition or backfill run (docs/incremental.md)."""
@@ -445,6 +463,7 @@ class Settings:
     pseudonym_key_file: Path
     erasure_file: Path
     partitions_start: dt.date = dt.date(2023, 1, 1)
+    full_data_tests_day: str = "sunday"
 
     @property
     def csv_encoding(self) -> str:
@@ -510,6 +529,13 @@ class Settings:
         automation = env.get("CUSTOMER_ANALYTICS_AUTOMATION", "").strip().lower() or "on"
         if automation not in ("on", "off"):
             raise _fail("CUSTOMER_ANALYTICS_AUTOMATION", automation, "use on or off.")
+        full_tests_day = env.get(FULL_DATA_TESTS_DAY_ENV, "").strip().lower() or "sunday"
+        if full_tests_day not in (*WEEKDAYS, "every"):
+            raise _fail(
+                FULL_DATA_TESTS_DAY_ENV,
+                full_tests_day,
+                f"use a weekday ({', '.join(WEEKDAYS)}) or every (the full suite every day).",
+            )
         return cls(
             database=directory(
                 "CUSTOMER_ANALYTICS_DB", REPO_ROOT / "warehouse" / "customer_analytics.duckdb"
@@ -542,6 +568,7 @@ class Settings:
             clv_discount_rate=_rate_setting(env, "CUSTOMER_ANALYTICS_CLV_DISCOUNT_RATE", 0.1, 1.0),
             pseudonym_key_file=key_file(env),
             erasure_file=erasure_file(env),
+            full_data_tests_day=full_tests_day,
             partitions_start=parse_day(
                 env.get("CUSTOMER_ANALYTICS_PARTITIONS_START", "").strip() or "2023-01-01",
                 "CUSTOMER_ANALYTICS_PARTITIONS_START",

@@ -18,6 +18,7 @@
         materialized="incremental",
         incremental_strategy="append",
         pre_hook="{{ delete_customer_months_to_rebuild() }}",
+        meta={"data_test_scope": {"key": "cast(customer_id as varchar) || '/' || cast(month as varchar)"}},
     )
 }}
 with

@@ -21,6 +21,7 @@ from orchestration.lib.settings import (
     RAW_TABLES,
     RawDialect,
     SettingError,
+    data_tests_scope,
     landing_days,
 )
 
@@ -103,6 +104,9 @@ def run_dbt_build(
     os.environ["DBT_PROJECT_DIR"] = str(DBT_PROJECT_DIR)
     try:
         dbt_vars = warehouse.dbt_vars(run_dialect)
+        # the weekly full suite (the schedule's tag) or a run launched with the tag
+        if data_tests_scope(context.run.tags) == "all":
+            dbt_vars["data_tests_scope"] = "all"
         # a run for some days (a partition, a backfill): the raw models land those days'
         # partition files again (an environment variable, not a var: the same parse serves
         # every day)

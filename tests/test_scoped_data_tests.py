@@ -1,0 +1,123 @@
+"""Daily data tests that scale (macros/incremental/data_test_scope.sql): on an incremental run
+the scoped data tests of the incremental models check the keys the run wrote, with every row
+holding one of them; the whole table on a full build, with data_tests_scope=all (the weekly
+suite), and after the test's last result was not a pass."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, run_dbt
+
+pytestmark = pytest.mark.build
+
+SCOPED = "unique_fct_email_events_event_id"
+"""A scoped test (where: "__changed_keys__", models/marts/email/_email__models.yml)."""
+
+
+def append_events(landing: Path, suffix: str, count: int = 3) -> set[str]:
+    """Append `count` new email events (copies of the latest ones under new ids) to the
+    whole-table file; their ids."""
+    path = landing / "email_events.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, body = rows[0], rows[1:]
+    key, when = header.index("event_id"), header.index("occurred_at")
+    latest = sorted(body, key=lambda row: row[when])[-count:]
+    new = [[*row[:key], f"{row[key]}{suffix}", *row[key + 1 :]] for row in latest]
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(new)
+    return {row[key] for row in new}
+
+
+def build(database: Path, landing: Path, **vars_: str) -> tuple[int, str]:
+    result = run_dbt(["build"], database, {"raw_data_path": str(landing), **vars_})
+    return result.returncode, result.output
+
+
+def compiled(database: Path, test: str) -> str:
+    """The SQL dbt ran for `test` in the last invocation on `database`."""
+    (path,) = (database.parent / "target" / "run").rglob(f"{test}.sql")
+    return path.read_text()
+
+
+def test_scoped_tests_check_the_written_keys_and_the_full_suite_every_row(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shop = ["--customers", "150", "--seed", "17", "--out", str(landing)]
+    subprocess.run(
+        [str(BIN / "customer-analytics"), "generate", *shop],
+        check=True,
+        capture_output=True,
+    )
+    database = tmp_path / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir()
+
+    # a first (full) build: every scoped test reads the whole table
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+    assert "data_test_scopes" not in compiled(database, SCOPED)
+
+    # a row the build never wrote: an old event twice (as a bug or a hand edit would leave it)
+    with duckdb.connect(str(database)) as con:
+        (old_id, rows) = con.execute(
+            "select arg_min(event_id, occurred_at), count(*) from marts.fct_email_events"
+        ).fetchone()
+        con.execute(
+            "insert into marts.fct_email_events"
+            " select * from marts.fct_email_events where event_id = ?",
+            [old_id],
+        )
+
+    # an incremental run: the scoped test reads the rows of the keys the run wrote (the new
+    # events among them), not the old duplicate, and passes
+    new_ids = append_events(landing, "-a")
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+    assert "data_test_scopes" in compiled(database, SCOPED)
+    with duckdb.connect(str(database), read_only=True) as con:
+        scope = {
+            key
+            for (key,) in con.execute(
+                "select scope_key from staging.data_test_scopes"
+                " where model_name = 'fct_email_events' and scope_key is not null"
+            ).fetchall()
+        }
+        (written,) = con.execute(
+            "select count(*) from marts.fct_email_events where event_id in (select scope_key"
+            " from staging.data_test_scopes where model_name = 'fct_email_events')"
+        ).fetchone()
+    assert new_ids <= scope
+    assert old_id not in scope
+    assert 0 < written < rows / 2  # a few days of a two-year shop, not the table
+
+    # the weekly full suite reads every row: the duplicate fails the build
+    returncode, output = build(database, landing, data_tests_scope="all")
+    assert returncode == 1
+    assert f"Failure in test {SCOPED}" in output
+    assert "data_test_scopes" not in compiled(database, SCOPED)
+
+    # and until the test passes again, an ordinary daily run checks every row too
+    append_events(landing, "-b")
+    returncode, output = build(database, landing)
+    assert returncode == 1
+    assert f"Failure in test {SCOPED}" in output
+    assert "data_test_scopes" not in compiled(database, SCOPED)
+
+    # once the table is right again, the daily runs are scoped again
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "delete from marts.fct_email_events where event_id = ? and rowid <>"
+            " (select min(rowid) from marts.fct_email_events where event_id = ?)",
+            [old_id, old_id],
+        )
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+    assert "data_test_scopes" not in compiled(database, SCOPED)  # the last result: a failure
+    append_events(landing, "-c")
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+    assert "data_test_scopes" in compiled(database, SCOPED)
