@@ -78,6 +78,9 @@ def test_scoped_tests_check_the_written_keys_and_the_full_suite_every_row(tmp_pa
     returncode, output = build(database, landing)
     assert returncode == 0, output[-3000:]
     assert "data_test_scopes" in compiled(database, SCOPED)
+    # and a view of the base model's accepted rows reads the base model's scope
+    view_test = compiled(database, "unique_stg_email__email_events_event_id")
+    assert "model_name = 'base_email__email_events'" in view_test
     with duckdb.connect(str(database), read_only=True) as con:
         scope = {
             key

@@ -1,4 +1,16 @@
 {#- One row per accepted web or app session. -#}
+{#- Its rows are base rows, filtered: its scoped data tests read the keys the base model's
+    incremental run wrote (macros/incremental/data_test_scope.sql). -#}
+{{
+    config(
+        meta={
+            "data_test_scope": {
+                "model": "base_web_analytics__sessions",
+                "key": "coalesce(session_id, '')",
+            }
+        },
+    )
+}}
 with
 
 base_sessions as (
