@@ -11,8 +11,9 @@
       of raw source or setting), or not built by it at all (dbt test on its own);
     - the last recorded result of this very test is not pass or warn (failed, errored, not
       run after a rebuild, or never run): its rows were never shown to be good;
-    - the setting data_tests_scope is 'all' (the weekly full suite: Dagster's
-      weekly_full_data_tests schedule; `dbt build --vars '{data_tests_scope: all}'`).
+    - the setting data_tests_scope is 'all' (the weekly full suite: one weekday's run of
+      Dagster's daily schedule, tagged customer_analytics/data_tests=all; or
+      `dbt build --vars '{data_tests_scope: all}'`).
 
     The scope key is the model's unique_key, or its meta.data_test_scope.key (for a model
     without one, e.g. the customer-month panel: customer_id). A view over an incremental model
@@ -38,8 +39,8 @@
 
 {#- Called by record_incremental_source (the post-hook of every model), for incremental models
     but the raw ones: replace the model's scope with the keys this run inserted, when it was
-    built incrementally (dbt built its rows in the temporary table <model>__dbt_tmp first;
-    a full build writes the table directly and records no scope). -#}
+    built incrementally (dbt built its rows in a temporary table <model>__dbt_tmp<time>
+    first; a full build writes the table directly and records no scope). -#}
 {% macro record_data_test_scope() -%}
     {%- set scopes = data_test_scopes_relation() -%}
     {%- do run_query('delete from ' ~ scopes ~ ' where model_name = ' ~ sql_string(model.name)) -%}
@@ -89,6 +90,7 @@
     {%- set last = run_query('select status from ' ~ adapter.quote(generate_schema_name('audit', none))
         ~ '.dbt_node_results where unique_id = ' ~ sql_string(model.unique_id)) -%}
     {%- set passed = last.rows | length == 1 and last.columns[0].values()[0] in ['pass', 'warn'] -%}
+    {#- the name data_test_scopes_relation returns, without its create (checked above) -#}
     {%- set scopes = adapter.quote(generate_schema_name('staging', none)) ~ '.data_test_scopes' -%}
     {%- set marked = run_query('select count(*) from ' ~ scopes ~ ' where model_name = '
         ~ sql_string(scope_model) ~ ' and invocation_id = ' ~ sql_string(invocation_id)
