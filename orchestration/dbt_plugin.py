@@ -13,6 +13,9 @@ warehouse.
   privacy.py). The key is read here, at run time: it is never part of SQL, `target/` or logs.
 - `customer_analytics_erased_ids()`: the customer ids of the erasure requests
   (CUSTOMER_ANALYTICS_ERASURE_FILE), which the raw reader leaves out of every table.
+- `customer_analytics_file_sha256(path)`: the SHA-256 of a raw file's bytes, read in chunks
+  (DuckDB's `sha256(content)` over `read_blob` holds the whole file in memory: a 4 GB export
+  fails, and a file cannot pass 4 GB); null when the file cannot be read.
 - `customer_analytics_privacy_state()`: fingerprints of the key and of the erasure requests
   (keyed: no customer's hash), recorded by incremental models, which are rebuilt in full when
   either changes.
@@ -73,6 +76,16 @@ def utf8_copy(path: str, encoding: str, cache_dir: Path) -> str:
         older.unlink(missing_ok=True)
     partial.replace(target)
     return str(target)
+
+
+def file_sha256(path: str) -> str | None:
+    """SHA-256 (lowercase hex) of the file's bytes in bounded memory; None if unreadable."""
+    from orchestration.lib.landing import file_digest
+
+    try:
+        return file_digest(Path(path), _CHUNK)
+    except OSError:
+        return None
 
 
 def report_errors_privately() -> None:
@@ -150,6 +163,14 @@ class Plugin(BasePlugin):
             lambda: self.erased,
             [],
             duckdb.list_type(duckdb.sqltypes.VARCHAR),
+        )
+        conn.create_function(
+            "customer_analytics_file_sha256",
+            file_sha256,
+            [duckdb.sqltypes.VARCHAR],
+            duckdb.sqltypes.VARCHAR,
+            null_handling="special",
+            side_effects=True,
         )
         conn.create_function(
             "customer_analytics_privacy_state",
