@@ -134,6 +134,30 @@ def test_asset_graph_holds_every_dbt_node_and_the_raw_tables(
         assert graph.get_check_spec(key).blocking, suite
 
 
+def test_dagster_cannot_run_a_partitioned_child_of_partitioned_parents_without_days() -> None:
+    """Why only the raw assets are partitioned by day (docs/dagster.md, "Why the incremental
+    dbt models are not partitioned too"): a day-partitioned asset with a day-partitioned
+    parent fails in a run without days, which is how the landing sensor lands every changed
+    file. When Dagster lifts this, this test fails: partition the incremental models then."""
+    days = dg.DailyPartitionsDefinition(start_date="2025-01-01")
+
+    @dg.asset(partitions_def=days)
+    def landed() -> None:
+        return None
+
+    @dg.asset(partitions_def=days, deps=[landed])
+    def incremental() -> None:
+        return None
+
+    instance = dg.DagsterInstance.ephemeral()
+    without_days = dg.materialize([landed, incremental], instance=instance, raise_on_error=False)
+    (failure,) = [e for e in without_days.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "incremental"
+    assert "non-partitioned run" in failure.event_specific_data.error_display_string
+    one_day = dg.materialize([landed, incremental], instance=instance, partition_key="2025-01-02")
+    assert one_day.success
+
+
 def test_assets_carry_groups_owners_and_descriptions(defs: dg.Definitions) -> None:
     graph = defs.resolve_asset_graph()
     node = graph.get(dg.AssetKey(["marts", "dim_customers"]))
