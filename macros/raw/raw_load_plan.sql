@@ -30,8 +30,10 @@
 {%- endmacro %}
 
 
-{#- whole_files_read: the whole-table files read or removed (their keys are not recorded: the
-    models downstream judge their lookback window again); null on loads recorded before it. -#}
+{#- whole_files_read: the whole-table files read (their keys are not recorded: the models
+    downstream judge their lookback window again; a removed or swapped whole-table file moves
+    the landing location, so its table lands in full, is_full); null on loads recorded before
+    it. -#}
 {% macro raw_loads_relation() -%}
     {%- set relation = raw_state_relation('raw_loads', 'table_name varchar, load_id bigint,'
         ~ ' is_full boolean, files_read integer, loaded_at timestamptz') -%}
@@ -269,10 +271,6 @@
     {%- set whole_files = [] -%}
     {%- for entry in plan.files if not entry.is_partition and entry.file in plan.read -%}
         {%- do whole_files.append(entry.file) -%}
-    {%- endfor -%}
-    {%- for file in plan.retract if file not in whole_files
-            and raw_file_day(file, raw_data_directory(), table_name) is none -%}
-        {%- do whole_files.append(file) -%}
     {%- endfor -%}
     {%- do run_query('insert into ' ~ raw_loads_relation() ~ ' (table_name, load_id, is_full,'
         ~ ' files_read, loaded_at, whole_files_read) values (' ~ sql_string(table_name)
