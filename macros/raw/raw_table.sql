@@ -26,7 +26,7 @@
     `value` column naming one is blanked, and a row without any customer is left out when its
     `linked` column (a cookie) has the value of a left-out row. Keys compare as staging reads
     them (trimmed). The ids come from the dbt plugin at run time (customer_analytics_erased_ids),
-    never from SQL text. -#}
+    never from SQL text; without any, the rows are returned as read. -#}
 {% macro without_erased_customers(rows_sql, contract) -%}
     {%- set by_row = contract.columns | selectattr('erase', 'equalto', 'row') | map(attribute='name') | list -%}
     {%- set by_value = contract.columns | selectattr('erase', 'equalto', 'value') | map(attribute='name') | list -%}
@@ -34,10 +34,17 @@
     {%- if not (by_row or by_value or linked) -%}
         {{ return(rows_sql) }}
     {%- endif -%}
+    {#- no erasure request (the usual case): the rows as read, without a second look at them -#}
+    {%- set erased_ids = run_query('select len(customer_analytics_erased_ids())').columns[0].values() -%}
+    {%- if erased_ids[0] == 0 -%}
+        {{ return(rows_sql) }}
+    {%- endif -%}
+    {#- read_rows not materialized: a cookie's rows are looked up again in left_out, and a CTE
+        read twice would otherwise be held whole (the XL sessions spilled past 35 GB of disk) #}
     (
         with
 
-        read_rows as (
+        read_rows as not materialized (
             select * from {{ rows_sql }}
         ),
 
