@@ -76,6 +76,7 @@ def run(
         memory_limit=memory_limit,
         env=env,
         result=result,
+        steps=steps,
     )
     for name, spec in STEPS.items():
         ready = all((need := result.step(n)) is not None and need.ok for n in spec.needs)

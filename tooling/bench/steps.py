@@ -43,6 +43,8 @@ class Context:
     memory_limit: str
     env: dict[str, str]
     result: Result
+    steps: tuple[str, ...] = ()
+    """The steps chosen for this run."""
 
     @property
     def variables(self) -> str:
@@ -205,7 +207,8 @@ def clv(ctx: Context) -> Step:
 
 
 def daily_build(ctx: Context) -> Path:
-    """The daily step's build file: a copy of the dbt step's."""
+    """The daily step's build file: the dbt step's, copied (or moved, when no later step of
+    the run reads it)."""
     return ctx.work / "daily" / ctx.database.name
 
 
@@ -213,10 +216,15 @@ def daily(ctx: Context) -> Step:
     """The held-back last day lands as day partitions beside the whole-table files
     (orders/<day>.csv …) with that day's complete CRM export, and `dbt build` runs on a copy of
     the dbt step's build: the daily run of a shop that lands one file per day. The landing is
-    put back as it was afterwards (the incremental step appends the day to the files)."""
+    put back as it was afterwards (the incremental step appends the day to the files). When
+    the incremental step does not run, the dbt step's file is moved instead of copied: at XL
+    it holds 30 GB, and a copy left too little disk for the run's spill."""
     build = daily_build(ctx)
     build.parent.mkdir()
-    shutil.copy(ctx.database, build)
+    if "incremental" in ctx.steps:
+        shutil.copy(ctx.database, build)
+    else:
+        os.replace(ctx.database, build)
     added: list[Path] = []
     restore: list[tuple[Path, Path]] = []
     if ctx.complete is not None and ctx.day_partitions is not None:
