@@ -4,6 +4,7 @@ same tables, row for row, as a full refresh of the same raw files."""
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -369,3 +370,23 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
         ).fetchone()
     assert early > 0  # the new setting did reach the old rows
     assert mart_tables(database) == mart_tables(clean_later.database)
+
+    # (3) another lifecycle threshold: the lifecycle alone is rebuilt, in full (the unit tests
+    # are left out: their expected rows hold for the default thresholds)
+    loyal = {
+        "raw_data_path": str(shop_b),
+        "earliest_valid_date": later,
+        "lifecycle_loyal_min_orders": 2,
+    }
+    relabelled = run_dbt(["build", "--exclude", "test_type:unit"], database, loyal)
+    assert relabelled.returncode == 0, relabelled.output[-3000:]
+    assert "rpt_customer_lifecycle's own settings changed" in relabelled.output
+    assert re.findall(r"\): rebuilt (\w+) in full", relabelled.output) == ["rpt_customer_lifecycle"]
+    clean_loyal = run_dbt(
+        ["build", "--exclude", "test_type:unit"], tmp_path / "clean_loyal.duckdb", loyal
+    )
+    assert clean_loyal.returncode == 0, clean_loyal.output[-3000:]
+    relabelled_marts = mart_tables(database)
+    assert relabelled_marts == mart_tables(clean_loyal.database)
+    lifecycle = "rpt_customer_lifecycle"
+    assert relabelled_marts[lifecycle] != mart_tables(clean_later.database)[lifecycle]

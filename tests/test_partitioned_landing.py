@@ -127,6 +127,19 @@ def files_read(output: str, table: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
+def lifecycle_months_rebuilt(database: Path) -> set[date]:
+    """The months of the rpt_customer_lifecycle rows the last incremental run wrote (its data
+    test scope, keys customer_key/month)."""
+    return {
+        date.fromisoformat(key.rsplit("/", 1)[1])
+        for (key,) in run_dbt_query(
+            database,
+            "select scope_key from staging.data_test_scopes"
+            " where model_name = 'rpt_customer_lifecycle' and scope_key is not null",
+        )
+    }
+
+
 def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> None:
     fresh = work / f"full-{step}" / "warehouse.duckdb"
     fresh.parent.mkdir(parents=True)
@@ -222,6 +235,12 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     next_day = reference_before + timedelta(days=1)
     shop.land_day(land, "sessions", next_day)
     build(database, land)
+    # the lifecycle is rebuilt from the old order's month on (the order left the accepted
+    # orders), every customer's rows of that month and after; the earlier months are kept
+    old_month = day_of(old[header.index("ordered_at")]).replace(day=1)
+    months_rebuilt = lifecycle_months_rebuilt(database)
+    assert min(months_rebuilt) == old_month, (sorted(months_rebuilt), old_month)
+    assert max(months_rebuilt) == date(2025, 12, 1)
     ((next_day_accepted,),) = run_dbt_query(
         database,
         "select count(*) from staging.base_web_analytics__sessions"
@@ -326,6 +345,37 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         (land / "orders" / "2025-12-31.csv").read_text()[:-1], encoding="utf-8"
     )
     full_build_equals(land, database, tmp_path, "the last days")
+
+    # step 5: one more completed order on the last day, of a customer with two completed
+    # orders before it (the population median interval, of second orders, stays): only
+    # December's inputs change, so the lifecycle rebuilds December alone and keeps the rest
+    ((template_id, orders_before),) = run_dbt_query(
+        database,
+        "select min(order_id), count(*) from staging.stg_shop__orders where status = 'completed'"
+        " group by customer_id having count(*) >= 2 and max(ordered_at) < '2025-12-31'"
+        " order by customer_id limit 1",
+    )
+    assert orders_before >= 2
+    header = shop.headers["orders"]
+    template = next(
+        row for rows in shop.days["orders"].values() for row in rows if row[0] == template_id
+    )
+    extra = dict(zip(header, template, strict=True))  # the same customer, currency, amounts
+    extra.update(order_id=str(10**9), ordered_at="2025-12-31T09:00:00+00:00")
+    months_before = {
+        month
+        for (month,) in run_dbt_query(
+            database, "select distinct month from marts.rpt_customer_lifecycle"
+        )
+    }
+    shop.land_day(land, "orders", date(2025, 12, 31), [[extra[name] for name in header]])
+    build(database, land)
+    assert run_dbt_query(
+        database, f"select count(*) from staging.stg_shop__orders where order_id = '{10**9}'"
+    ) == [(1,)]
+    assert len(months_before) > 1
+    assert lifecycle_months_rebuilt(database) == {date(2025, 12, 1)}
+    full_build_equals(land, database, tmp_path, "one more order")
 
 
 def test_a_partition_not_named_by_its_day_fails_before_anything_is_built(

@@ -27,9 +27,11 @@
 
 {#- What an incremental model built now is built from, as a dict (table -> [file, how it is
     read and judged]): the privacy fingerprints (key 'privacy'), the seeds' checksums (key
-    'seeds'); per raw table, the file raw.<table> holds (staging.raw_source_state,
-    recorded by the raw model when it ran), the export dialect and the settings that decide
-    how an incremental model judges or stitches a row. -#}
+    'seeds'), the settings the model itself names in meta.incremental_settings (key
+    'model_settings': e.g. the lifecycle thresholds of rpt_customer_lifecycle); per raw
+    table, the file raw.<table> holds (staging.raw_source_state, recorded by the raw model
+    when it ran), the export dialect and the settings that decide how an incremental model
+    judges or stitches a row. -#}
 {% macro incremental_built_from() -%}
     {%- set landed = {} -%}
     {%- for row in run_query('select table_name, source_file from '
@@ -51,6 +53,11 @@
         {%- do seed_checksums.update({node.name: node.checksum.checksum}) -%}
     {%- endfor -%}
     {%- do now.update({'seeds': [tojson(seed_checksums, sort_keys=true), '']}) -%}
+    {%- set model_settings = {} -%}
+    {%- for name in (model.config.meta or {}).get('incremental_settings', []) -%}
+        {%- do model_settings.update({name: setting(name)}) -%}
+    {%- endfor -%}
+    {%- do now.update({'model_settings': [tojson(model_settings, sort_keys=true), '']}) -%}
     {%- for table_name in raw_table_names() -%}
         {%- do now.update({table_name: [landed.get(table_name, 'none'), tojson(
             {'raw_format': raw_format(table_name), 'settings': judging}, sort_keys=true)]}) -%}
@@ -92,6 +99,9 @@
         {%- elif table_name == 'seeds' and built.get('seeds') != current -%}
             {%- do changes.append('the reference data (seeds) changed') -%}
         {%- elif table_name == 'seeds' -%}
+        {%- elif table_name == 'model_settings' and built.get('model_settings', current) != current -%}
+            {%- do changes.append(model_name ~ "'s own settings changed") -%}
+        {%- elif table_name == 'model_settings' -%}
         {%- elif table_name not in built -%}
             {%- do changes.append(table_name ~ ' has no recorded source') -%}
         {%- elif built[table_name][0] != current[0] -%}

@@ -9,9 +9,40 @@
     ago), lapsing (the gap signal, or at least two of the three trend signals), loyal (at least
     var lifecycle_loyal_min_orders completed orders in the 12 months to the period end, or net
     revenue to date in the top var lifecycle_loyal_top_value_share of the customers who have
-    ordered), active (otherwise). -#}
+    ordered), active (otherwise).
+
+    Incremental (docs/incremental.md, "Incremental aggregates"): a run rebuilds every row from
+    the first month whose inputs changed on (customer_lifecycle_rebuild: the previous or new
+    reference month on a daily run), for every customer (the value rank compares the customers
+    of a month); the rows before it are kept. The windows over each customer's months read
+    the months from lookback_months before that month, and the running totals start from the
+    sums of the months before those. A full build is the same query from the first month. -#}
+{{
+    config(
+        materialized="incremental",
+        incremental_strategy="append",
+        pre_hook="{{ delete_customer_lifecycle_to_rebuild() }}",
+        post_hook="{{ record_customer_lifecycle_inputs() }}",
+        meta={
+            "data_test_scope": {"key": "customer_key || '/' || cast(month as varchar)"},
+            "incremental_settings": [
+                "lifecycle_new_window_days",
+                "lifecycle_loyal_min_orders",
+                "lifecycle_loyal_top_value_share",
+                "lifecycle_lapsing_gap_ratio",
+                "lifecycle_trend_window_months",
+                "lifecycle_trend_min_change",
+            ],
+        },
+    )
+}}
 {%- set trend_months = setting('lifecycle_trend_window_months') -%}
 {%- set min_change = setting('lifecycle_trend_min_change') -%}
+{#- the months before a month its windows read (12 months; two trend windows) -#}
+{%- set lookback_months = [11, 2 * trend_months - 1] | max -%}
+{#- the first month this run builds: every month on a full build -#}
+{%- set rebuild_from = customer_lifecycle_rebuild_from() if is_incremental() else "cast('0001-01-01' as date)" -%}
+{%- set window_from = 'cast(' ~ dbt.dateadd('month', -lookback_months, rebuild_from) ~ ' as date)' -%}
 with
 
 customer_keys as (
@@ -38,6 +69,18 @@ customer_months as (
         last_order_date_to_period_end,
         is_active
     from {{ ref('int_customer_months') }}
+    where month >= {{ window_from }}
+),
+
+-- The sums over each customer's months before the windows (none on a full build).
+earlier_months as (
+    select
+        customer_id,
+        sum(completed_orders) as completed_orders,
+        sum(net_revenue) as net_revenue
+    from {{ ref('int_customer_months') }}
+    where month < {{ window_from }}
+    group by customer_id
 ),
 
 orders as (
@@ -75,7 +118,20 @@ monthly_order_events as (
             end
         ) as last_reactivation_date_in_month
     from orders
+    where order_month >= {{ window_from }}
     group by customer_id, order_month
+),
+
+earlier_reactivations as (
+    select
+        customer_id,
+        max(order_date) as last_reactivation_date
+    from orders
+    where
+        order_month < {{ window_from }}
+        and status = 'completed'
+        and days_since_previous_completed_order >= {{ setting('churn_window_days') }}
+    group by customer_id
 ),
 
 months_range as (
@@ -110,6 +166,7 @@ prospect_months as (
                 customers.first_order_date is null
                 or months.month < cast({{ dbt.date_trunc('month', 'customers.first_order_date') }} as date)
             )
+    where months.month >= {{ rebuild_from }}
 ),
 
 -- Running and windowed sums over each customer's months from the first completed order (the
@@ -125,11 +182,11 @@ customer_month_windows as (
         customer_months.last_order_date_to_period_end,
         customer_months.is_active,
         customers.first_order_date,
-        sum(customer_months.completed_orders) over (
+        coalesce(earlier_months.completed_orders, 0) + sum(customer_months.completed_orders) over (
             partition by customer_months.customer_id order by customer_months.month
             rows between unbounded preceding and current row
         ) as completed_orders_to_date,
-        sum(customer_months.net_revenue) over (
+        coalesce(earlier_months.net_revenue, 0) + sum(customer_months.net_revenue) over (
             partition by customer_months.customer_id order by customer_months.month
             rows between unbounded preceding and current row
         ) as net_revenue_to_date,
@@ -137,9 +194,12 @@ customer_month_windows as (
             partition by customer_months.customer_id order by customer_months.month
             rows between 11 preceding and current row
         ) as completed_orders_last_12_months,
-        max(monthly_order_events.last_reactivation_date_in_month) over (
-            partition by customer_months.customer_id order by customer_months.month
-            rows between unbounded preceding and current row
+        coalesce(
+            max(monthly_order_events.last_reactivation_date_in_month) over (
+                partition by customer_months.customer_id order by customer_months.month
+                rows between unbounded preceding and current row
+            ),
+            earlier_reactivations.last_reactivation_date
         ) as last_reactivation_date,
         sum(customer_months.completed_orders) over (
             partition by customer_months.customer_id order by customer_months.month
@@ -171,55 +231,64 @@ customer_month_windows as (
         on
             customer_months.customer_id = monthly_order_events.customer_id
             and customer_months.month = monthly_order_events.order_month
+    left join earlier_months on customer_months.customer_id = earlier_months.customer_id
+    left join earlier_reactivations
+        on customer_months.customer_id = earlier_reactivations.customer_id
+),
+
+-- The months this run builds (every month on a full build).
+rebuilt_months as (
+    select * from customer_month_windows
+    where month >= {{ rebuild_from }}
 ),
 
 measured as (
     select
-        customer_month_windows.*,
-        {{ dbt.datediff('customer_month_windows.last_order_date_to_period_end', 'customer_month_windows.period_end', 'day') }}
+        rebuilt_months.*,
+        {{ dbt.datediff('rebuilt_months.last_order_date_to_period_end', 'rebuilt_months.period_end', 'day') }}
             as days_since_last_order,
-        {{ dbt.datediff('customer_month_windows.first_order_date', 'customer_month_windows.period_end', 'day') }}
+        {{ dbt.datediff('rebuilt_months.first_order_date', 'rebuilt_months.period_end', 'day') }}
             as days_since_first_order,
         case
-            when customer_month_windows.completed_orders_to_date >= 2
+            when rebuilt_months.completed_orders_to_date >= 2
                 then greatest(
-                    {{ dbt.datediff('customer_month_windows.first_order_date', 'customer_month_windows.last_order_date_to_period_end', 'day') }}
-                    * 1.0 / (customer_month_windows.completed_orders_to_date - 1),
+                    {{ dbt.datediff('rebuilt_months.first_order_date', 'rebuilt_months.last_order_date_to_period_end', 'day') }}
+                    * 1.0 / (rebuilt_months.completed_orders_to_date - 1),
                     1.0
                 )
             else population_intervals.population_median_interval_days
         end as typical_interval_days,
         case
-            when customer_month_windows.completed_orders_to_date >= 2 then 'own'
+            when rebuilt_months.completed_orders_to_date >= 2 then 'own'
             when population_intervals.population_median_interval_days is not null then 'population'
             else 'none'
         end as typical_interval_source,
         case
-            when customer_month_windows.orders_recent > 0
-                then customer_month_windows.net_revenue_recent / customer_month_windows.orders_recent
+            when rebuilt_months.orders_recent > 0
+                then rebuilt_months.net_revenue_recent / rebuilt_months.orders_recent
         end as average_order_value_recent,
         case
-            when customer_month_windows.orders_previous > 0
-                then customer_month_windows.net_revenue_previous / customer_month_windows.orders_previous
+            when rebuilt_months.orders_previous > 0
+                then rebuilt_months.net_revenue_previous / rebuilt_months.orders_previous
         end as average_order_value_previous,
         case
-            when customer_month_windows.orders_recent + customer_month_windows.returns_recent > 0
+            when rebuilt_months.orders_recent + rebuilt_months.returns_recent > 0
                 then
-                    customer_month_windows.returns_recent * 1.0
-                    / (customer_month_windows.orders_recent + customer_month_windows.returns_recent)
+                    rebuilt_months.returns_recent * 1.0
+                    / (rebuilt_months.orders_recent + rebuilt_months.returns_recent)
         end as return_share_recent,
         case
-            when customer_month_windows.orders_previous + customer_month_windows.returns_previous > 0
+            when rebuilt_months.orders_previous + rebuilt_months.returns_previous > 0
                 then
-                    customer_month_windows.returns_previous * 1.0
-                    / (customer_month_windows.orders_previous + customer_month_windows.returns_previous)
+                    rebuilt_months.returns_previous * 1.0
+                    / (rebuilt_months.orders_previous + rebuilt_months.returns_previous)
         end as return_share_previous,
         cume_dist() over (
-            partition by customer_month_windows.month
-            order by customer_month_windows.net_revenue_to_date desc
+            partition by rebuilt_months.month
+            order by rebuilt_months.net_revenue_to_date desc
         ) as value_rank_share,
         reference_dates.reference_date
-    from customer_month_windows
+    from rebuilt_months
     cross join population_intervals
     cross join reference_dates
 ),
