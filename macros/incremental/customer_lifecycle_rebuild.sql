@@ -7,8 +7,10 @@
 
     The inputs are fingerprinted per month (staging.customer_lifecycle_inputs, recorded after
     each build): the orders of each order month (every column the model reads of
-    int_orders_sequenced), the customers whose rows start in each month (pseudonym, signup
-    date, first completed order date) and the population median interval. M is the earliest of
+    int_orders_sequenced), the customers by signup month (pseudonym, signup date: a customer's
+    prospect rows start there), the customers by the month of their first completed order (a
+    prospect's first order changes their rows from that month on, not before) and the
+    population median interval. M is the earliest of
     the previous reference month (the latest month held), the new reference month and every
     month whose fingerprint differs, both ways (a month that gained, lost or changed an order
     or a customer). Another population median interval (it is the typical interval of every
@@ -30,19 +32,26 @@
     union all
 
     select
-        'customers' as input,
-        least(
-            cast({{ dbt.date_trunc('month', 'dim_customers.signup_date') }} as date),
-            coalesce(
-                cast({{ dbt.date_trunc('month', 'dim_customers.first_order_date') }} as date),
-                cast({{ dbt.date_trunc('month', 'dim_customers.signup_date') }} as date)
-            )
-        ) as month,
-        {{ row_set_fingerprint('customer_keys.customer_id, dim_customers.customer_key, dim_customers.signup_date, dim_customers.first_order_date') }}
+        'signups' as input,
+        cast({{ dbt.date_trunc('month', 'dim_customers.signup_date') }} as date) as month,
+        {{ row_set_fingerprint('customer_keys.customer_id, dim_customers.customer_key, dim_customers.signup_date') }}
             as fingerprint
     from {{ ref('dim_customers') }} as dim_customers
     inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
         on dim_customers.customer_key = customer_keys.customer_key
+    group by 2
+
+    union all
+
+    select
+        'first_orders' as input,
+        cast({{ dbt.date_trunc('month', 'dim_customers.first_order_date') }} as date) as month,
+        {{ row_set_fingerprint('customer_keys.customer_id, dim_customers.first_order_date') }}
+            as fingerprint
+    from {{ ref('dim_customers') }} as dim_customers
+    inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
+        on dim_customers.customer_key = customer_keys.customer_key
+    where dim_customers.first_order_date is not null
     group by 2
 
     union all
