@@ -346,9 +346,11 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     )
     full_build_equals(land, database, tmp_path, "the last days")
 
-    # step 5: one more completed order on the last day, of a customer with two completed
-    # orders before it (the population median interval, of second orders, stays): only
-    # December's inputs change, so the lifecycle rebuilds December alone and keeps the rest
+    # step 5: one more completed order on the last day of a customer with two completed
+    # orders before it (the population median interval, of second orders, stays), and the
+    # first order of a prospect who signed up before December: only December's rows change
+    # (the prospect's earlier months stay prospect months), so the lifecycle rebuilds December
+    # alone and keeps the rest
     ((template_id, orders_before),) = run_dbt_query(
         database,
         "select min(order_id), count(*) from staging.stg_shop__orders where status = 'completed'"
@@ -362,17 +364,38 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     )
     extra = dict(zip(header, template, strict=True))  # the same customer, currency, amounts
     extra.update(order_id=str(10**9), ordered_at="2025-12-31T09:00:00+00:00")
+    crm_ids = {
+        row[shop.headers["customers"].index("customer_id")] for row in shop.whole["customers"]
+    }
+    prospect = next(
+        customer
+        for (customer,) in run_dbt_query(
+            database,
+            "select customer_id from staging.stg_crm__customers where signup_at < '2025-12-01'"
+            " and customer_id not in (select customer_id from staging.base_shop__orders"
+            " where customer_id is not null) order by 1",
+        )
+        if customer in crm_ids
+    )
+    first = {**extra, "order_id": str(10**9 + 1), "customer_id": prospect}
     months_before = {
         month
         for (month,) in run_dbt_query(
             database, "select distinct month from marts.rpt_customer_lifecycle"
         )
     }
-    shop.land_day(land, "orders", date(2025, 12, 31), [[extra[name] for name in header]])
+    shop.land_day(
+        land,
+        "orders",
+        date(2025, 12, 31),
+        [[row[name] for name in header] for row in (extra, first)],
+    )
     build(database, land)
     assert run_dbt_query(
-        database, f"select count(*) from staging.stg_shop__orders where order_id = '{10**9}'"
-    ) == [(1,)]
+        database,
+        "select count(*) from staging.stg_shop__orders"
+        f" where order_id in ('{10**9}', '{10**9 + 1}')",
+    ) == [(2,)]
     assert len(months_before) > 1
     assert lifecycle_months_rebuilt(database) == {date(2025, 12, 1)}
     full_build_equals(land, database, tmp_path, "one more order")
