@@ -16,9 +16,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DbtResult, GeneratedBuild
+from conftest import DbtResult, GeneratedBuild, pseudonym
 
-from orchestration.lib.relations import mart, staging_model
+from orchestration.lib.relations import ACTIVATION_SCHEMA, mart, staging_model
 
 pytestmark = pytest.mark.build
 
@@ -31,6 +31,7 @@ GAP_RATIO = 1.5
 TREND_MONTHS = 6
 MIN_CHANGE = 0.2
 MIN_TENURE_DAYS = 365
+HIGH_VALUE_SHARE = 0.2  # audience_high_value_share
 DUE_WINDOW_DAYS = 7
 Z_95 = 1.959964
 
@@ -303,6 +304,81 @@ def test_transitions_count_every_customer_month_once(build: DbtResult) -> None:
 
 
 # --- repeat-purchase ladder -------------------------------------------------------------------
+
+
+def test_win_back_audience_matches_a_reference(
+    planted_build: GeneratedBuild,
+    build: DbtResult,
+    orders: pd.DataFrame,
+    completed: pd.DataFrame,
+    profiles: pd.DataFrame,
+    reference_date: pd.Timestamp,
+) -> None:
+    """audience_win_back (docs/privacy.md#audiences): at risk (RFM At Risk or Cannot Lose Them,
+    or lapsing at the latest month end, from the reference above, not from the lifecycle mart),
+    lifetime revenue in the top 20 % of the customers with a completed order (no CLV fit in this
+    build), contactable with an email address in the CRM file."""
+    customers = frame(
+        build,
+        f"""
+        select customer_key, rfm_segment, completed_orders, is_contactable,
+               cast(net_lifetime_revenue as double) as net_lifetime_revenue
+        from {mart("dim_customers")}
+        """,
+    ).set_index("customer_key")
+    month = reference_date.to_period("M").to_timestamp()
+    stages = lifecycle_reference(orders, completed, profiles, reference_date, month)
+    buyers = customers.loc[customers["completed_orders"] > 0, "net_lifetime_revenue"]
+    percentile = (buyers.rank(method="min") - 1) / (len(buyers) - 1)
+    raw = planted_build.raw
+    crm = (
+        pd.read_csv(raw / "customers.csv", dtype=str, keep_default_na=False)
+        if (raw / "customers.csv").exists()
+        else pd.read_parquet(raw / "customers.parquet").astype(str)
+    )
+    with_email = {pseudonym(i) for i in crm.loc[crm["email"].str.strip() != "", "customer_id"]}
+    at_risk = customers["rfm_segment"].isin(["At Risk", "Cannot Lose Them"]) | (
+        stages.reindex(customers.index) == "lapsing"
+    )
+    expected = customers.index[
+        at_risk
+        & (percentile.reindex(customers.index) >= 1 - HIGH_VALUE_SHARE - 1e-12)
+        & customers["is_contactable"].astype(bool)
+        & customers.index.isin(list(with_email))
+    ]
+    actual = frame(
+        build,
+        f"""
+        select customer_key, lifecycle_stage, value_basis, value_percentile
+        from {ACTIVATION_SCHEMA}.audience_win_back
+        """,
+    ).set_index("customer_key")
+    assert sorted(actual.index) == sorted(expected)
+    assert set(actual["value_basis"]) == {"lifetime revenue"}
+    np.testing.assert_allclose(
+        actual["value_percentile"].astype(float), percentile.reindex(actual.index), atol=1e-9
+    )
+    assert (actual["lifecycle_stage"] == stages.reindex(actual.index)).all()
+    # the latest month decides: some members are lapsing now and were not a month before, and
+    # some customers lapsing a month before (at risk by that alone) are left out now
+    before = lifecycle_reference(
+        orders, completed, profiles, reference_date, month - pd.DateOffset(months=1)
+    )
+    lapsing_now = set(stages.index[stages == "lapsing"])
+    lapsing_before = set(before.index[before == "lapsing"])
+    assert (lapsing_now - lapsing_before) & set(actual.index)
+    eligible = set(
+        customers.index[
+            ~customers["rfm_segment"].isin(["At Risk", "Cannot Lose Them"])
+            & (percentile.reindex(customers.index) >= 1 - HIGH_VALUE_SHARE)
+            & customers["is_contactable"].astype(bool)
+            & customers.index.isin(list(with_email))
+        ]
+    )
+    left_out = (lapsing_before - lapsing_now) & eligible
+    assert left_out
+    assert not left_out & set(actual.index)
+    assert 50 <= len(actual) < len(customers) // 10
 
 
 def test_repeat_ladder_matches_a_reference_and_the_planted_ratios(

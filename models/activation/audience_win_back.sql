@@ -15,24 +15,17 @@ customers as (
     from {{ ref('dim_customers') }}
 ),
 
-lifecycle as (
-    select
-        customer_key,
-        month,
-        lifecycle_stage
-    from {{ ref('rpt_customer_lifecycle') }}
-),
-
-latest_months as (
-    select max(month) as latest_month from lifecycle
-),
-
+-- The lifecycle is read twice, never through one CTE: DuckDB materialised a CTE read twice, every
+-- customer-month of it (84 M rows at 5 M customers, 41 s per read of this view), where the
+-- filter below reads the latest month's rows alone.
 latest_stages as (
     select
         lifecycle.customer_key,
         lifecycle.lifecycle_stage
-    from lifecycle
-    inner join latest_months on lifecycle.month = latest_months.latest_month
+    from {{ ref('rpt_customer_lifecycle') }} as lifecycle
+    where lifecycle.month = (
+        select max(months.month) as latest_month from {{ ref('rpt_customer_lifecycle') }} as months
+    )
 ),
 
 predictions as (
