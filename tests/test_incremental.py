@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, DbtResult, mart_tables, pseudonym, run_dbt
+from conftest import BIN, REPO, DbtResult, mart_tables, pseudonym, run_dbt
 
 pytestmark = pytest.mark.build
 
@@ -205,10 +205,14 @@ LANDING_LOG = {
     "staging.raw_file_state",
     "staging.raw_changed_keys",
     "staging.data_test_scopes",
+    "staging.model_runs",
+    "staging.model_changed_keys",
+    "staging.model_change_reads",
 }
-"""The raw models' record of each landing run (load ids, times) and the keys the last
-incremental run wrote (for its data tests): a log of how the warehouse got here, which differs
-between any two histories by design."""
+"""The raw models' record of each landing run (load ids, times), the keys the last
+incremental run wrote (for its data tests) and the change feeds between models (run numbers,
+keys not yet read): a log of how the warehouse got here, which differs between any two
+histories by design."""
 
 
 def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
@@ -390,3 +394,84 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
     assert relabelled_marts == mart_tables(clean_loyal.database)
     lifecycle = "rpt_customer_lifecycle"
     assert relabelled_marts[lifecycle] != mart_tables(clean_later.database)[lifecycle]
+
+
+def test_fct_sessions_catches_up_on_every_run_of_its_change_feed(
+    tmp_path: Path, seed_build: DbtResult
+) -> None:
+    """fct_sessions reads int_sessions_stitched's change feed (docs/incremental.md, "Change
+    feeds"): the sessions written by runs that left it out are read by its next run, a full
+    refresh of int_sessions_stitched alone makes it read every session, and a run with nothing
+    new reads none. Each time it holds every stitched session with the pseudonyms of its
+    customers (computed here with hmac)."""
+    land = tmp_path / "raw"
+    shutil.copytree(REPO / "data" / "raw", land)
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copy(seed_build.database, database)
+    build(database, land)  # another raw_data_path: built in full, the feed's read recorded
+    header, rows = read(land / "sessions.csv")
+    at = {name: header.index(name) for name in header}
+    # an anonymous cookie with a login on it: new anonymous sessions are stitched to its owner
+    cookie = next(row[at["anonymous_id"]] for row in reversed(rows) if row[at["customer_id"]])
+    template = next(row for row in rows if row[at["anonymous_id"]] == cookie)
+
+    def session(number: int, day: str) -> list[str]:
+        new = list(template)
+        new[at["session_id"]] = str(990_000 + number)
+        new[at["customer_id"]] = new[at["order_id"]] = ""
+        new[at["started_at"]] = f"{day}T10:00:00+01:00"
+        return new
+
+    # the first, late, lies outside the lookback of the second run, which does not write it
+    # again: fct_sessions must read it from the first run's keys
+    stitched_sessions = "int_sessions_stitched"
+    for number, day in ((1, "2025-12-01"), (2, "2025-12-31")):
+        partition = land / "sessions" / f"date={day}"
+        partition.mkdir(parents=True)
+        write(partition / "part-0.csv", header, [session(number, day)])
+        build(database, land, "--exclude", "fct_sessions+")
+
+    def held() -> tuple[set[str], set[str]]:
+        """(fct_sessions' data test scope, the sessions whose fct_sessions row is wrong or
+        missing)."""
+        with duckdb.connect(str(database), read_only=True) as con:
+            stitched = con.execute(
+                "select session_id, customer_id, stitched_customer_id"
+                f" from intermediate.{stitched_sessions}"
+            ).fetchall()
+            marts = {
+                row[0]: row[1:]
+                for row in con.execute(
+                    "select session_id, customer_key, stitched_customer_key from marts.fct_sessions"
+                ).fetchall()
+            }
+            scope = {
+                key
+                for (key,) in con.execute(
+                    "select scope_key from staging.data_test_scopes"
+                    " where model_name = 'fct_sessions' and scope_key is not null"
+                ).fetchall()
+            }
+        expected = {
+            session_id: tuple(pseudonym(c) if c else None for c in customers)
+            for session_id, *customers in stitched
+        }
+        wrong = {
+            key for key in expected.keys() | marts.keys() if expected.get(key) != marts.get(key)
+        }
+        return scope, wrong
+
+    build(database, land)
+    scope, wrong = held()
+    assert {"990001", "990002"} <= scope  # both runs it missed
+    assert not wrong
+    with duckdb.connect(str(database), read_only=True) as con:
+        ((sessions,),) = con.execute("select count(*) from marts.fct_sessions").fetchall()
+    assert len(scope) < sessions / 4  # not every session
+
+    build(database, land, "--full-refresh", "--select", stitched_sessions)
+    build(database, land, "--select", "fct_sessions")
+    scope, wrong = held()
+    assert len(scope) == sessions and not wrong
+    build(database, land, "--select", "fct_sessions")
+    assert held() == (set(), set())

@@ -140,6 +140,28 @@ def lifecycle_months_rebuilt(database: Path) -> set[date]:
     }
 
 
+def scope_keys(database: Path, model: str) -> set[str]:
+    """The keys of the rows `model`'s last incremental run wrote (its data test scope)."""
+    return {
+        key
+        for (key,) in run_dbt_query(
+            database,
+            "select scope_key from staging.data_test_scopes"
+            f" where model_name = '{model}' and scope_key is not null",
+        )
+    }
+
+
+def sessions_read_from_the_change_feed(database: Path) -> set[str]:
+    """fct_sessions read (and wrote) exactly the sessions int_sessions_stitched wrote in the
+    same run (its change feed), a few of all the sessions."""
+    written = scope_keys(database, "int_sessions_stitched")
+    ((sessions,),) = run_dbt_query(database, "select count(*) from marts.fct_sessions")
+    assert written and len(written) < sessions / 4, (len(written), sessions)
+    assert scope_keys(database, "fct_sessions") == written
+    return written
+
+
 def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> None:
     fresh = work / f"full-{step}" / "warehouse.duckdb"
     fresh.parent.mkdir(parents=True)
@@ -334,6 +356,12 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     assert files_read(output, "orders")[0] == len(
         {reference_before, *(date(2025, 12, d) for d in (30, 31))}
     )
+    new_sessions = {
+        row[0]
+        for day in (date(2025, 12, 30), date(2025, 12, 31))
+        for row in shop.days["sessions"][day]
+    }
+    assert new_sessions & sessions_read_from_the_change_feed(database)
     # the landing sensor's view of the folder (Python, hashlib) matches what the raw models
     # recorded (SQL), so a sensor does not start a run for files already landed
     assert built_from(fingerprint(land), warehouse_sources(database))
@@ -398,6 +426,7 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     ) == [(2,)]
     assert len(months_before) > 1
     assert lifecycle_months_rebuilt(database) == {date(2025, 12, 1)}
+    sessions_read_from_the_change_feed(database)
     full_build_equals(land, database, tmp_path, "one more order")
 
 

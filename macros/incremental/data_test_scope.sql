@@ -37,17 +37,23 @@
 {%- endmacro %}
 
 
+{#- The temporary table dbt-duckdb built an incremental run's new rows in
+    (<identifier>__dbt_tmp<time>, kept for the connection), or none on a full build (which
+    writes the table directly). -#}
+{% macro incremental_batch_table() -%}
+    {{ return(run_query('select max(table_name) from duckdb_tables() where temporary'
+        ~ ' and starts_with(table_name, ' ~ sql_string(this.identifier ~ '__dbt_tmp') ~ ')'
+        ).columns[0].values()[0]) }}
+{%- endmacro %}
+
+
 {#- Called by record_incremental_source (the post-hook of every model), for incremental models
     but the raw ones: replace the model's scope with the keys this run inserted, when it was
-    built incrementally (dbt built its rows in a temporary table <model>__dbt_tmp<time>
-    first; a full build writes the table directly and records no scope). -#}
-{% macro record_data_test_scope() -%}
+    built incrementally (the rows of `temporary`, incremental_batch_table; a full build
+    records no scope). -#}
+{% macro record_data_test_scope(temporary) -%}
     {%- set scopes = data_test_scopes_relation() -%}
     {%- do run_query('delete from ' ~ scopes ~ ' where model_name = ' ~ sql_string(model.name)) -%}
-    {#- dbt-duckdb names it <identifier>__dbt_tmp<time> and keeps it for the connection -#}
-    {%- set temporary = run_query('select max(table_name) from duckdb_tables() where temporary'
-        ~ ' and starts_with(table_name, ' ~ sql_string(this.identifier ~ '__dbt_tmp') ~ ')'
-        ).columns[0].values()[0] -%}
     {%- set key = data_test_scope_key(model) -%}
     {%- if not temporary or not key -%}
         {{ return('') }}

@@ -3,13 +3,12 @@
     not yet in this model, those on rows added to or removed from a day partition since this
     model was built (raw_keys_changed), and every session on a cookie (anonymous_id) whose
     owner changed,
-    found by comparing `cookie_owners` (a relation of anonymous_id, owner_<key>: the owners
-    as of this run) with the stitched_<key> of the anonymous sessions this model holds, where
-    <key> is the customer column (customer_id in intermediate, the pseudonym customer_key in
-    the marts). A login only changes the anonymous sessions on its cookie when it changes the
+    found by comparing `cookie_owners` (a relation of anonymous_id, owner_customer_id: the
+    owners as of this run) with the stitched_customer_id of the anonymous sessions this model
+    holds. A login only changes the anonymous sessions on its cookie when it changes the
     cookie's owner; re-stitching every session on a cookie that gained or lost a login
     re-stitched a quarter of all sessions each day at 1,000,000 customers. -#}
-{% macro sessions_to_restitch(cutoff, cookie_owners, key='customer_id') -%}
+{% macro sessions_to_restitch(cutoff, cookie_owners) -%}
     (
         started_at >= {{ cutoff }}
         or session_id not in (select session_id from {{ this }})
@@ -20,9 +19,9 @@
             left join {{ cookie_owners }} as current_owners
                 on held_sessions.anonymous_id = current_owners.anonymous_id
             where
-                held_sessions.{{ key }} is null
-                and held_sessions.stitched_{{ key }}
-                is distinct from current_owners.owner_{{ key }}
+                held_sessions.customer_id is null
+                and held_sessions.stitched_customer_id
+                is distinct from current_owners.owner_customer_id
         )
     )
 {%- endmacro %}

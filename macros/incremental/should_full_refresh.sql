@@ -139,7 +139,9 @@
     {%- if not execute or model.config.materialized != 'incremental' or model.fqn[1] == 'raw' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- do record_data_test_scope() -%}
+    {%- set temporary = incremental_batch_table() -%}
+    {%- do record_data_test_scope(temporary) -%}
+    {%- do record_model_changed_keys(temporary) -%}
     {%- set changes = incremental_source_changes(model.name, unrecorded_is_change=false) -%}
     {%- if changes -%}
         {{ log('Raw source changed (' ~ changes | join('; ') ~ '): rebuilt ' ~ model.name

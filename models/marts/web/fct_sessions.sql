@@ -1,12 +1,20 @@
 {#- One row per accepted web or app session, attributed to a customer by identity
-    stitching (int_sessions_stitched). Incremental like int_sessions_stitched: the sessions
-    inside the lookback window, those new to this model and those on a cookie whose owner
-    changed. -#}
+    stitching (int_sessions_stitched), with the pseudonyms of its customers. Incremental, by
+    int_sessions_stitched's change feed (docs/incremental.md, "Change feeds"): a run reads the
+    sessions int_sessions_stitched wrote since this model's last run, not every session (a
+    customer who joins or leaves the CRM export has their sessions judged again upstream, so
+    they are among those); sessions no longer stitched are deleted. -#}
 {{
     config(
         materialized="incremental",
         unique_key="session_id",
-        post_hook="{{ delete_rows_no_longer_in('session_id', ref('int_sessions_stitched')) }}",
+        post_hook=[
+            "{{ delete_rows_no_longer_in('session_id', ref('int_sessions_stitched')) }}",
+            "{{ record_model_change_read() }}",
+        ],
+        meta={
+            "change_feed": {"from": "int_sessions_stitched", "key": "session_id"}
+        },
     )
 }}
 
@@ -16,8 +24,13 @@ customer_keys as (
     select * from {{ ref('int_customers_pseudonymised') }}
 ),
 
+stitched as (
+    select * from {{ ref('int_sessions_stitched') }}
+    where {{ model_change_feed_filter() }}
+),
+
 -- The stitched sessions with the pseudonyms of their customers (never the CRM keys).
-stitched_sessions as not materialized (
+sessions as (
     select
         stitched.session_id,
         stitched.anonymous_id,
@@ -34,30 +47,10 @@ stitched_sessions as not materialized (
         stitched.landing_page,
         stitched.order_id,
         stitched.is_engaged
-    from {{ ref('int_sessions_stitched') }} as stitched
+    from stitched
     left join customer_keys as own_keys on stitched.customer_id = own_keys.customer_id
     left join customer_keys as stitched_keys
         on stitched.stitched_customer_id = stitched_keys.customer_id
-),
-
-{%- if is_incremental() %}
-
-{#- Each cookie's owner as stitched this run: the customer its anonymous sessions went to. -#}
-cookie_owners as (
-    select
-        anonymous_id,
-        min(stitched_customer_key) as owner_customer_key
-    from stitched_sessions
-    where customer_key is null
-    group by anonymous_id
-),
-{%- endif %}
-
-sessions as (
-    select * from stitched_sessions
-    {%- if is_incremental() %}
-    where {{ sessions_to_restitch(incremental_cutoff('started_at'), 'cookie_owners', 'customer_key') }}
-    {%- endif %}
 ),
 
 final as (
