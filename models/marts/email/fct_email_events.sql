@@ -1,11 +1,16 @@
-{#- One row per accepted email event. Incremental: each run replaces the events inside the
-    lookback window (var incremental_lookback_days) and those on rows of day partitions landed
-    since, and drops events sent to the quarantine. -#}
+{#- One row per accepted email event, with the pseudonym of its customer. Incremental, by
+    base_email__email_events' change feed (docs/incremental.md, "Change feeds"): a run reads
+    the events the base model wrote since this model's last run (new, judged again, or inside
+    its lookback), not every event; events no longer accepted are deleted. -#}
 {{
     config(
         materialized="incremental",
         unique_key="event_id",
-        post_hook="{{ delete_rows_no_longer_in('event_id', ref('stg_email__email_events')) }}",
+        post_hook=[
+            "{{ delete_rows_no_longer_in('event_id', ref('stg_email__email_events')) }}",
+            "{{ record_model_change_read() }}",
+        ],
+        meta={"change_feed": {"from": "base_email__email_events", "key": "event_id"}},
     )
 }}
 
@@ -19,12 +24,7 @@ email_events as (
         event_type,
         occurred_at
     from {{ ref('stg_email__email_events') }}
-    {%- if is_incremental() %}
-    where
-        occurred_at >= {{ incremental_cutoff('occurred_at') }}
-        or event_id not in (select event_id from {{ this }})
-        or event_id in {{ raw_keys_changed('email_events') }}
-    {%- endif %}
+    where {{ model_change_feed_filter() }}
 ),
 
 customer_keys as (
