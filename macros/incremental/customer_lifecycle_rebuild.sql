@@ -21,6 +21,19 @@
 
 {#- The fingerprints of the model's inputs as they are now: rows (input, month, fingerprint). -#}
 {% macro customer_lifecycle_input_fingerprints() -%}
+    with
+
+    customers as (
+        select
+            customer_keys.customer_id,
+            dim_customers.customer_key,
+            dim_customers.signup_date,
+            dim_customers.first_order_date
+        from {{ ref('dim_customers') }} as dim_customers
+        inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
+            on dim_customers.customer_key = customer_keys.customer_key
+    )
+
     select
         'orders' as input,
         order_month as month,
@@ -33,25 +46,19 @@
 
     select
         'signups' as input,
-        cast({{ dbt.date_trunc('month', 'dim_customers.signup_date') }} as date) as month,
-        {{ row_set_fingerprint('customer_keys.customer_id, dim_customers.customer_key, dim_customers.signup_date') }}
-            as fingerprint
-    from {{ ref('dim_customers') }} as dim_customers
-    inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
-        on dim_customers.customer_key = customer_keys.customer_key
+        cast({{ dbt.date_trunc('month', 'signup_date') }} as date) as month,
+        {{ row_set_fingerprint('customer_id, customer_key, signup_date') }} as fingerprint
+    from customers
     group by 2
 
     union all
 
     select
         'first_orders' as input,
-        cast({{ dbt.date_trunc('month', 'dim_customers.first_order_date') }} as date) as month,
-        {{ row_set_fingerprint('customer_keys.customer_id, dim_customers.first_order_date') }}
-            as fingerprint
-    from {{ ref('dim_customers') }} as dim_customers
-    inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
-        on dim_customers.customer_key = customer_keys.customer_key
-    where dim_customers.first_order_date is not null
+        cast({{ dbt.date_trunc('month', 'first_order_date') }} as date) as month,
+        {{ row_set_fingerprint('customer_id, first_order_date') }} as fingerprint
+    from customers
+    where first_order_date is not null
     group by 2
 
     union all
