@@ -172,6 +172,48 @@ def read_from_the_change_feeds(database: Path) -> dict[str, set[str]]:
     return {"sessions": written, "email_events": events & accepted}
 
 
+def orders_sequenced_by_customer(database: Path) -> dict[str, set[tuple[str, str]]]:
+    """Each customer's orders in int_orders_sequenced: (order_id, every column as text)."""
+    by_customer: dict[str, set[tuple[str, str]]] = {}
+    for customer, order_id, row in run_dbt_query(
+        database,
+        "select customer_id, order_id, cast(sequenced as varchar)"
+        " from intermediate.int_orders_sequenced as sequenced",
+    ):
+        by_customer.setdefault(customer, set()).add((order_id, row))
+    return by_customer
+
+
+def sequenced_again(database: Path, before: dict[str, set[tuple[str, str]]]) -> set[str]:
+    """int_orders_sequenced (incremental by customer) sequenced again exactly the customers
+    of the orders base_shop__orders wrote in the same run (as accepted now) and the customers
+    who lost an order since `before`, few of all; every customer whose orders changed is among
+    them. Returns them."""
+    written = scope_keys(database, "base_shop__orders")
+    owners = {
+        customer
+        for (customer, order_id) in run_dbt_query(
+            database, "select customer_id, order_id from staging.stg_shop__orders"
+        )
+        if order_id in written
+    }
+    now = orders_sequenced_by_customer(database)
+    held_now = {order_id for rows in now.values() for order_id, _ in rows}
+    lost = {
+        customer
+        for customer, rows in before.items()
+        for order_id, _ in rows
+        if order_id not in held_now or order_id in written
+    }
+    sequenced = scope_keys(database, "int_orders_sequenced")
+    assert sequenced == (owners | lost) & set(now), (len(sequenced), len(owners), len(lost))
+    changed = {c for c in set(before) | set(now) if before.get(c) != now.get(c)}
+    assert changed - set(now) <= lost  # a customer without orders now has no row to write
+    assert changed & set(now) <= sequenced
+    assert len(sequenced) < len(now) / 4, (len(sequenced), len(now))
+    return sequenced
+
+
 def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> None:
     fresh = work / f"full-{step}" / "warehouse.duckdb"
     fresh.parent.mkdir(parents=True)
@@ -181,6 +223,8 @@ def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> N
     assert set(actual) == set(expected)
     differing = [name for name in expected if actual[name] != expected[name]]
     assert not differing, f"after {step}, marts differ from a full build: {differing}"
+    # and the orders sequenced by customer, which the marts aggregate
+    assert orders_sequenced_by_customer(incremental) == orders_sequenced_by_customer(fresh), step
 
 
 @pytest.fixture
@@ -266,7 +310,12 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     )
     next_day = reference_before + timedelta(days=1)
     shop.land_day(land, "sessions", next_day)
+    before = orders_sequenced_by_customer(database)
     build(database, land)
+    # the old order's customer lost it: their orders are sequenced again
+    old_customer = old[header.index("customer_id")]
+    sequenced = sequenced_again(database, before)
+    assert old_customer in sequenced or old_customer not in orders_sequenced_by_customer(database)
     # the lifecycle is rebuilt from the old order's month on (the order left the accepted
     # orders), every customer's rows of that month and after; the earlier months are kept
     old_month = day_of(old[header.index("ordered_at")]).replace(day=1)
@@ -318,7 +367,10 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         [row for row in shop.whole["customers"] if row[crm.index("customer_id")] != gone],
     )
     partition_path(land, "orders", reference_before).unlink()
+    before = orders_sequenced_by_customer(database)
     output = build(database, land)
+    assert old_customer in sequenced_again(database, before)  # accepted again
+    assert gone in before and gone not in orders_sequenced_by_customer(database)
     assert files_read(output, "orders")[0] == (0 if reference_before == date(2025, 12, 28) else 1)
     assert files_read(output, "sessions")[0] == 1
     assert files_read(output, "email_events")[0] == 0
@@ -362,7 +414,9 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     for table in TIMESTAMPS:
         for day in (date(2025, 12, 30), date(2025, 12, 31)):
             shop.land_day(land, table, day)
+    before = orders_sequenced_by_customer(database)
     output = build(database, land)
+    sequenced_again(database, before)
     assert files_read(output, "orders")[0] == len(
         {reference_before, *(date(2025, 12, d) for d in (30, 31))}
     )
@@ -394,10 +448,11 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     full_build_equals(land, database, tmp_path, "the last days")
 
     # step 5: one more completed order on the last day of a customer with two completed
-    # orders before it (the population median interval, of second orders, stays), and the
-    # first order of a prospect who signed up before December: only December's rows change
-    # (the prospect's earlier months stay prospect months), so the lifecycle rebuilds December
-    # alone and keeps the rest
+    # orders before it (the population median interval, of second orders, stays), the
+    # first order of a prospect who signed up before December, and an order of the last day
+    # moved to that first customer (not a second completed order: the median stays): only
+    # December's rows change (the prospect's earlier months stay prospect months), so the
+    # lifecycle rebuilds December alone and keeps the rest
     ((template_id, orders_before),) = run_dbt_query(
         database,
         "select min(order_id), count(*) from staging.stg_shop__orders where status = 'completed'"
@@ -425,6 +480,16 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         if customer in crm_ids
     )
     first = {**extra, "order_id": str(10**9 + 1), "customer_id": prospect}
+    ((moved_id, donor),) = run_dbt_query(
+        database,
+        "select order_id, customer_id from intermediate.int_orders_sequenced"
+        " where order_date = '2025-12-31' and coalesce(completed_order_number, 0) <> 2"
+        f" and customer_id not in ('{extra['customer_id']}', '{prospect}') and customer_id in"
+        " (select customer_id from intermediate.int_orders_sequenced group by 1"
+        " having count(*) > 1) order by 1 limit 1",
+    )
+    moved = next(row for row in shop.days["orders"][date(2025, 12, 31)] if row[0] == moved_id)
+    moved[header.index("customer_id")] = extra["customer_id"]
     months_before = {
         month
         for (month,) in run_dbt_query(
@@ -437,7 +502,14 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         date(2025, 12, 31),
         [[row[name] for name in header] for row in (extra, first)],
     )
+    before = orders_sequenced_by_customer(database)
     build(database, land)
+    # the donor of the moved order holds it no more: their orders are sequenced again
+    assert {extra["customer_id"], prospect, donor} <= sequenced_again(database, before)
+    assert run_dbt_query(
+        database,
+        f"select customer_id from intermediate.int_orders_sequenced where order_id = '{moved_id}'",
+    ) == [(extra["customer_id"],)]
     assert run_dbt_query(
         database,
         "select count(*) from staging.stg_shop__orders"

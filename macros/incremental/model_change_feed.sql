@@ -5,8 +5,9 @@
     (staging.model_changed_keys, under a new run number in staging.model_runs; a full build
     records the run alone, marked full), and an incremental run of the reader reads only the
     producer's rows whose key the producer wrote since the reader last read it, instead of
-    every row. It reads every row when it has no record of a read (its first incremental run)
-    or when the producer was built in full since. Rows the producer deleted are deleted by
+    every row (int_orders_sequenced, whose rows depend on every order of their customer, reads
+    the customers of those rows instead). It reads every row when it has no record of a read
+    (its first incremental run) or when the producer was built in full since. Rows the producer deleted are deleted by
     the reader's own delete_rows_no_longer_in.
     What else a reader's row depends on must change only with a change of its producer's rows
     or a full build: fct_sessions also reads the pseudonyms of the session's customers, and a

@@ -2,8 +2,46 @@
     order's revenue is defined:
     - net_revenue = gross − discount (EUR) for completed orders, 0 for returned and cancelled;
     - gross_revenue = gross (EUR) for completed and returned orders, 0 for cancelled.
-    Dates and months are UTC. -#}
+    Dates and months are UTC.
+
+    Incremental by customer, on base_shop__orders' change feed (docs/incremental.md,
+    "Incremental aggregates"): an order's numbers depend on every other order of its customer,
+    so a run sequences again every order of the customers it touches: the customers of the
+    orders base_shop__orders wrote since this model's last run (a new order, a late one, one
+    judged again), the customer an order held before (an order that moved to another
+    customer), and the customers of orders no longer accepted (quarantined by a late
+    conflicting copy, gone from the raw data, a customer gone from the CRM export). Their rows
+    are replaced (delete+insert on customer_id); the orders no longer accepted are deleted. -#}
+{{
+    config(
+        materialized="incremental",
+        unique_key="customer_id",
+        post_hook=[
+            "{{ delete_rows_no_longer_in('order_id', ref('stg_shop__orders')) }}",
+            "{{ record_model_change_read() }}",
+        ],
+        meta={"change_feed": {"from": "base_shop__orders", "key": "order_id"}},
+    )
+}}
+
 with
+
+{%- if is_incremental() %}
+
+customers_to_sequence as (
+    select customer_id from {{ ref('stg_shop__orders') }}
+    where {{ model_change_feed_filter() }}
+    union
+    select customer_id from {{ this }}
+    where {{ model_change_feed_filter() }}
+    union
+    select customer_id from {{ this }}
+    where order_id not in (
+        select accepted.order_id from {{ ref('stg_shop__orders') }} as accepted
+        where accepted.order_id is not null
+    )
+),
+{%- endif %}
 
 orders as (
     select
@@ -18,6 +56,9 @@ orders as (
         shipping_amount_eur,
         item_count
     from {{ ref('stg_shop__orders') }}
+    {%- if is_incremental() %}
+    where customer_id in (select customers_to_sequence.customer_id from customers_to_sequence)
+    {%- endif %}
 ),
 
 valued as (
