@@ -140,6 +140,11 @@ def lifecycle_months_rebuilt(database: Path) -> set[date]:
     }
 
 
+def transition_months_rebuilt(database: Path) -> set[date]:
+    """The months of the rpt_lifecycle_transitions rows the last incremental run wrote."""
+    return {date.fromisoformat(key) for key in scope_keys(database, "rpt_lifecycle_transitions")}
+
+
 def scope_keys(database: Path, model: str) -> set[str]:
     """The keys of the rows `model`'s last incremental run wrote (its data test scope)."""
     return {
@@ -322,6 +327,8 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     months_rebuilt = lifecycle_months_rebuilt(database)
     assert min(months_rebuilt) == old_month, (sorted(months_rebuilt), old_month)
     assert max(months_rebuilt) == date(2025, 12, 1)
+    # and the flows between stages of those months alone (the lifecycle's change feed)
+    assert transition_months_rebuilt(database) == months_rebuilt
     ((next_day_accepted,),) = run_dbt_query(
         database,
         "select count(*) from staging.base_web_analytics__sessions"
@@ -517,6 +524,7 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     ) == [(2,)]
     assert len(months_before) > 1
     assert lifecycle_months_rebuilt(database) == {date(2025, 12, 1)}
+    assert transition_months_rebuilt(database) == {date(2025, 12, 1)}
     read_from_the_change_feeds(database)
     full_build_equals(land, database, tmp_path, "one more order")
 
