@@ -19,19 +19,26 @@
     should_full_refresh, as for every incremental model. -#}
 
 
+{#- The customers rpt_customer_lifecycle reads (its CTE customers), also what their
+    fingerprints below are taken of: CRM key, pseudonym, signup and first order date. -#}
+{% macro customer_lifecycle_customers() -%}
+    select
+        customer_keys.customer_id,
+        dim_customers.customer_key,
+        dim_customers.signup_date,
+        dim_customers.first_order_date
+    from {{ ref('dim_customers') }} as dim_customers
+    inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
+        on dim_customers.customer_key = customer_keys.customer_key
+{%- endmacro %}
+
+
 {#- The fingerprints of the model's inputs as they are now: rows (input, month, fingerprint). -#}
 {% macro customer_lifecycle_input_fingerprints() -%}
     with
 
     customers as (
-        select
-            customer_keys.customer_id,
-            dim_customers.customer_key,
-            dim_customers.signup_date,
-            dim_customers.first_order_date
-        from {{ ref('dim_customers') }} as dim_customers
-        inner join {{ ref('int_customers_pseudonymised') }} as customer_keys
-            on dim_customers.customer_key = customer_keys.customer_key
+        {{ customer_lifecycle_customers() }}
     )
 
     select

@@ -45,18 +45,9 @@
 {%- set window_from = 'cast(' ~ dbt.dateadd('month', -lookback_months, rebuild_from) ~ ' as date)' -%}
 with
 
-customer_keys as (
-    select * from {{ ref('int_customers_pseudonymised') }}
-),
-
+-- the customers, as their fingerprints are taken (macros/incremental/customer_lifecycle_rebuild.sql)
 customers as (
-    select
-        customer_keys.customer_id,
-        dim_customers.customer_key,
-        dim_customers.signup_date,
-        dim_customers.first_order_date
-    from {{ ref('dim_customers') }} as dim_customers
-    inner join customer_keys on dim_customers.customer_key = customer_keys.customer_key
+    {{ customer_lifecycle_customers() }}
 ),
 
 customer_months as (
