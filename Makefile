@@ -19,7 +19,7 @@ export DBT_TARGET := dev
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup build erase test lint format seeds docs dev dashboard browser evidence validate bench metrics clean
+.PHONY: help setup build erase test lint format seeds docs dev dashboard browser evidence spark validate bench metrics clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -104,7 +104,28 @@ $(EVIDENCE): tests/evidence/package.json tests/evidence/package-lock.json
 	@npm ci --prefix tests/evidence --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: setup lint browser evidence ## lint (with a secret scan), then pytest (its first dbt build runs every dbt test on the seeds)
+# The Spark target (docs/spark.md): dbt-spark and pyspark (the `spark` extra, pinned in
+# requirements/constraints.txt; pyspark builds from source once, about 90 s) and Java 17.
+SPARK_STAMP := $(VENV)/.spark-installed
+JAVA ?= java
+
+spark: $(SPARK_STAMP) ## install the Spark target: dbt-spark, pyspark and Debian's Java 17 (apt-get), if missing
+
+$(SPARK_STAMP): $(STAMP)
+	@command -v $(JAVA) > /dev/null || { \
+	echo "==> installing Debian's Java 17 for the Spark target (apt-get)"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo > /dev/null; then sudo="sudo"; \
+	else echo "make: Java is missing and installing it needs root: run 'apt-get install openjdk-17-jre-headless' as root, then make $(MAKECMDGOALS) again."; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$sudo apt-get install -y -q openjdk-17-jre-headless > /dev/null 2>&1 || \
+	{ $$sudo apt-get update -q > /dev/null && $$sudo apt-get install -y -q openjdk-17-jre-headless > /dev/null; } || \
+	{ echo "make: could not install Java with apt-get; install Debian's openjdk-17-jre-headless, then make $(MAKECMDGOALS) again."; exit 1; }; }
+	@echo "==> installing the Spark target (dbt-spark, pyspark; requirements/constraints.txt)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements/constraints.txt -e '.[dev,spark]'
+	@touch $@
+
+test: setup lint browser evidence spark ## lint (with a secret scan), then pytest (its first dbt build runs every dbt test on the seeds)
 	$(BIN)/pytest
 
 seeds: setup ## regenerate the shipped sample exports in data/raw (the documented command)

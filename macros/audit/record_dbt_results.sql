@@ -55,6 +55,13 @@
             {%- do rows.append([node.unique_id, 'test', 'not run', none, tested | join(','), '']) -%}
         {%- endif -%}
     {%- endfor -%}
+    {{ return(adapter.dispatch('record_dbt_results_sql', 'customer_analytics')(schema, rows, now, timestamp_format)) }}
+{%- endmacro %}
+
+
+{#- The statements of record_dbt_results for its `rows` ([unique_id, resource_type, status,
+    completed_at or none, tested_models, relation_name]). -#}
+{% macro duckdb__record_dbt_results_sql(schema, rows, now, timestamp_format) -%}
     begin transaction;
     {% if rows -%}
     delete from {{ schema }}.dbt_node_results where unique_id in (
@@ -77,4 +84,44 @@
     set completed_at = cast({{ sql_string(now.strftime(timestamp_format)) }} as {{ dbt.type_timestamp() }})
     where invocation_id = {{ sql_string(invocation_id) }};
     commit
+{%- endmacro %}
+
+
+{#- Spark: parquet tables take neither DELETE nor UPDATE, so each table is written again
+    whole (spark_rewrite_table): the same rows as on DuckDB, without its transaction. -#}
+{% macro spark__record_dbt_results_sql(schema, rows, now, timestamp_format) -%}
+    {%- set kept -%}
+        select * from {{ schema }}.dbt_node_results
+        where unique_id in (
+            {%- for unique_id in graph.nodes.keys() %}{{ sql_string(unique_id) }}{{ ',' if not loop.last }}{% endfor -%}
+        )
+        {%- if rows %}
+            and unique_id not in (
+                {%- for row in rows %}{{ sql_string(row[0]) }}{{ ',' if not loop.last }}{% endfor -%}
+            )
+        {%- endif %}
+        {%- for row in rows %}
+        union all
+        select
+            {{ sql_string(row[0]) }}, {{ sql_string(row[1]) }}, {{ sql_string(row[2]) }},
+            {{ sql_string(invocation_id) }},
+            {% if row[3] is none %}cast(null as timestamp){% else %}cast({{ sql_string(row[3]) }} as timestamp){% endif %},
+            {{ sql_string(row[4]) }}, {{ sql_string(row[5]) }}
+        {%- endfor %}
+    {%- endset -%}
+    {%- do spark_rewrite_table(schema ~ '.dbt_node_results', kept) -%}
+    {%- set completed -%}
+        select
+            invocation_id,
+            command,
+            started_at,
+            case
+                when invocation_id = {{ sql_string(invocation_id) }}
+                    then cast({{ sql_string(now.strftime(timestamp_format)) }} as timestamp)
+                else completed_at
+            end as completed_at
+        from {{ schema }}.dbt_invocations
+    {%- endset -%}
+    {%- do spark_rewrite_table(schema ~ '.dbt_invocations', completed) -%}
+    {{ return('') }}
 {%- endmacro %}

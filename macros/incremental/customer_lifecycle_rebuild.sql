@@ -109,7 +109,7 @@
     the first month to rebuild (see above) and delete the rows from it on. Also on a full
     build, it empties what an earlier run that failed may have left. -#}
 {% macro delete_customer_lifecycle_to_rebuild() -%}
-    {%- if not execute -%}
+    {%- if not execute or not incremental_state_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set now = customer_lifecycle_state_relation('customer_lifecycle_rebuild') -%}
@@ -169,7 +169,7 @@
 {#- Post-hook of rpt_customer_lifecycle: record the fingerprints it was built from (the
     pre-hook's on an incremental run, fresh ones on a full build). -#}
 {% macro record_customer_lifecycle_inputs() -%}
-    {%- if not execute -%}
+    {%- if not execute or not incremental_state_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set held = customer_lifecycle_state_relation() -%}

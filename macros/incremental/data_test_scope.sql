@@ -70,7 +70,8 @@
 {#- The filter a data test's `where: "__changed_keys__"` stands for (see above): `true` (the
     whole table) or the rows of the keys this invocation wrote into the tested model. -#}
 {% macro data_test_scope_filter(relation) -%}
-    {%- if not execute or target.name == 'serving' or setting('data_tests_scope') == 'all' -%}
+    {%- if not execute or target.name == 'serving' or setting('data_tests_scope') == 'all'
+            or not incremental_state_kept() -%}
         {{ return('true') }}
     {%- endif -%}
     {#- the records below exist once a dbt build ran on the file (not for dbt compile of a new

@@ -125,7 +125,7 @@
 {#- Post-hook of a change-feed reader: record the producer's last run as read (on a full build
     too), and delete the keys every reader has read. -#}
 {% macro record_model_change_read() -%}
-    {%- if not execute -%}
+    {%- if not execute or not incremental_state_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set producer = ((model.config.meta or {}).get('change_feed') or {}).get('from') -%}

@@ -1,3 +1,13 @@
+{#- Whether this engine keeps the state incremental runs need (landing state, change feeds,
+    fingerprints, test scopes: DELETE and UPDATE on plain tables). DuckDB does. On Spark
+    (docs/spark.md) the tables are parquet, which take neither: every incremental model is
+    built in full at every run, which is exact by construction, and the state hooks do
+    nothing. -#}
+{% macro incremental_state_kept() -%}
+    {{ return(adapter.type() == 'duckdb') }}
+{%- endmacro %}
+
+
 {#- dbt's should_full_refresh, for this project's incremental models. Incremental models keep
     the rows they judged in earlier runs, so they are only valid while they read the same raw
     data, read and judged the same way. Each incremental model records what it was built from
@@ -11,6 +21,10 @@
     {%- set configured = config.get('full_refresh') -%}
     {%- if configured is none -%}
         {%- set configured = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if execute and not incremental_state_kept() and model is defined
+            and model.resource_type == 'model' and model.config.materialized == 'incremental' -%}
+        {{ return(true) }}
     {%- endif -%}
     {%- if configured or not execute or model is not defined or model.resource_type != 'model'
             or model.config.materialized != 'incremental' -%}
@@ -136,7 +150,7 @@
     rebuilt in full because its raw source changed (not on its first build), then records
     what it was built from. -#}
 {% macro record_incremental_source() -%}
-    {%- if not execute or model.config.materialized != 'incremental' or model.fqn[1] == 'raw' -%}
+    {%- if not execute or not incremental_state_kept() or model.config.materialized != 'incremental' or model.fqn[1] == 'raw' -%}
         {{ return('') }}
     {%- endif -%}
     {%- set temporary = incremental_batch_table() -%}

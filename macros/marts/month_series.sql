@@ -19,7 +19,7 @@
     select cast({{ dbt.dateadd('month', 'offsets.month_offset', dbt.date_trunc('month', start_date)) }} as date) as month
     from offsets
     cross join {{ from_relation }}
-    where offsets.month_offset <= {{ dbt.datediff(start_date, end_date, 'month') }}
+    where offsets.month_offset <= {{ month_diff(start_date, end_date) }}
 {%- endmacro %}
 
 {% macro duckdb__month_series(start_date, end_date, from_relation) -%}

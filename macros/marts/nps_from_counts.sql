@@ -3,6 +3,6 @@
 {% macro nps_from_counts(promoters, detractors, responses) -%}
     case
         when {{ responses }} > 0
-            then 100.0 * ({{ promoters }} - {{ detractors }}) / {{ responses }}
+            then cast(100 * ({{ promoters }} - {{ detractors }}) as {{ type_double() }}) / {{ responses }}
     end
 {%- endmacro %}

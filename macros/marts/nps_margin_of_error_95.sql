@@ -6,9 +6,9 @@
         when {{ responses }} > 0
             then 196.0 * sqrt(
                 (
-                    ({{ promoters }} + {{ detractors }}) * 1.0 / {{ responses }}
-                    - (({{ promoters }} - {{ detractors }}) * 1.0 / {{ responses }})
-                    * (({{ promoters }} - {{ detractors }}) * 1.0 / {{ responses }})
+                    cast({{ promoters }} + {{ detractors }} as {{ type_double() }}) / {{ responses }}
+                    - (cast({{ promoters }} - {{ detractors }} as {{ type_double() }}) / {{ responses }})
+                    * (cast({{ promoters }} - {{ detractors }} as {{ type_double() }}) / {{ responses }})
                 ) / {{ responses }}
             )
     end

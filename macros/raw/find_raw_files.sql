@@ -2,6 +2,10 @@
     that exist, in name order. The directory is taken literally: glob characters in it are
     escaped, so a directory named 'a[1]' or 'b*' is never read as a pattern. -#}
 {% macro find_raw_files(directory, table_name) -%}
+    {{ return(adapter.dispatch('find_raw_files', 'customer_analytics')(directory, table_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__find_raw_files(directory, table_name) -%}
     {%- set queries = [] -%}
     {%- for suffix in ['.csv', '.csv.gz', '.parquet'] -%}
         {%- do queries.append("select file from glob("
@@ -30,8 +34,7 @@
     an error naming it: a partition must say which day it holds. -#}
 {% macro find_raw_partitions(directory, table_name) -%}
     {%- set folder = directory ~ '/' ~ table_name -%}
-    {%- set listed = run_query("select file from glob(" ~ sql_string(literal_glob(folder) ~ '/**')
-        ~ ") order by file").columns[0].values() | list -%}
+    {%- set listed = raw_folder_files(folder) -%}
     {%- set found = [] -%}
     {#- marker and hidden files of other tools (_SUCCESS, .DS_Store) are not data -#}
     {%- for file in listed if file.split('/')[-1][:1] not in ['_', '.'] -%}
@@ -68,4 +71,117 @@
         {{ return(none) }}
     {%- endif -%}
     {{ return(day) }}
+{%- endmacro %}
+
+
+{#- Every file under `folder` (at any depth), in name order; none when it does not exist. -#}
+{% macro raw_folder_files(folder) -%}
+    {{ return(adapter.dispatch('raw_folder_files', 'customer_analytics')(folder)) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_folder_files(folder) -%}
+    {{ return(run_query("select file from glob(" ~ sql_string(literal_glob(folder) ~ '/**')
+        ~ ") order by file").columns[0].values() | list) }}
+{%- endmacro %}
+
+
+{#- Spark: every file under `directory` (recursively; Spark skips names starting with '_' or
+    '.'), listed by Spark's binaryFile source (the contents are not read), as paths that start
+    with `directory` as given, like DuckDB's glob returns them. A directory that does not
+    exist is Spark's error, naming it. -#}
+{% macro spark_raw_directory_files(directory) -%}
+    {%- set view = 'customer_analytics_raw_listing' -%}
+    {%- do run_query('create or replace temporary view ' ~ view ~ ' using binaryFile options (path '
+        ~ sql_string(hadoop_literal_glob(directory)) ~ ", recursiveFileLookup 'true')") -%}
+    {%- set listed = run_query("select url_decode(replace(path, '+', '%2B')) from " ~ view
+        ~ ' order by 1').columns[0].values() | list -%}
+    {%- set root = spark_absolute_path(directory) -%}
+    {%- set files = [] -%}
+    {%- for uri in listed -%}
+        {%- set path = modules.re.sub('^file:(//)?', '', uri) -%}
+        {%- if path.startswith(root ~ '/') -%}
+            {%- do files.append(directory ~ '/' ~ path[root | length + 1:]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(files) }}
+{%- endmacro %}
+
+
+{#- `path` as an absolute, normalised local path: relative to the Spark driver's working
+    directory, '.' and '..' resolved, no trailing '/'. -#}
+{% macro spark_absolute_path(path) -%}
+    {%- if not path.startswith('/') -%}
+        {%- set cwd = run_query("select reflect('java.lang.System', 'getProperty', 'user.dir')")
+            .columns[0].values()[0] -%}
+        {%- set path = cwd ~ '/' ~ path -%}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for part in path.split('/') if part not in ['', '.'] -%}
+        {%- if part == '..' -%}
+            {%- if parts -%}{%- do parts.pop() -%}{%- endif -%}
+        {%- else -%}
+            {%- do parts.append(part) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('/' ~ parts | join('/')) }}
+{%- endmacro %}
+
+
+{#- A local path as a Hadoop glob pattern that matches only itself (backslash before each of
+    \ * ? [ ] { }). -#}
+{% macro hadoop_literal_glob(path) -%}
+    {%- set escaped = [] -%}
+    {%- for character in path -%}
+        {%- do escaped.append('\\' ~ character if character in '\\*?[]{}' else character) -%}
+    {%- endfor -%}
+    {{ return(escaped | join('')) }}
+{%- endmacro %}
+
+
+{% macro spark__find_raw_files(directory, table_name) -%}
+    {%- set wanted = [] -%}
+    {%- for suffix in ['.csv', '.csv.gz', '.parquet'] -%}
+        {%- do wanted.append(directory ~ '/' ~ table_name ~ suffix) -%}
+    {%- endfor -%}
+    {%- set found = [] -%}
+    {%- for file in spark_raw_directory_files(directory) if file in wanted -%}
+        {%- do found.append(file) -%}
+    {%- endfor -%}
+    {{ return(found | sort) }}
+{%- endmacro %}
+
+
+{% macro spark__raw_folder_files(folder) -%}
+    {%- set parent = folder.rsplit('/', 1)[0] -%}
+    {%- set found = [] -%}
+    {%- for file in spark_raw_directory_files(parent) if file.startswith(folder ~ '/') -%}
+        {%- do found.append(file) -%}
+    {%- endfor -%}
+    {{ return(found | sort) }}
+{%- endmacro %}
+
+
+{#- Spark: which of `paths` (absolute local files) exist, without failing on those that do
+    not: one listing of a Hadoop glob that alternates them with dbt_project.yml, which exists
+    (Spark fails only when a glob matches nothing). -#}
+{% macro spark_files_exist(paths) -%}
+    {%- set anchor = spark_absolute_path(
+        (env_var('DBT_PROJECT_DIR', '') or flags.PROJECT_DIR or '.') | string) ~ '/dbt_project.yml' -%}
+    {%- set alternatives = [] -%}
+    {%- for path in paths + [anchor] -%}
+        {%- do alternatives.append(hadoop_literal_glob(path[1:]) | replace(',', '\\,')) -%}
+    {%- endfor -%}
+    {#- every path is absolute: the alternation follows the root -#}
+    {%- do run_query('create or replace temporary view customer_analytics_files_exist using'
+        ~ ' binaryFile options (path ' ~ sql_string('/{' ~ alternatives | join(',') ~ '}') ~ ')') -%}
+    {%- set listed = [] -%}
+    {%- for uri in run_query("select url_decode(replace(path, '+', '%2B')) from"
+            ~ ' customer_analytics_files_exist').columns[0].values() -%}
+        {%- do listed.append(modules.re.sub('^file:(//)?', '', uri)) -%}
+    {%- endfor -%}
+    {%- set found = [] -%}
+    {%- for path in paths if path in listed -%}
+        {%- do found.append(path) -%}
+    {%- endfor -%}
+    {{ return(found) }}
 {%- endmacro %}

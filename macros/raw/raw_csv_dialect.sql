@@ -13,26 +13,10 @@
     detected is logged.
 -#}
 {% macro raw_csv_dialect(file, table_name, contract, fmt) -%}
-    {%- set path = file -%}
-    {%- set encoding = fmt.encoding -%}
-    {%- if encoding == 'cp1252' -%}
-        {%- set path = run_query(
-            "select customer_analytics_utf8_copy(" ~ sql_string(file) ~ ", 'cp1252')"
-        ).columns[0].values()[0] -%}
-        {%- set encoding = 'utf-8' -%}
-    {%- endif -%}
-    {#- the first lines as text, not sniffed, so that a malformed data line cannot hide them
-        (strict_mode off: Excel ends records with CRLF but breaks lines inside a cell with LF).
-        A line DuckDB cannot read (bytes not in the encoding, longer than 2 MB) is skipped, not
-        raised: DuckDB's error would print it. A bad data line is reported by the read itself
-        (raise_on_malformed_raw_lines), with its column; a bad header line by
-        raise_on_unreadable_raw_header, when the header found does not fit. -#}
-    {%- set lines = run_query(
-        "select line from read_csv(" ~ sql_string(literal_glob(path)) ~ ", header = false, "
-        ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
-        ~ "escape = '', strict_mode = false, parallel = false, ignore_errors = true, encoding = "
-        ~ sql_string(encoding) ~ ") limit 2"
-    ).columns[0].values() | list -%}
+    {%- set read = raw_csv_first_lines(file, fmt.encoding) -%}
+    {%- set path = read.path -%}
+    {%- set encoding = read.encoding -%}
+    {%- set lines = read.lines -%}
     {%- set first = (lines[0] if lines else '') or '' -%}
     {%- set first = first.lstrip('\ufeff').rstrip('\r') -%}
     {%- set skip = 0 -%}
@@ -107,11 +91,48 @@
 {%- endmacro %}
 
 
+{#- The first two lines of a raw CSV file as text, not parsed as CSV: {'path': the file to
+    read, 'encoding': how the reader is told to read it, 'lines': the lines}. `fmt_encoding`
+    is raw_format's encoding. -#}
+{% macro raw_csv_first_lines(file, fmt_encoding) -%}
+    {{ return(adapter.dispatch('raw_csv_first_lines', 'customer_analytics')(file, fmt_encoding)) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_csv_first_lines(file, fmt_encoding) -%}
+    {%- set path = file -%}
+    {%- set encoding = fmt_encoding -%}
+    {%- if encoding == 'cp1252' -%}
+        {%- set path = run_query(
+            "select customer_analytics_utf8_copy(" ~ sql_string(file) ~ ", 'cp1252')"
+        ).columns[0].values()[0] -%}
+        {%- set encoding = 'utf-8' -%}
+    {%- endif -%}
+    {#- the first lines as text, not sniffed, so that a malformed data line cannot hide them
+        (strict_mode off: Excel ends records with CRLF but breaks lines inside a cell with LF).
+        A line DuckDB cannot read (bytes not in the encoding, longer than 2 MB) is skipped, not
+        raised: DuckDB's error would print it. A bad data line is reported by the read itself
+        (raise_on_malformed_raw_lines), with its column; a bad header line by
+        raise_on_unreadable_raw_header, when the header found does not fit. -#}
+    {%- set lines = run_query(
+        "select line from read_csv(" ~ sql_string(literal_glob(path)) ~ ", header = false, "
+        ~ "auto_detect = false, columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', "
+        ~ "escape = '', strict_mode = false, parallel = false, ignore_errors = true, encoding = "
+        ~ sql_string(encoding) ~ ") limit 2"
+    ).columns[0].values() | list -%}
+    {{ return({'path': path, 'encoding': encoding, 'lines': lines}) }}
+{%- endmacro %}
+
+
 {#- When the header found does not fit the contract: fail if that is because DuckDB could not
     read the file's first or second line (the header, or the one after Excel's sep= line),
     naming the line and the reason, never its content. One full scan, on this failure path
     only. -#}
 {% macro raise_on_unreadable_raw_header(file, path, table_name, read_encoding, encoding) -%}
+    {{ return(adapter.dispatch('raise_on_unreadable_raw_header', 'customer_analytics')(
+        file, path, table_name, read_encoding, encoding)) }}
+{%- endmacro %}
+
+{% macro duckdb__raise_on_unreadable_raw_header(file, path, table_name, read_encoding, encoding) -%}
     {%- set tables = raw_rejects_tables(table_name ~ '_header') -%}
     {%- do run_query(
         "select count(line) from read_csv(" ~ sql_string(literal_glob(path)) ~ ", header = false, "
@@ -145,4 +166,39 @@
     {{ exceptions.raise_compiler_error(
         "Raw file " ~ file ~ " cannot be read at line " ~ line ~ ", where its header should be: "
         ~ reason ~ ", then run again. The line's content is not shown: it may be personal data.") }}
+{%- endmacro %}
+
+
+{#- Spark's name for a raw_format encoding (docs/spark.md: cp1252 needs the profile's
+    spark.sql.legacy.javaCharsets). -#}
+{% macro spark_encoding(encoding) -%}
+    {{ return({'utf-8': 'UTF-8', 'cp1252': 'windows-1252', 'latin-1': 'ISO-8859-1',
+        'utf-16': 'UTF-16'}.get(encoding, encoding)) }}
+{%- endmacro %}
+
+
+{#- Spark reads every encoding itself. Bytes that are not text in the encoding arrive as
+    U+FFFD (Spark replaces them): raise_on_unreadable_raw_header and raw_scan look for it. -#}
+{% macro spark__raw_csv_first_lines(file, fmt_encoding) -%}
+    {%- set view = 'customer_analytics_raw_lines' -%}
+    {%- do run_query('create or replace temporary view ' ~ view ~ ' (line string) using csv'
+        ~ ' options (path ' ~ sql_string(hadoop_literal_glob(file)) ~ ", header 'false',"
+        ~ " sep '\\u001f', quote '', escape '', multiLine 'true', encoding "
+        ~ sql_string(spark_encoding(fmt_encoding)) ~ ')') -%}
+    {%- set lines = run_query('select line from ' ~ view ~ ' limit 2').columns[0].values() | list -%}
+    {{ return({'path': file, 'encoding': fmt_encoding, 'lines': lines}) }}
+{%- endmacro %}
+
+
+{% macro spark__raise_on_unreadable_raw_header(file, path, table_name, read_encoding, encoding) -%}
+    {%- for line in raw_csv_first_lines(path, read_encoding).lines
+            if line is not none and '\ufffd' in line -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " cannot be read at line " ~ loop.index ~ ", where its header "
+            ~ "should be: it holds bytes that are not " ~ encoding ~ " text. Set "
+            ~ "raw_format.encoding to the file's encoding (utf-8, cp1252, latin-1 or utf-16), or "
+            ~ "export the file as UTF-8, then run again. The line's content is not shown: it may "
+            ~ "be personal data.") }}
+    {%- endfor -%}
+    {{ return('') }}
 {%- endmacro %}

@@ -51,7 +51,7 @@
 {#- on-run-start: every landing state table, created if missing before models run in parallel
     threads (two threads creating one table at once would conflict). -#}
 {% macro create_landing_state() -%}
-    {%- if execute -%}
+    {%- if execute and incremental_state_kept() -%}
         {%- do raw_file_state_relation() -%}
         {%- do raw_loads_relation() -%}
         {%- do raw_changed_keys_relation() -%}
@@ -217,7 +217,7 @@
 {#- Pre-hook of the raw models: on an incremental run, delete the rows of changed and removed
     files, recording the keys on those that came from day partitions. -#}
 {% macro retract_raw_files() -%}
-    {%- if not execute or adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
+    {%- if not execute or not incremental_state_kept() or adapter.get_relation(this.database, this.schema, this.identifier) is none -%}
         {{ return('') }}
     {%- endif -%}
     {%- set table_name = this.identifier -%}
@@ -265,7 +265,7 @@
     run added from day partitions, this run in staging.raw_loads, and every file now landed in
     staging.raw_file_state. -#}
 {% macro record_raw_load() -%}
-    {%- if not execute -%}
+    {%- if not execute or not incremental_state_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set table_name = this.identifier -%}

@@ -25,8 +25,8 @@
     contract's meta.erase: a row naming an erased customer in a `row` column is left out, a
     `value` column naming one is blanked, and a row without any customer is left out when its
     `linked` column (a cookie) has the value of a left-out row. Keys compare as staging reads
-    them (trimmed). The ids come from the dbt plugin at run time (customer_analytics_erased_ids),
-    never from SQL text; without any, the rows are returned as read. -#}
+    them (trimmed). The ids are read at run time (erased_customer_ids), never written into SQL
+    text; without any, the rows are returned as read. -#}
 {% macro without_erased_customers(rows_sql, contract) -%}
     {%- set by_row = contract.columns | selectattr('erase', 'equalto', 'row') | map(attribute='name') | list -%}
     {%- set by_value = contract.columns | selectattr('erase', 'equalto', 'value') | map(attribute='name') | list -%}
@@ -35,8 +35,7 @@
         {{ return(rows_sql) }}
     {%- endif -%}
     {#- no erasure request (the usual case): the rows as read, without a second look at them -#}
-    {%- set erased_ids = run_query('select len(customer_analytics_erased_ids())').columns[0].values() -%}
-    {%- if erased_ids[0] == 0 -%}
+    {%- if erased_customer_count() == 0 -%}
         {{ return(rows_sql) }}
     {%- endif -%}
     {#- read_rows not materialized: a cookie's rows are looked up again in left_out, and a CTE
@@ -44,12 +43,12 @@
     (
         with
 
-        read_rows as not materialized (
+        read_rows as {{ not_materialized() }} (
             select * from {{ rows_sql }}
         ),
 
         erased as (
-            select unnest(customer_analytics_erased_ids()) as customer_id
+            {{ erased_customer_ids() }}
         ),
 
         left_out as (

@@ -14,15 +14,6 @@
     `sep=<d>` first line sets the delimiter. Values are read as text, never converted here.
 -#}
 {% macro read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
-    {{ return(adapter.dispatch('read_raw_file', 'customer_analytics')(directory, table_name, contract, fmt, only_files)) }}
-{%- endmacro %}
-
-{% macro default__read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
-    {{ exceptions.raise_compiler_error(
-        "The raw reader is implemented for DuckDB only (adapter '" ~ adapter.type() ~ "').") }}
-{%- endmacro %}
-
-{% macro duckdb__read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
     {%- set found = find_raw_files(directory, table_name) -%}
     {%- set partitions = find_raw_partitions(directory, table_name) -%}
     {%- set names = table_name ~ '.csv, ' ~ table_name ~ '.csv.gz or ' ~ table_name ~ '.parquet' -%}
@@ -78,7 +69,19 @@
         {%- endif -%}
         {%- do groups[reading.group].files.append({'file': file, 'path': reading.path}) -%}
     {%- endfor -%}
+    {{ return(adapter.dispatch('raw_scan', 'customer_analytics')(table_name, contract, groups, group_order)) }}
+{%- endmacro %}
 
+
+{#- The scan of the files read_raw_file found, grouped by how they are read: one subquery of
+    the contract columns as text plus _source_file. -#}
+{% macro default__raw_scan(table_name, contract, groups, group_order) -%}
+    {{ exceptions.raise_compiler_error(
+        "The raw reader has no implementation for adapter '" ~ adapter.type() ~ "': add "
+        ~ adapter.type() ~ "__raw_scan to macros/raw/read_raw_file.sql.") }}
+{%- endmacro %}
+
+{% macro duckdb__raw_scan(table_name, contract, groups, group_order) -%}
     (
     {%- for key in group_order %}
         {%- set group = groups[key] %}
@@ -123,19 +126,17 @@
 
 
 {#- How to read one raw file, after checking its header against the contract (errors and
-    warnings below): {'path': the file to scan (a UTF-8 copy for cp1252), 'csv': its dialect
-    (raw_csv_dialect) or none for Parquet, 'columns_sql': the select list of the contract
-    columns as text, 'group': a key equal for files that one scan can read together}. -#}
+    warnings below): {'path': the file to scan (on DuckDB a UTF-8 copy for cp1252), 'csv': its
+    dialect (raw_csv_dialect) or none for Parquet, 'columns_sql': the select list of the
+    contract columns as text (DuckDB), 'header': the file's column names, 'by_name': contract
+    column -> header name, 'group': a key equal for files that one scan can read together}. -#}
 {% macro raw_file_reading(file, table_name, contract, fmt) -%}
     {%- set is_csv = not file.endswith('.parquet') -%}
     {%- if is_csv -%}
         {%- set csv = raw_csv_dialect(file, table_name, contract, fmt) -%}
         {%- set header = csv.header -%}
     {%- else -%}
-        {%- set header = run_query(
-            "select column_name from (describe select * from read_parquet("
-            ~ sql_string(literal_glob(file)) ~ "))"
-        ).columns[0].values() | list -%}
+        {%- set header = raw_parquet_header(file) -%}
     {%- endif -%}
 
     {#- match the file's header to contract columns: through the mapping, then by name,
@@ -226,7 +227,119 @@
         'path': csv.path if is_csv else file,
         'csv': dialect,
         'columns_sql': columns_sql,
+        'header': header,
+        'by_name': by_name,
         'group': tojson([is_csv, csv.delimiter if is_csv else '', csv.skip if is_csv else 0,
             csv.encoding if is_csv else '', header]),
     }) }}
+{%- endmacro %}
+
+
+{#- The column names of a Parquet raw file, in file order. -#}
+{% macro raw_parquet_header(file) -%}
+    {{ return(adapter.dispatch('raw_parquet_header', 'customer_analytics')(file)) }}
+{%- endmacro %}
+
+{% macro duckdb__raw_parquet_header(file) -%}
+    {{ return(run_query(
+        "select column_name from (describe select * from read_parquet("
+        ~ sql_string(literal_glob(file)) ~ "))"
+    ).columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro spark__raw_parquet_header(file) -%}
+    {{ return(run_query('select * from parquet.`' ~ hadoop_literal_glob(file) | replace('`', '``')
+        ~ '` limit 0').column_names | list) }}
+{%- endmacro %}
+
+
+{#- Spark: one temporary view per file (Spark's CSV or Parquet source; CSV columns by
+    position, every value text), so that _source_file is the path as found. A CSV file is read
+    whole by one task (multiLine: a quoted value may hold line breaks), so its records are
+    numbered in file order; the header (and Excel's sep= line) are dropped by that number.
+    Before anything is built, the CSV files are checked: a record with another number of
+    fields than the header, or holding bytes that are not text in the encoding (Spark reads
+    them as U+FFFD), fails the model, named by file and line, never shown
+    (malformed_raw_lines_message). -#}
+{% macro spark__raw_scan(table_name, contract, groups, group_order) -%}
+    {%- set selects = [] -%}
+    {%- for key in group_order -%}
+        {%- set reading = groups[key].reading -%}
+        {%- set csv = reading.csv -%}
+        {%- for entry in groups[key].files -%}
+            {%- set view = 'customer_analytics_raw_' ~ table_name ~ '_' ~ selects | length -%}
+            {%- set path = sql_string(hadoop_literal_glob(entry.path)) -%}
+            {%- set positions = {} -%}
+            {%- for name in reading.header -%}
+                {%- do positions.update({name: loop.index}) -%}
+            {%- endfor -%}
+            {%- if csv is not none -%}
+                {%- set fields = [] -%}
+                {%- for name in reading.header -%}
+                    {%- do fields.append('c' ~ loop.index ~ ' string') -%}
+                {%- endfor -%}
+                {%- do run_query('create or replace temporary view ' ~ view ~ ' ('
+                    ~ fields | join(', ') ~ ', _corrupt_record string) using csv options (path '
+                    ~ path ~ ", header 'false', sep " ~ sql_string(csv.delimiter)
+                    ~ ", quote '\"', escape '\"', multiLine 'true', mode 'PERMISSIVE',"
+                    ~ " columnNameOfCorruptRecord '_corrupt_record', encoding "
+                    ~ sql_string(spark_encoding(csv.encoding)) ~ ')') -%}
+                {%- do spark_raise_on_malformed_raw_records(entry.file, csv, view, reading) -%}
+                {%- set source = '(select *, monotonically_increasing_id() as _record_index from '
+                    ~ view ~ ') where _record_index > ' ~ csv.skip -%}
+            {%- else -%}
+                {%- do run_query('create or replace temporary view ' ~ view
+                    ~ ' using parquet options (path ' ~ path ~ ')') -%}
+                {%- set source = view -%}
+            {%- endif -%}
+            {%- set select_list = [] -%}
+            {%- for column in contract.columns -%}
+                {%- set name = reading.by_name.get(column.name) -%}
+                {%- if name is none -%}
+                    {%- do select_list.append('cast(null as string) as ' ~ column.name) -%}
+                {%- elif csv is not none -%}
+                    {%- do select_list.append('c' ~ positions[name] ~ ' as ' ~ column.name) -%}
+                {%- else -%}
+                    {%- do select_list.append('cast(`' ~ name | replace('`', '``') ~ '` as string) as '
+                        ~ column.name) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do selects.append('select ' ~ select_list | join(', ') ~ ', '
+                ~ sql_string(entry.file) ~ ' as _source_file from ' ~ source) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return('(\n' ~ selects | join('\nunion all\n') ~ '\n)') }}
+{%- endmacro %}
+
+
+{#- Spark: fail when a CSV file read by `view` holds malformed records (see spark__raw_scan).
+    Records are counted from the file's first line, as DuckDB counts lines. -#}
+{% macro spark_raise_on_malformed_raw_records(file, csv, view, reading) -%}
+    {%- set columns = [] -%}
+    {%- set undecoded = [] -%}
+    {%- for name in reading.header -%}
+        {%- do columns.append('c' ~ loop.index) -%}
+        {%- do undecoded.append('when contains(c' ~ loop.index ~ ", '\\ufffd') then " ~ loop.index) -%}
+    {%- endfor -%}
+    {%- set rows = run_query('select _record_index + 1, _corrupt_record is not null, case '
+        ~ undecoded | join(' ') ~ ' end from (select *, monotonically_increasing_id() as'
+        ~ ' _record_index from ' ~ view ~ ') where _record_index > ' ~ csv.skip
+        ~ " and (_corrupt_record is not null or contains(concat_ws('', " ~ columns | join(', ')
+        ~ "), '\\ufffd')) order by 1 limit 100").rows | list -%}
+    {%- if not rows -%}
+        {{ return('') }}
+    {%- endif -%}
+    {#- a column is named only when it is a contract column: other header names may be data -#}
+    {%- set shown = reading.by_name.values() | list -%}
+    {%- set rejects = [] -%}
+    {%- for line, miscounted, column_idx in rows -%}
+        {%- if miscounted -%}
+            {%- do rejects.append([line, none, none, 'FIELD COUNT']) -%}
+        {%- else -%}
+            {%- set name = reading.header[column_idx - 1] -%}
+            {%- do rejects.append([line, column_idx, name if name in shown else none,
+                'INVALID ENCODING']) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(malformed_raw_lines_message(file, csv.encoding, rejects)) }}
 {%- endmacro %}

@@ -12,7 +12,7 @@
     it was read under (fingerprints of the pseudonymisation key and of the erasure requests:
     publishing refuses a build read before the erasure requests last changed). -#}
 {% macro record_raw_source() -%}
-    {%- if not execute -%}
+    {%- if not execute or not incremental_state_kept() -%}
         {{ return('') }}
     {%- endif -%}
     {%- set table_name = this.identifier -%}

@@ -40,8 +40,8 @@
     {%- set samples = [] -%}
     {%- if modules.re.match('^[a-z_]+$', column) -%}
         {%- set found = run_query(
-            "select value from (select distinct json_extract_string(raw_values, '$." ~ column
-            ~ "') as value from " ~ this ~ " where rejection_reason = " ~ sql_string(reason)
+            "select value from (select distinct " ~ raw_values_field('raw_values', column)
+            ~ " as value from " ~ this ~ " where rejection_reason = " ~ sql_string(reason)
             ~ " and rejection_column = " ~ sql_string(column) ~ ") where value is not null"
             ~ " order by value limit 3"
         ) -%}

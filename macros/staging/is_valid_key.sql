@@ -16,3 +16,8 @@
 {% macro duckdb__is_valid_key(column) -%}
     (length({{ column }}) <= 255 and not regexp_matches({{ column }}, '\p{Cc}'))
 {%- endmacro %}
+
+{#- Java's \p{Cc} is the same Unicode category; rlike finds it anywhere, like regexp_matches -#}
+{% macro spark__is_valid_key(column) -%}
+    (length({{ column }}) <= 255 and not {{ column }} rlike {{ sql_string('\\p{Cc}') }})
+{%- endmacro %}

@@ -34,3 +34,23 @@
             then try_cast({{ normalised }} as decimal(18, 2))
     end
 {%- endmacro %}
+
+{#- The same pattern (Java reads its classes as RE2 does) and Spark's try_cast, which gives
+    null beyond decimal(18, 2) as DuckDB's does. -#}
+{% macro spark__parse_amount(column, decimal_separator, thousands_separator) -%}
+    {%- if thousands_separator == '' -%}
+        {%- set whole = '[0-9]+' -%}
+        {%- set normalised = column -%}
+    {%- else -%}
+        {%- set whole = '([0-9]{1,3}([' ~ thousands_separator ~ '][0-9]{3})+|[0-9]+)' -%}
+        {%- set normalised = 'replace(' ~ column ~ ', ' ~ sql_string(thousands_separator) ~ ", '')" -%}
+    {%- endif -%}
+    {%- if decimal_separator != '.' -%}
+        {%- set normalised = 'replace(' ~ normalised ~ ', ' ~ sql_string(decimal_separator) ~ ", '.')" -%}
+    {%- endif -%}
+    {%- set pattern = '[+-]?' ~ whole ~ '([' ~ decimal_separator ~ '][0-9]{1,2})?' -%}
+    case
+        when {{ spark_regexp_full_match(column, pattern) }}
+            then try_cast({{ normalised }} as decimal(18, 2))
+    end
+{%- endmacro %}

@@ -27,3 +27,20 @@
     end
     {%- endif -%}
 {%- endmacro %}
+
+{#- The same full match first; then Spark's try_cast of YYYY-MM-DD (null for 31 April, as in
+    DuckDB), the format read field by field as DuckDB's strptime reads it
+    (spark_strptime_text). -#}
+{% macro spark__parse_date(column, date_format) -%}
+    {%- if date_format == '' -%}
+    case
+        when {{ spark_regexp_full_match(column, '[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
+            then try_cast({{ column }} as date)
+    end
+    {%- else -%}
+    case
+        when {{ spark_regexp_full_match(column, strptime_pattern(date_format)) }}
+            then try_cast({{ spark_strptime_text(column, date_format) }} as date)
+    end
+    {%- endif -%}
+{%- endmacro %}

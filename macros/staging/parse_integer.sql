@@ -19,3 +19,10 @@
             then try_cast({{ column }} as {{ dbt.type_bigint() }})
     end
 {%- endmacro %}
+
+{% macro spark__parse_integer(column) -%}
+    case
+        when {{ spark_regexp_full_match(column, '[+-]?[0-9]+') }}
+            then try_cast({{ column }} as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}

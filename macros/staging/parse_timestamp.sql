@@ -54,3 +54,34 @@
     end
     {%- endif -%}
 {%- endmacro %}
+
+{#- Spark: the same full match first (spark_regexp_full_match), then Spark's try_cast, which
+    reads this ISO form as DuckDB's does (fraction cut to microseconds, offsets Z, ±hh, ±hhmm,
+    ±hh:mm) once the seconds are there: it too gives null for hh:mm followed by an offset.
+    Text without an offset is read as UTC ('Z' appended), then converted from
+    raw_format.timezone (local_timestamp_to_utc: DuckDB's daylight-saving rule). A format is
+    read as DuckDB's strptime reads it (spark_strptime_text). The zone in the text makes the
+    result independent of the session time zone; shown in UTC, it reads as DuckDB's. -#}
+{% macro spark__parse_timestamp(column, timestamp_format, timezone) -%}
+    {%- if timestamp_format == '' -%}
+        {%- set iso_pattern =
+            '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?'
+            ~ '(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)?' -%}
+        {%- set with_seconds = "case when substr(" ~ column ~ ", 17, 1) = ':' then " ~ column
+            ~ " else concat(substr(" ~ column ~ ", 1, 16), ':00', substr(" ~ column ~ ", 17)) end" -%}
+    case
+        when not {{ spark_regexp_full_match(column, iso_pattern) }} then null
+        when substr({{ column }}, 17) rlike '[Z+-]'
+            then try_cast({{ with_seconds }} as {{ dbt.type_timestamp() }})
+        else {{ local_timestamp_to_utc(
+            'try_cast(concat(' ~ with_seconds ~ ", 'Z') as " ~ dbt.type_timestamp() ~ ')', timezone) }}
+    end
+    {%- else -%}
+    case
+        when {{ spark_regexp_full_match(column, strptime_pattern(timestamp_format)) }}
+            then {{ local_timestamp_to_utc(
+                'try_cast(concat(' ~ spark_strptime_text(column, timestamp_format) ~ ", 'Z') as "
+                ~ dbt.type_timestamp() ~ ')', timezone) }}
+    end
+    {%- endif -%}
+{%- endmacro %}

@@ -15,3 +15,8 @@
 {% macro duckdb__raw_row(columns) -%}
     struct_pack({{ columns | join(', ') }})
 {%- endmacro %}
+
+{#- Spark's named_struct is the default's. -#}
+{% macro spark__raw_row(columns) -%}
+    {{ return(default__raw_row(columns)) }}
+{%- endmacro %}

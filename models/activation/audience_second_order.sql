@@ -6,7 +6,7 @@ members as (
     select
         customers.customer_key,
         customers.first_order_date,
-        {{ dbt.datediff('customers.first_order_date', 'reference_dates.reference_date', 'day') }}
+        cast({{ dbt.datediff('customers.first_order_date', 'reference_dates.reference_date', 'day') }} as {{ dbt.type_bigint() }})
             as days_since_first_order
     from {{ ref('dim_customers') }} as customers
     cross join {{ ref('stg_shop__reference_date') }} as reference_dates

@@ -38,13 +38,13 @@ final as (
         case
             when count(case when is_delivered then 1 end) > 0
                 then
-                    count(case when is_opened then 1 end) * 1.0
+                    cast(count(case when is_opened then 1 end) as {{ type_double() }})
                     / count(case when is_delivered then 1 end)
         end as email_open_rate,
         case
             when count(case when is_delivered then 1 end) > 0
                 then
-                    count(case when is_clicked then 1 end) * 1.0
+                    cast(count(case when is_clicked then 1 end) as {{ type_double() }})
                     / count(case when is_delivered then 1 end)
         end as email_click_rate,
         max(case when unsubscribed_at is not null then 1 else 0 end) = 1 as has_unsubscribed,

@@ -112,8 +112,10 @@ filled as (
         customer_month_grid.customer_id,
         customer_month_grid.cohort_month,
         customer_month_grid.month,
-        {{ dbt.datediff('customer_month_grid.cohort_month', 'customer_month_grid.month', 'month') }}
-            as months_since_first_order,
+        cast(
+            {{ month_diff('customer_month_grid.cohort_month', 'customer_month_grid.month') }}
+            as {{ dbt.type_bigint() }}
+        ) as months_since_first_order,
         coalesce(monthly_orders.completed_orders, 0) as completed_orders,
         coalesce(monthly_orders.net_revenue, cast(0 as decimal(18, 2))) as net_revenue,
         customer_month_grid.seed_month,

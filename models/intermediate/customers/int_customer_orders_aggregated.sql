@@ -35,7 +35,7 @@ aggregated as (
 spans as (
     select
         *,
-        {{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as first_to_last_order_days
+        cast({{ dbt.datediff('first_order_date', 'last_order_date', 'day') }} as {{ dbt.type_bigint() }}) as first_to_last_order_days
     from aggregated
 ),
 
@@ -51,20 +51,20 @@ final as (
         case
             when spans.completed_orders + spans.returned_orders > 0
                 then
-                    spans.returned_orders * 1.0
+                    cast(spans.returned_orders as {{ type_double() }})
                     / (spans.completed_orders + spans.returned_orders)
         end as return_rate,
         spans.gross_lifetime_revenue,
         spans.net_lifetime_revenue,
         case
             when spans.completed_orders > 0
-                then spans.net_lifetime_revenue * 1.0 / spans.completed_orders
+                then cast(spans.net_lifetime_revenue as {{ type_double() }}) / spans.completed_orders
         end as average_order_value,
         case
             when spans.completed_orders > 1
-                then spans.first_to_last_order_days * 1.0 / (spans.completed_orders - 1)
+                then cast(spans.first_to_last_order_days as {{ type_double() }}) / (spans.completed_orders - 1)
         end as average_days_between_orders,
-        {{ dbt.datediff('spans.last_order_date', 'reference_dates.reference_date', 'day') }}
+        cast({{ dbt.datediff('spans.last_order_date', 'reference_dates.reference_date', 'day') }} as {{ dbt.type_bigint() }})
             as days_since_last_order
     from spans
     cross join reference_dates

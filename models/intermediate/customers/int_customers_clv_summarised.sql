@@ -56,9 +56,9 @@ summarised as (
             as recency_days,
         {{ dbt.datediff('min(numbered.first_purchase_date)', 'max(reference_dates.reference_date)', 'day') }}
             as t_days,
-        avg(
-            case when numbered.purchase_date > numbered.first_purchase_date then numbered.net_revenue end
-        ) as monetary_value,
+        {{ avg_double(
+            'case when numbered.purchase_date > numbered.first_purchase_date then numbered.net_revenue end'
+        ) }} as monetary_value,
         count(
             case when numbered.purchase_date <= reference_dates.cutoff_date then 1 end
         ) - 1 as frequency_calibration,
@@ -68,14 +68,10 @@ summarised as (
             'day') }} as recency_days_calibration,
         {{ dbt.datediff('min(numbered.first_purchase_date)', 'max(reference_dates.cutoff_date)', 'day') }}
             as t_days_calibration,
-        avg(
-            case
-                when
-                    numbered.purchase_date > numbered.first_purchase_date
-                    and numbered.purchase_date <= reference_dates.cutoff_date
-                    then numbered.net_revenue
-            end
-        ) as monetary_value_calibration,
+        {{ avg_double(
+            'case when numbered.purchase_date > numbered.first_purchase_date'
+            ~ ' and numbered.purchase_date <= reference_dates.cutoff_date then numbered.net_revenue end'
+        ) }} as monetary_value_calibration,
         count(case when numbered.purchase_date > reference_dates.cutoff_date then 1 end)
             as holdout_purchases
     from numbered
@@ -88,13 +84,15 @@ final as (
         customer_id,
         first_purchase_date,
         frequency,
-        recency_days,
-        t_days,
+        cast(recency_days as {{ dbt.type_bigint() }}) as recency_days,
+        cast(t_days as {{ dbt.type_bigint() }}) as t_days,
         cast(monetary_value as {{ type_double() }}) as monetary_value,
         frequency_calibration >= 0 as is_in_calibration,
         case when frequency_calibration >= 0 then frequency_calibration end as frequency_calibration,
-        recency_days_calibration,
-        case when frequency_calibration >= 0 then t_days_calibration end as t_days_calibration,
+        cast(recency_days_calibration as {{ dbt.type_bigint() }}) as recency_days_calibration,
+        case
+            when frequency_calibration >= 0 then cast(t_days_calibration as {{ dbt.type_bigint() }})
+        end as t_days_calibration,
         cast(monetary_value_calibration as {{ type_double() }}) as monetary_value_calibration,
         case when frequency_calibration >= 0 then holdout_purchases end as holdout_purchases
     from summarised

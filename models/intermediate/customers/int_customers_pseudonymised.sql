@@ -1,6 +1,6 @@
 {#- One row per accepted customer: the CRM customer_id and its pseudonym customer_key, the only
-    customer identifier outside the restricted layers (HMAC-SHA256 under the key that the dbt
-    plugin reads at run time; docs/privacy.md). Restricted: this table is the mapping that
+    customer identifier outside the restricted layers (HMAC-SHA256 under the key read at run
+    time, macro pseudonym; docs/privacy.md). Restricted: this table is the mapping that
     activation and erasure need, and it is never published.
 
     Incremental: a customer's pseudonym depends on nothing but the customer_id and the key, so
@@ -27,7 +27,7 @@ customers as (
 final as (
     select
         customer_id,
-        customer_analytics_pseudonym(customer_id) as customer_key
+        {{ pseudonym('customer_id') }} as customer_key
     from customers
 )
 

@@ -86,7 +86,7 @@ final as (
         expected_interval_days,
         interval_source,
         expected_next_order_date,
-        {{ dbt.datediff('reference_date', 'expected_next_order_date', 'day') }} as days_until_due,
+        cast({{ dbt.datediff('reference_date', 'expected_next_order_date', 'day') }} as {{ dbt.type_bigint() }}) as days_until_due,
         case
             when days_since_last_order >= {{ setting('churn_window_days') }} then 'churned'
             when expected_next_order_date is null then 'unknown'

@@ -97,7 +97,7 @@ scored as (
         {%- for dimension in ['recency', 'frequency', 'monetary', 'engagement'] %}
         1 + cast(
             floor(
-                5 * (2 * {{ dimension }}_at_or_worse - {{ dimension }}_ties) * 1.0
+                cast(5 * (2 * {{ dimension }}_at_or_worse - {{ dimension }}_ties) as {{ type_double() }})
                 / (2 * scored_customers)
             ) as {{ dbt.type_int() }}
         ) as {{ dimension }}_score,

@@ -68,7 +68,7 @@ valued as (
         cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as order_month,
         status = 'completed' as is_completed,
         case
-            when status = 'completed' then gross_amount_eur - discount_amount_eur
+            when status = 'completed' then cast(gross_amount_eur - discount_amount_eur as decimal(18, 2))
             else cast(0 as decimal(18, 2))
         end as net_revenue,
         case
@@ -81,12 +81,12 @@ valued as (
 sequenced as (
     select
         *,
-        row_number() over (
+        cast(row_number() over (
             partition by customer_id order by ordered_at, order_id
-        ) as order_number,
-        row_number() over (
+        ) as {{ dbt.type_bigint() }}) as order_number,
+        cast(row_number() over (
             partition by customer_id, is_completed order by ordered_at, order_id
-        ) as sequence_within_status_group,
+        ) as {{ dbt.type_bigint() }}) as sequence_within_status_group,
         lag(order_date) over (
             partition by customer_id, is_completed order by ordered_at, order_id
         ) as previous_same_group_order_date
@@ -118,7 +118,7 @@ final as (
         end as previous_completed_order_date,
         case
             when is_completed and previous_same_group_order_date is not null
-                then {{ dbt.datediff('previous_same_group_order_date', 'order_date', 'day') }}
+                then cast({{ dbt.datediff('previous_same_group_order_date', 'order_date', 'day') }} as {{ dbt.type_bigint() }})
         end as days_since_previous_completed_order
     from sequenced
 )

@@ -15,7 +15,7 @@
 
 with
 
-all_sessions as not materialized (
+all_sessions as {{ not_materialized() }} (
     select
         session_id,
         anonymous_id,

@@ -236,15 +236,19 @@ rebuilt_months as (
 measured as (
     select
         rebuilt_months.*,
-        {{ dbt.datediff('rebuilt_months.last_order_date_to_period_end', 'rebuilt_months.period_end', 'day') }}
-            as days_since_last_order,
+        cast(
+            {{ dbt.datediff('rebuilt_months.last_order_date_to_period_end', 'rebuilt_months.period_end', 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as days_since_last_order,
         {{ dbt.datediff('rebuilt_months.first_order_date', 'rebuilt_months.period_end', 'day') }}
             as days_since_first_order,
         case
             when rebuilt_months.completed_orders_to_date >= 2
                 then greatest(
-                    {{ dbt.datediff('rebuilt_months.first_order_date', 'rebuilt_months.last_order_date_to_period_end', 'day') }}
-                    * 1.0 / (rebuilt_months.completed_orders_to_date - 1),
+                    cast(
+                        {{ dbt.datediff('rebuilt_months.first_order_date', 'rebuilt_months.last_order_date_to_period_end', 'day') }}
+                        as {{ type_double() }}
+                    ) / (rebuilt_months.completed_orders_to_date - 1),
                     1.0
                 )
             else population_intervals.population_median_interval_days
@@ -256,22 +260,22 @@ measured as (
         end as typical_interval_source,
         case
             when rebuilt_months.orders_recent > 0
-                then rebuilt_months.net_revenue_recent / rebuilt_months.orders_recent
+                then cast(rebuilt_months.net_revenue_recent as {{ type_double() }}) / rebuilt_months.orders_recent
         end as average_order_value_recent,
         case
             when rebuilt_months.orders_previous > 0
-                then rebuilt_months.net_revenue_previous / rebuilt_months.orders_previous
+                then cast(rebuilt_months.net_revenue_previous as {{ type_double() }}) / rebuilt_months.orders_previous
         end as average_order_value_previous,
         case
             when rebuilt_months.orders_recent + rebuilt_months.returns_recent > 0
                 then
-                    rebuilt_months.returns_recent * 1.0
+                    cast(rebuilt_months.returns_recent as {{ type_double() }})
                     / (rebuilt_months.orders_recent + rebuilt_months.returns_recent)
         end as return_share_recent,
         case
             when rebuilt_months.orders_previous + rebuilt_months.returns_previous > 0
                 then
-                    rebuilt_months.returns_previous * 1.0
+                    cast(rebuilt_months.returns_previous as {{ type_double() }})
                     / (rebuilt_months.orders_previous + rebuilt_months.returns_previous)
         end as return_share_previous,
         cume_dist() over (
@@ -287,9 +291,9 @@ measured as (
 signalled as (
     select
         measured.*,
-        measured.days_since_last_order * 1.0 / measured.typical_interval_days as gap_ratio,
+        cast(measured.days_since_last_order as {{ type_double() }}) / measured.typical_interval_days as gap_ratio,
         coalesce(
-            measured.days_since_last_order * 1.0 / measured.typical_interval_days
+            cast(measured.days_since_last_order as {{ type_double() }}) / measured.typical_interval_days
             > {{ setting('lifecycle_lapsing_gap_ratio') }},
             false
         ) as is_gap_overdue,

@@ -78,7 +78,7 @@ customer_outcomes as (
         case when completed_orders > 0 then cast(average_order_value as {{ type_double() }}) end
             as average_order_value,
         case
-            when is_tenured then completed_orders * 365.0 / days_since_first_order
+            when is_tenured then cast(completed_orders * 365 as {{ type_double() }}) / days_since_first_order
         end as purchase_frequency,
         case
             when is_tenured then case when days_to_second_order <= 365 then 1.0 else 0.0 end
@@ -154,7 +154,7 @@ usable_strata as (
             ) / (comparison_customers - 1),
             0
         ) as comparison_variance,
-        (programme_customers + comparison_customers) * 1.0
+        cast(programme_customers + comparison_customers as {{ type_double() }})
         / sum(programme_customers + comparison_customers) over (partition by programme, metric)
             as stratum_weight
     from strata

@@ -57,9 +57,9 @@ final as (
     select
         segment_names.rfm_segment,
         coalesce(by_segment.customers, 0) as customers,
-        coalesce(by_segment.customers, 0) * 1.0 / nullif(totals.all_customers, 0) as share_of_customers,
+        cast(coalesce(by_segment.customers, 0) as {{ type_double() }}) / nullif(totals.all_customers, 0) as share_of_customers,
         cast(coalesce(by_segment.net_revenue, 0) as decimal(18, 2)) as net_revenue,
-        coalesce(by_segment.net_revenue, 0) * 1.0 / nullif(totals.all_net_revenue, 0) as share_of_net_revenue,
+        cast(coalesce(by_segment.net_revenue, 0) as {{ type_double() }}) / nullif(totals.all_net_revenue, 0) as share_of_net_revenue,
         by_segment.average_recency_score,
         by_segment.average_frequency_score,
         by_segment.average_monetary_score,

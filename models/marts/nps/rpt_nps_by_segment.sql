@@ -59,7 +59,7 @@ customer_dimensions as (
     cross join reference_dates
     left join tenure_bands
         on
-            {{ dbt.datediff('customers.signup_date', 'reference_dates.reference_date', 'month') }}
+            {{ month_diff('customers.signup_date', 'reference_dates.reference_date') }}
             between tenure_bands.min_tenure_months and tenure_bands.max_tenure_months
 ),
 

@@ -77,7 +77,7 @@ final as (
         customers_with_next_order,
         case
             when customers_with_order > 0
-                then customers_with_next_order * 1.0 / customers_with_order
+                then cast(customers_with_next_order as {{ type_double() }}) / customers_with_order
         end as next_order_probability
     from ladder
 )

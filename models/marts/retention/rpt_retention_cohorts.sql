@@ -41,14 +41,14 @@ final as (
         cells.calendar_month,
         cells.cohort_size,
         cells.active_customers,
-        cells.active_customers * 1.0 / cells.cohort_size as retention_rate,
+        cast(cells.active_customers as {{ type_double() }}) / cells.cohort_size as retention_rate,
         cells.orders,
         cells.net_revenue,
-        sum(cells.net_revenue) over (
+        cast(sum(cells.net_revenue) over (
             partition by cells.cohort_month
             order by cells.months_since_first_order
             rows between unbounded preceding and current row
-        ) * 1.0 / cells.cohort_size as cumulative_net_revenue_per_customer,
+        ) as {{ type_double() }}) / cells.cohort_size as cumulative_net_revenue_per_customer,
         {{ is_incomplete_month('cells.calendar_month', 'reference_dates.reference_date') }} as is_incomplete_month
     from cells
     cross join reference_dates

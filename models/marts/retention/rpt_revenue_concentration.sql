@@ -107,7 +107,7 @@ final as (
         top_customers.top_customers,
         top_customers.top_net_revenue,
         top_customers.period_net_revenue,
-        top_customers.top_net_revenue * 1.0 / top_customers.period_net_revenue as top_revenue_share
+        cast(top_customers.top_net_revenue as {{ type_double() }}) / top_customers.period_net_revenue as top_revenue_share
     from top_customers
     inner join periods on top_customers.period = periods.period
     cross join reference_dates

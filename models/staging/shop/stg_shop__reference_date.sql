@@ -35,7 +35,7 @@ order_dates as (
 ),
 
 robust_order_end as (
-    select percentile_disc(0.99) within group (order by order_date) as p99_order_date
+    select {{ percentile_disc_date(0.99, 'order_date') }} as p99_order_date
     from order_dates
     where order_date >= cast({{ earliest_valid_timestamp() }} as date)
 ),

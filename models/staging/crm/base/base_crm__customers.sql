@@ -18,7 +18,7 @@ with
 
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
-raw_customers as not materialized (
+raw_customers as {{ not_materialized() }} (
     select * from {{ ref('raw_customers') }}
 ),
 

@@ -24,7 +24,7 @@ with
 
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
-raw_email_events as not materialized (
+raw_email_events as {{ not_materialized() }} (
     select * from {{ ref('raw_email_events') }}
 ),
 

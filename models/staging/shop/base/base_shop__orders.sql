@@ -26,7 +26,7 @@ with
 
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
-raw_orders as not materialized (
+raw_orders as {{ not_materialized() }} (
     select * from {{ ref('raw_orders') }}
 ),
 

@@ -25,7 +25,7 @@ with
 
 {# Not materialized: it is read more than once, and scanning the file again is cheaper than
     holding every raw row in memory. -#}
-raw_sessions as not materialized (
+raw_sessions as {{ not_materialized() }} (
     select * from {{ ref('raw_sessions') }}
 ),
 
