@@ -277,6 +277,30 @@ def _add_erase(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_erase)
 
 
+def _add_privacy_key(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "privacy-key",
+        help="create the pseudonymisation key if it is missing, and say where it is",
+        description=(
+            "Create the pseudonymisation key (CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE, default "
+            "$XDG_CONFIG_HOME/customer-analytics/pseudonym.key; 256 random bits, mode 0600) if "
+            "it does not exist, check it, and print its path, never the key. DuckDB builds "
+            "create it themselves; a build on Spark reads it and needs it to exist "
+            "(docs/spark.md, docs/privacy.md)."
+        ),
+    )
+    p.set_defaults(handler=_run_privacy_key)
+
+
+def _run_privacy_key(args: argparse.Namespace) -> int:
+    from orchestration.lib import privacy
+
+    path = privacy.key_file()
+    privacy.load_key(path)
+    print(path)
+    return 0
+
+
 def _run_erase(args: argparse.Namespace) -> int:
     from orchestration.lib import privacy
 
@@ -416,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_clv(sub)
     _add_erase(sub)
+    _add_privacy_key(sub)
     _add_dev(sub)
     return parser
 

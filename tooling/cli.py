@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from orchestration.cli import CommandParser, whole_number
-from tooling.bench.steps import NAMES
+from tooling.bench.steps import DEFAULT, NAMES, OPT_IN
 
 
 def _date(text: str) -> dt.date:
@@ -129,8 +129,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--steps",
         type=_steps,
-        default=NAMES,
-        help=f"comma-separated subset of: {','.join(NAMES)} (default: all)",
+        default=DEFAULT,
+        help=f"comma-separated subset of: {','.join(NAMES)} (default: all but "
+        f"{','.join(OPT_IN)}; spark builds the same data on the Spark target, docs/spark.md)",
     )
     p.set_defaults(handler=_run_bench)
 

@@ -12,7 +12,7 @@ from orchestration.lib.settings import REPO_ROOT
 from tooling.bench.data import GENERATOR_ARGS, SCALES, hold_back_last_day, raw_row_counts
 from tooling.bench.measure import machine, measure
 from tooling.bench.results import Result, Step
-from tooling.bench.steps import BIN, NAMES, STEPS, Context, environment
+from tooling.bench.steps import BIN, DEFAULT, STEPS, Context, environment
 
 
 def run(
@@ -21,7 +21,7 @@ def run(
     out: Path | None = None,
     threads: int | None = None,
     memory_limit: str = "4GB",
-    steps: tuple[str, ...] = NAMES,
+    steps: tuple[str, ...] = DEFAULT,
 ) -> Result:
     """Run the benchmark at `scale` (or `customers` generated customers); write JSON and
     Markdown to `out` (default benchmarks/results/)."""

@@ -22,6 +22,7 @@ from tooling.bench.data import GENERATOR_ARGS
 from tooling.bench.floor import copy_seeds
 from tooling.bench.measure import measure, peer_memory_cap
 from tooling.bench.results import Result, Step, dbt_time_split
+from tooling.bench.spark import spark_environment
 
 BIN = Path(sys.executable).parent
 
@@ -302,6 +303,35 @@ def full(ctx: Context) -> Step:
     return step
 
 
+def spark(ctx: Context) -> Step:
+    """The same full `dbt build` on the Spark target (docs/spark.md: local session, every
+    incremental model built in full), into its own Spark folder; its marts then checked equal
+    to dbt's DuckDB build by a child process (not measured)."""
+    import subprocess
+
+    env = {**ctx.env, **spark_environment(ctx.work)}
+    step = measure(
+        "spark",
+        [str(BIN / "dbt"), "build", "--target", "spark", "--vars", ctx.variables],
+        env,
+        ctx.total_rows,
+    )
+    add_time_split(step, ctx.work)
+    built = ctx.result.step("dbt")
+    if step.ok and built is not None and built.ok:
+        compared = subprocess.run(
+            ctx.child("spark_marts", str(ctx.work / "spark"), str(ctx.database)),
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        verdict = (compared.stdout.strip().splitlines() or ["no verdict"])[-1]
+        step.note = f"{verdict}; {step.note}" if step.note else verdict
+        step.ok = compared.returncode == 0
+    return step
+
+
 @dataclass(frozen=True)
 class StepSpec:
     """A registered step: its function and the steps that must have succeeded before it."""
@@ -322,9 +352,16 @@ STEPS: dict[str, StepSpec] = {
     "daily": StepSpec(daily, needs=("dbt",)),
     "incremental": StepSpec(incremental, needs=("dbt",)),
     "full": StepSpec(full, needs=("incremental",)),
+    "spark": StepSpec(spark),
 }
 """Every step after the data is ready, in the order they run."""
 
 NAMES = ("generate", *STEPS)
 """Every step a user can choose: `generate` (the generator writing the raw files, measured while
 the data is prepared; not at scale S, the shipped seeds) and the registry."""
+
+OPT_IN = ("spark",)
+"""Steps that run only when chosen (`--steps`): the Spark target needs `make spark`."""
+
+DEFAULT = tuple(name for name in NAMES if name not in OPT_IN)
+"""The steps of a run without `--steps`."""
