@@ -18,17 +18,17 @@ never asserted.
 from __future__ import annotations
 
 import csv
-import math
 import os
 import shutil
 import subprocess
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import BIN, REPO, pseudonym
+
+from tooling.bench.spark import local_spark_session, same_rows, spark_table_rows
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
 
@@ -169,63 +169,14 @@ def _duckdb_rows(database: Path) -> Rows:
 
 
 def _spark_rows(spark_dir: Path, names: list[str]) -> Rows:
-    """Every table of `names` that Spark holds, read by a Spark session on the build's own
-    metastore after the build's session ended (the embedded metastore takes one JVM at a
-    time)."""
-    from pyspark.sql import SparkSession
-
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir}/metastore")
-        .config("spark.log.level", "ERROR")
-        .enableHiveSupport()
-        .getOrCreate()
-    )
+    """Every table of `names` that Spark holds, read after the build's session ended."""
+    spark = local_spark_session(spark_dir)
     try:
-        tables = {}
-        for name in names:
-            if not spark.catalog.tableExists(name):
-                continue
-            frame = spark.table(name)
-            # timestamps as text: Python's datetime of a Spark row is in the local time zone
-            for field in frame.schema.fields:
-                if field.dataType.typeName() == "timestamp":
-                    frame = frame.withColumn(
-                        field.name,
-                        frame[field.name].cast("timestamp_ntz"),
-                    )
-            tables[name] = (frame.columns, [tuple(row) for row in frame.collect()])
-        return tables
+        return {
+            name: spark_table_rows(spark, name) for name in names if spark.catalog.tableExists(name)
+        }
     finally:
         spark.stop()
-
-
-def _same(left: object, right: object) -> bool:
-    if left is None or right is None:
-        return left is None and right is None
-    if isinstance(left, Decimal) or isinstance(right, Decimal):
-        return Decimal(str(left)) == Decimal(str(right))
-    if isinstance(left, float) or isinstance(right, float):
-        return math.isclose(float(left), float(right), rel_tol=1e-9, abs_tol=1e-9)
-    if hasattr(left, "tzinfo") and hasattr(right, "tzinfo"):
-        return left.replace(tzinfo=None) == right.replace(tzinfo=None)
-    return left == right
-
-
-def _sort_key(row: tuple) -> tuple:
-    return tuple(
-        (value is None, round(float(value), 6) if isinstance(value, float | Decimal) else value)
-        if not isinstance(value, dict | list)
-        else (False, repr(value))
-        for value in row
-    )
 
 
 def test_every_table_is_equal_on_duckdb_and_on_spark(engines: Engines) -> None:
@@ -242,12 +193,8 @@ def test_every_table_is_equal_on_duckdb_and_on_spark(engines: Engines) -> None:
         columns, rows = engines.on_duckdb[name]
         spark_columns, spark_rows = engines.on_spark[name]
         assert [c.lower() for c in spark_columns] == [c.lower() for c in columns], name
-        left, right = sorted(rows, key=_sort_key), sorted(spark_rows, key=_sort_key)
-        if len(left) != len(right) or not all(
-            all(_same(a, b) for a, b in zip(x, y, strict=True))
-            for x, y in zip(left, right, strict=True)
-        ):
-            differing[name] = (len(left), len(right))
+        if not same_rows(rows, spark_rows):
+            differing[name] = (len(rows), len(spark_rows))
     assert differing == {}
 
     # planted defects reached the quarantine of every table (on both engines: compared above)

@@ -201,5 +201,32 @@
     {%- for table_name in raw_table_names() -%}
         {%- do raw_format(table_name) -%}
     {%- endfor -%}
+    {%- if target.type == 'spark' -%}
+        {%- do validate_spark_settings() -%}
+    {%- endif -%}
     {{ return('') }}
+{%- endmacro %}
+
+
+{#- The Spark target's environment (profiles.yml, docs/spark.md): CUSTOMER_ANALYTICS_SPARK_CORES
+    a whole number 1 to 64, CUSTOMER_ANALYTICS_SPARK_MEMORY a JVM size (e.g. 4g, 512m), and
+    CUSTOMER_ANALYTICS_SPARK_DIR a path without control characters. Spark reads them when the
+    session starts; a bad one stops the run here, before any model runs. -#}
+{% macro validate_spark_settings() -%}
+    {%- set checks = [
+        ['CUSTOMER_ANALYTICS_SPARK_CORES', '2', '([1-9]|[1-5][0-9]|6[0-4])',
+            'a whole number from 1 to 64'],
+        ['CUSTOMER_ANALYTICS_SPARK_MEMORY', '4g', '[1-9][0-9]{0,5}[kKmMgGtT]',
+            'a JVM memory size such as 4g or 512m'],
+        ['CUSTOMER_ANALYTICS_SPARK_DIR', 'warehouse/spark', '[^\x00-\x1f\x7f]{1,1024}',
+            'a folder path of 1 to 1024 characters without control characters'],
+    ] -%}
+    {%- for name, default, pattern, form in checks -%}
+        {%- set value = env_var(name, default) -%}
+        {%- if not modules.re.fullmatch(pattern, value) -%}
+            {{ exceptions.raise_compiler_error("Setting " ~ name ~ " is '"
+                ~ modules.re.sub('[\x00-\x1f\x7f]', '?', value[:60]) ~ "': give " ~ form
+                ~ " (docs/spark.md).") }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}

@@ -7,6 +7,7 @@ import math
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 
 def spark_environment(work: Path) -> dict[str, str]:
@@ -19,8 +20,6 @@ def spark_environment(work: Path) -> dict[str, str]:
 
 
 def _same(left: object, right: object) -> bool:
-    """Equal as the marts' contract means it: money to the cent (decimals exact), other
-    numbers to 1e-9, the same nulls."""
     if left is None or right is None:
         return left is None and right is None
     if isinstance(left, Decimal) or isinstance(right, Decimal):
@@ -37,15 +36,23 @@ def _order(row: tuple) -> tuple:
     )
 
 
-def spark_marts_differ(spark_dir: Path, build: Path) -> int:
-    """Child (`python -m tooling.bench spark_marts`): compare every mart of the Spark
-    warehouse in `spark_dir` with the DuckDB build `build`; print the marts that differ;
-    exit 1 when any does."""
-    import duckdb
+def same_rows(left: list[tuple], right: list[tuple]) -> bool:
+    """Whether two tables' rows are equal as the marts' contract means it, in any order: money
+    to the cent (decimals exact), other numbers to 1e-9, the same nulls."""
+    return len(left) == len(right) and all(
+        all(_same(a, b) for a, b in zip(x, y, strict=True))
+        for x, y in zip(sorted(left, key=_order), sorted(right, key=_order), strict=True)
+    )
+
+
+def local_spark_session(spark_dir: Path) -> Any:
+    """A local Spark session on the warehouse and metastore a Spark build left in `spark_dir`
+    (the profile's folders; the embedded metastore takes one JVM at a time, so only after the
+    build ended). Timestamps read as the build's UTC values."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    spark = (
+    return (
         SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -58,37 +65,65 @@ def spark_marts_differ(spark_dir: Path, build: Path) -> int:
         .enableHiveSupport()
         .getOrCreate()
     )
+
+
+def spark_table_rows(spark: Any, name: str) -> tuple[list[str], list[tuple]]:
+    """A Spark table's column names and rows, timestamps as naive UTC datetimes (collect()
+    would give them in the local time zone)."""
+    frame = spark.table(name)
+    for field in frame.schema.fields:
+        if field.dataType.typeName() == "timestamp":
+            frame = frame.withColumn(field.name, frame[field.name].cast("timestamp_ntz"))
+    return frame.columns, [tuple(row) for row in frame.collect()]
+
+
+def spark_marts_differ(spark_dir: Path, build: Path) -> int:
+    """Child (`python -m tooling.bench spark_marts`): compare every mart of the Spark
+    warehouse in `spark_dir` with the DuckDB build `build`; print the marts that differ;
+    exit 1 when any does.
+
+    DuckDB reads the Spark tables' own parquet files (<warehouse>/marts.db/<table>/), so the
+    comparison holds no table in Python's memory: each side's rows as a multiset (`except
+    all` both ways), each column cast to the build's type, doubles written with 12
+    significant digits (the engines sum in different orders)."""
+    import duckdb
+
+    from orchestration.lib.relations import sql_string
+
     differing = []
-    try:
-        with duckdb.connect(str(build), read_only=True) as con:
-            tables = [
-                name
-                for (name,) in con.execute(
-                    "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
-                ).fetchall()
-            ]
-            for table in tables:
-                relation = con.sql(f'select * from marts."{table}"')
-                frame = spark.table(f"marts.{table}")
-                for field in frame.schema.fields:
-                    if field.dataType.typeName() == "timestamp":
-                        frame = frame.withColumn(
-                            field.name, frame[field.name].cast("timestamp_ntz")
-                        )
-                if [c.lower() for c in frame.columns] != [c.lower() for c in relation.columns]:
-                    differing.append(table)
-                    continue
-                left = sorted(relation.fetchall(), key=_order)
-                right = sorted((tuple(row) for row in frame.collect()), key=_order)
-                if len(left) != len(right) or not all(
-                    all(_same(a, b) for a, b in zip(x, y, strict=True))
-                    for x, y in zip(left, right, strict=True)
-                ):
-                    differing.append(table)
-    finally:
-        spark.stop()
+    with duckdb.connect(":memory:") as con:
+        con.execute(f"attach {sql_string(str(build))} as build (read_only)")
+        columns_of: dict[str, list[tuple[str, str]]] = {}
+        for table, column, data_type in con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() where"
+            " database_name = 'build' and schema_name = 'marts' order by table_name, column_index"
+        ).fetchall():
+            columns_of.setdefault(table, []).append((column, data_type))
+        for table, columns in columns_of.items():
+            folder = spark_dir / "warehouse" / "marts.db" / table
+            files = sorted(folder.glob("*.parquet"))
+            if not files:
+                differing.append(table)
+                continue
+
+            def listed(alias: str, columns: list[tuple[str, str]] = columns) -> str:
+                return ", ".join(
+                    f"format('{{:.12g}}', cast({alias}.\"{name}\" as double))"
+                    if data_type in ("DOUBLE", "FLOAT")
+                    else f'cast({alias}."{name}" as {data_type})'
+                    for name, data_type in columns
+                )
+
+            paths = "[" + ", ".join(sql_string(str(file)) for file in files) + "]"
+            a = f'select {listed("b")} from build.marts."{table}" as b'
+            b = f"select {listed('s')} from read_parquet({paths}) as s"
+            (count,) = con.execute(
+                f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
+            ).fetchone()
+            if count:
+                differing.append(table)
     if differing:
         print(f"marts differ from DuckDB's: {', '.join(differing)}")
         return 1
-    print(f"every mart ({len(tables)}) equal to DuckDB's")
+    print(f"every mart ({len(columns_of)}) equal to DuckDB's")
     return 0
