@@ -18,9 +18,12 @@ never asserted.
 from __future__ import annotations
 
 import csv
+import json
 import os
+import pickle
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -28,7 +31,7 @@ import duckdb
 import pytest
 from conftest import BIN, REPO, pseudonym
 
-from tooling.bench.spark import local_spark_session, same_rows, spark_table_rows
+from tooling.bench.spark import same_rows
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
 
@@ -168,15 +171,37 @@ def _duckdb_rows(database: Path) -> Rows:
         return tables
 
 
+READ_SPARK_TABLES = """
+import json, pickle, sys
+from pathlib import Path
+from tooling.bench.spark import local_spark_session, spark_table_rows
+spark = local_spark_session(Path(sys.argv[1]))
+try:
+    rows = {
+        name: spark_table_rows(spark, name)
+        for name in json.loads(sys.argv[2])
+        if spark.catalog.tableExists(name)
+    }
+finally:
+    spark.stop()
+Path(sys.argv[3]).write_bytes(pickle.dumps(rows))
+"""
+
+
 def _spark_rows(spark_dir: Path, names: list[str]) -> Rows:
-    """Every table of `names` that Spark holds, read after the build's session ended."""
-    spark = local_spark_session(spark_dir)
-    try:
-        return {
-            name: spark_table_rows(spark, name) for name in names if spark.catalog.tableExists(name)
-        }
-    finally:
-        spark.stop()
+    """Every table of `names` that Spark holds, read after the build's session ended, in a
+    process of its own: a JVM keeps the metastore and warehouse folders of the first Spark
+    session it started (another module's, under pytest-xdist)."""
+    out = spark_dir.parent / "spark-tables.pickle"
+    subprocess.run(
+        [sys.executable, "-c", READ_SPARK_TABLES, str(spark_dir), json.dumps(names), str(out)],
+        cwd=REPO,
+        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return pickle.loads(out.read_bytes())
 
 
 def test_every_table_is_equal_on_duckdb_and_on_spark(engines: Engines) -> None:
