@@ -17,27 +17,28 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_amount(column, decimal_separator, thousands_separator) -%}
-    {#- separators as one-character classes, so that '.' and ' ' need no escaping -#}
-    {%- if thousands_separator == '' -%}
-        {%- set whole = '[0-9]+' -%}
-        {%- set normalised = column -%}
-    {%- else -%}
-        {%- set whole = '([0-9]{1,3}([' ~ thousands_separator ~ '][0-9]{3})+|[0-9]+)' -%}
-        {%- set normalised = 'replace(' ~ column ~ ', ' ~ sql_string(thousands_separator) ~ ", '')" -%}
-    {%- endif -%}
-    {%- if decimal_separator != '.' -%}
-        {%- set normalised = 'replace(' ~ normalised ~ ', ' ~ sql_string(decimal_separator) ~ ", '.')" -%}
-    {%- endif -%}
-    {%- set pattern = '[+-]?' ~ whole ~ '([' ~ decimal_separator ~ '][0-9]{1,2})?' -%}
+    {%- set amount = amount_notation(column, decimal_separator, thousands_separator) -%}
     case
-        when regexp_full_match({{ column }}, {{ sql_string(pattern) }})
-            then try_cast({{ normalised }} as decimal(18, 2))
+        when regexp_full_match({{ column }}, {{ sql_string(amount.pattern) }})
+            then try_cast({{ amount.normalised }} as decimal(18, 2))
     end
 {%- endmacro %}
 
 {#- The same pattern (Java reads its classes as RE2 does) and Spark's try_cast, which gives
     null beyond decimal(18, 2) as DuckDB's does. -#}
 {% macro spark__parse_amount(column, decimal_separator, thousands_separator) -%}
+    {%- set amount = amount_notation(column, decimal_separator, thousands_separator) -%}
+    case
+        when {{ spark_regexp_full_match(column, amount.pattern) }}
+            then try_cast({{ amount.normalised }} as decimal(18, 2))
+    end
+{%- endmacro %}
+
+
+{#- An amount's notation, for every engine: {'pattern': the regular expression the whole text
+    must match (separators as one-character classes, so that '.' and ' ' need no escaping),
+    'normalised': the SQL expression of `column` with the separators made '.'-decimal}. -#}
+{% macro amount_notation(column, decimal_separator, thousands_separator) -%}
     {%- if thousands_separator == '' -%}
         {%- set whole = '[0-9]+' -%}
         {%- set normalised = column -%}
@@ -49,8 +50,5 @@
         {%- set normalised = 'replace(' ~ normalised ~ ', ' ~ sql_string(decimal_separator) ~ ", '.')" -%}
     {%- endif -%}
     {%- set pattern = '[+-]?' ~ whole ~ '([' ~ decimal_separator ~ '][0-9]{1,2})?' -%}
-    case
-        when {{ spark_regexp_full_match(column, pattern) }}
-            then try_cast({{ normalised }} as decimal(18, 2))
-    end
+    {{ return({'pattern': pattern, 'normalised': normalised}) }}
 {%- endmacro %}
