@@ -44,12 +44,18 @@ def marts_that_differ(build: Path, floor_db: Path) -> list[str]:
             listed = ", ".join(f'"{name}"' for name in columns["dbt_build"])
             a = f'select {listed} from dbt_build.marts."{table}"'
             b = f'select {listed} from engine_floor.marts."{table}"'
-            (count,) = con.execute(
-                f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
-            ).fetchone()
-            if count:
+            if rows_differ(con, a, b):
                 differing.append(table)
     return differing
+
+
+def rows_differ(con: Any, a: str, b: str) -> int:
+    """How many rows the queries `a` and `b` do not share, as multisets (`except all` both
+    ways), on the DuckDB connection `con`."""
+    (count,) = con.execute(
+        f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
+    ).fetchone()
+    return count
 
 
 COMPARED = {

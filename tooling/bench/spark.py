@@ -89,6 +89,7 @@ def spark_marts_differ(spark_dir: Path, build: Path) -> int:
     import duckdb
 
     from orchestration.lib.relations import sql_string
+    from tooling.bench.compare import rows_differ
 
     differing = []
     with duckdb.connect(":memory:") as con:
@@ -117,10 +118,7 @@ def spark_marts_differ(spark_dir: Path, build: Path) -> int:
             paths = "[" + ", ".join(sql_string(str(file)) for file in files) + "]"
             a = f'select {listed("b")} from build.marts."{table}" as b'
             b = f"select {listed('s')} from read_parquet({paths}) as s"
-            (count,) = con.execute(
-                f"select count(*) from (({a} except all {b}) union all ({b} except all {a}))"
-            ).fetchone()
-            if count:
+            if rows_differ(con, a, b):
                 differing.append(table)
     if differing:
         print(f"marts differ from DuckDB's: {', '.join(differing)}")
