@@ -292,6 +292,77 @@ def _add_privacy_key(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run_privacy_key)
 
 
+def _add_engine(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "engine",
+        help="check the engine settings and print the dbt target to build with",
+        description=(
+            "Validate CUSTOMER_ANALYTICS_ENGINE (duckdb, the default, or spark) and the Spark "
+            "target's settings, create the pseudonymisation key if it is missing (a build on "
+            "Spark reads it), and print the dbt target of the engine (dev or spark), as make "
+            "build uses it (docs/spark.md)."
+        ),
+    )
+    p.set_defaults(handler=_run_engine)
+
+
+def _run_engine(args: argparse.Namespace) -> int:
+    from orchestration.lib import privacy
+    from orchestration.lib.settings import Settings
+
+    settings = Settings.from_env()
+    if settings.engine == "spark":
+        privacy.load_key(privacy.key_file())
+    print(settings.dbt_target)
+    return 0
+
+
+def _add_import_spark(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-spark",
+        help="copy what dbt built on Spark into the build file (nothing to do on DuckDB)",
+        description=(
+            "With CUSTOMER_ANALYTICS_ENGINE=spark, after dbt build --target spark: copy every "
+            "table Spark built (CUSTOMER_ANALYTICS_SPARK_DIR) into the build file "
+            "(CUSTOMER_ANALYTICS_DB), create the views on them, and take Spark's dbt record, so "
+            "that customer-analytics clv, validate and publish work as on DuckDB. One "
+            "transaction: on failure the build file is unchanged. On DuckDB it does nothing "
+            "(docs/spark.md)."
+        ),
+    )
+    p.add_argument(
+        "--vars",
+        default="{}",
+        help="the --vars the dbt build ran with (YAML or JSON), for the views (default: none)",
+    )
+    p.set_defaults(handler=_run_import_spark)
+
+
+def _run_import_spark(args: argparse.Namespace) -> int:
+    from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
+    from orchestration.lib.settings import Settings
+    from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
+
+    settings = Settings.from_env()
+    if settings.engine != "spark":  # dbt built the build file itself
+        return 0
+    print(f"Copying Spark's tables from {settings.spark_dir} into {settings.database} …")
+    try:
+        copied = import_spark_build(
+            settings.database,
+            settings.spark_dir,
+            Path(dbt_executable()),
+            DBT_PROJECT_DIR,
+            DBT_PROJECT_DIR / "target" / "import-spark",
+            args.vars,
+        )
+    except WarehouseImportError as exc:
+        print(f"customer-analytics import-spark: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Copied {len(copied)} tables, {sum(copied.values()):,} rows, and created the views.")
+    return 0
+
+
 def _run_privacy_key(args: argparse.Namespace) -> int:
     from orchestration.lib import privacy
 
@@ -441,6 +512,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_clv(sub)
     _add_erase(sub)
     _add_privacy_key(sub)
+    _add_engine(sub)
+    _add_import_spark(sub)
     _add_dev(sub)
     return parser
 

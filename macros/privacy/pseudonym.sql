@@ -11,11 +11,18 @@
     customer_analytics_pseudonym({{ column }})
 {%- endmacro %}
 
-{#- Spark: HMAC from Spark's SHA-256 (RFC 2104): the key (its file's text without leading and
+{#- Spark: spark_hmac_sha256 of the customer_id's UTF-8 bytes. -#}
+{% macro spark__pseudonym(column) -%}
+    {{ spark_hmac_sha256("encode(" ~ column ~ ", 'UTF-8')") }}
+{%- endmacro %}
+
+
+{#- HMAC-SHA256 (RFC 2104, lowercase hex) of `message` (a binary SQL expression) under the
+    pseudonymisation key, from Spark's SHA-256: the key (its file's text without leading and
     trailing whitespace, as UTF-8; hashed first when longer than SHA-256's 64-byte block) is
     padded to 64 bytes and XORed with 0x36 and 0x5c into the inner and outer pads, held by a
-    temporary view that reads the key file when the model runs. -#}
-{% macro spark__pseudonym(column) -%}
+    temporary view that reads the key file when the model runs. The key file must exist. -#}
+{% macro spark_hmac_sha256(message) -%}
     {%- if execute -%}
         {%- set file = privacy_file('key') -%}
         {%- if not spark_files_exist([file]) -%}
@@ -48,8 +55,6 @@
     {%- endif -%}
     sha2(concat(
         (select outer_pad from customer_analytics_key_pads),
-        unhex(sha2(concat(
-            (select inner_pad from customer_analytics_key_pads), encode({{ column }}, 'UTF-8')
-        ), 256))
+        unhex(sha2(concat((select inner_pad from customer_analytics_key_pads), {{ message }}), 256))
     ), 256)
 {%- endmacro %}

@@ -12,6 +12,10 @@
     it was read under (fingerprints of the pseudonymisation key and of the erasure requests:
     publishing refuses a build read before the erasure requests last changed). -#}
 {% macro record_raw_source() -%}
+    {{ return(adapter.dispatch('record_raw_source', 'customer_analytics')()) }}
+{%- endmacro %}
+
+{% macro default__record_raw_source() -%}
     {%- if not execute or not incremental_state_kept() -%}
         {{ return('') }}
     {%- endif -%}
@@ -48,5 +52,30 @@
         ~ sql_string(tojson(raw_format(table_name), sort_keys=true)) ~ ', '
         ~ (sql_string(digest) if digest else 'null') ~ ', customer_analytics_privacy_state(), '
         ~ sql_string(raw_landing_settings()) ~ ')') -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#- Spark: the same record, rewritten whole (parquet takes no DELETE): where the table is
+    landed from, its dialect, its landing settings and the privacy state it was read under
+    (spark_privacy_state), which publishing checks as on DuckDB; no SHA-256 (Spark lands every
+    file at every run: the landing sensor's first tick builds once). -#}
+{% macro spark__record_raw_source() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set table_name = this.identifier -%}
+    {%- set schema = adapter.quote(generate_schema_name('staging', none)) -%}
+    {%- set state = schema ~ '.raw_source_state' -%}
+    {%- do run_query('create schema if not exists ' ~ schema) -%}
+    {%- do run_query('create table if not exists ' ~ state ~ ' (table_name string,'
+        ~ ' source_file string, raw_format string, source_sha256 string, privacy_state string,'
+        ~ ' landing_settings string) using parquet') -%}
+    {%- set location = raw_landing_location(table_name, raw_landed_files(table_name)) -%}
+    {%- do spark_rewrite_table(state, 'select * from ' ~ state ~ ' where table_name != '
+        ~ sql_string(table_name) ~ ' union all select ' ~ sql_string(table_name) ~ ', '
+        ~ sql_string(location) ~ ', ' ~ sql_string(tojson(raw_format(table_name), sort_keys=true))
+        ~ ', cast(null as string), (' ~ spark_privacy_state() ~ '), '
+        ~ sql_string(raw_landing_settings())) -%}
     {{ return('') }}
 {%- endmacro %}

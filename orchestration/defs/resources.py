@@ -34,10 +34,14 @@ class TransientWarehouseError(RuntimeError):
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file dbt builds, and the landing directory the one raw reader reads (as
     dbt var raw_data_path) with its export dialect
-    (docs/bring-your-own-data.md, "Export dialects")."""
+    (docs/bring-your-own-data.md, "Export dialects"). On the engine spark (docs/spark.md), dbt
+    builds in Spark's warehouse (spark_dir) and each dbt step copies what it built into the
+    DuckDB file (orchestration/lib/warehouse.py), which every later step reads as on DuckDB."""
 
     database: str
     landing_dir: str
+    engine: str = "duckdb"
+    spark_dir: str = ""
     serving_database: str = ""
     exports_dir: str = ""
     quality_dir: str = ""
@@ -79,6 +83,8 @@ def defs() -> dg.Definitions:
             "warehouse": WarehouseResource(
                 database=str(settings.database),
                 landing_dir=str(settings.landing_dir),
+                engine=settings.engine,
+                spark_dir=str(settings.spark_dir),
                 serving_database=str(settings.serving_database),
                 exports_dir=str(settings.exports_dir),
                 quality_dir=str(settings.quality_dir),

@@ -69,6 +69,13 @@ _TEMP_SIZE = re.compile(
     re.IGNORECASE,
 )
 _CRON_FIELD = re.compile(r"^[0-9*/,-]{1,40}$")
+_SPARK_MEMORY = re.compile(r"^[1-9][0-9]{0,5}[kmgt]$", re.IGNORECASE)
+
+ENGINE_ENV = "CUSTOMER_ANALYTICS_ENGINE"
+"""The engine dbt builds on (docs/spark.md): duckdb (the default) or spark."""
+
+ENGINE_TARGETS = {"duckdb": "dev", "spark": "spark"}
+"""Engine -> the dbt target (profiles.yml) that builds on it."""
 
 
 RAW_SOURCES: dict[str, str] = {
@@ -464,6 +471,13 @@ class Settings:
     erasure_file: Path
     partitions_start: dt.date = dt.date(2023, 1, 1)
     full_data_tests_day: str = "sunday"
+    engine: str = "duckdb"
+    spark_dir: Path = REPO_ROOT / "warehouse" / "spark"
+
+    @property
+    def dbt_target(self) -> str:
+        """The dbt target of the engine (profiles.yml)."""
+        return ENGINE_TARGETS[self.engine]
 
     @property
     def csv_encoding(self) -> str:
@@ -536,7 +550,26 @@ class Settings:
                 full_tests_day,
                 f"use a weekday ({', '.join(WEEKDAYS)}) or every (the full suite every day).",
             )
+        engine = env.get(ENGINE_ENV, "").strip().lower() or "duckdb"
+        if engine not in ENGINE_TARGETS:
+            raise _fail(ENGINE_ENV, engine, "use duckdb or spark (docs/spark.md).")
+        # the Spark target's own settings (profiles.yml reads them; validate_spark_settings
+        # checks them again in dbt): a relative directory is the project's, as for dbt
+        spark_dir = env.get("CUSTOMER_ANALYTICS_SPARK_DIR", "").strip() or "warehouse/spark"
+        _int_setting(env, "CUSTOMER_ANALYTICS_SPARK_CORES", 2, 1, 64)
+        spark_memory = env.get("CUSTOMER_ANALYTICS_SPARK_MEMORY", "").strip() or "4g"
+        if not _SPARK_MEMORY.match(spark_memory):
+            raise _fail(
+                "CUSTOMER_ANALYTICS_SPARK_MEMORY",
+                spark_memory,
+                "give a JVM size such as 4g or 512m.",
+            )
         return cls(
+            engine=engine,
+            spark_dir=parse_path(
+                str(REPO_ROOT / spark_dir) if not spark_dir.startswith("/") else spark_dir,
+                "CUSTOMER_ANALYTICS_SPARK_DIR",
+            ),
             database=directory(
                 "CUSTOMER_ANALYTICS_DB", REPO_ROOT / "warehouse" / "customer_analytics.duckdb"
             ),

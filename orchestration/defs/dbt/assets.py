@@ -128,12 +128,17 @@ def build_dbt_definitions() -> dg.Definitions:
         "path:models/raw",
     )
 
+    from orchestration.lib.settings import Settings
+
     return dg.Definitions(
         assets=[raw_assets, main_assets],
-        # target dev always: serving (profiles.yml) is the read-only served file, for mf only
+        # the engine's target (CUSTOMER_ANALYTICS_ENGINE: dev, or spark), never serving
+        # (profiles.yml: the read-only served file, for mf only)
         resources={
             "dbt": DbtCliResource(
-                project_dir=project, dbt_executable=dbt_executable(), target="dev"
+                project_dir=project,
+                dbt_executable=dbt_executable(),
+                target=Settings.from_env().dbt_target,
             )
         },
     )

@@ -87,6 +87,35 @@ def _failures(run_results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _import_spark_build(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, dbt_vars: dict[str, Any]
+) -> None:
+    """What dbt built on Spark, copied into the build file that every later step reads
+    (orchestration/lib/warehouse.py): after the raw models, the raw tables; else everything."""
+    from pathlib import Path
+
+    from orchestration.lib.dbt_project import dbt_executable
+    from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
+
+    raw_only = all(key.path[0] == "raw" for key in context.selected_asset_keys)
+    try:
+        copied = import_spark_build(
+            Path(warehouse.database),
+            Path(warehouse.spark_dir),
+            Path(dbt_executable()),
+            DBT_PROJECT_DIR,
+            run_target_path(warehouse.database) / "import-spark",
+            json.dumps(dbt_vars),
+            raw_only=raw_only,
+        )
+    except WarehouseImportError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    context.log.info(
+        f"Copied {len(copied)} tables built on Spark ({sum(copied.values()):,} rows) from "
+        f"{warehouse.spark_dir} into {warehouse.database}"
+    )
+
+
 def run_dbt_build(
     context: dg.AssetExecutionContext,
     dbt: Any,
@@ -113,6 +142,16 @@ def run_dbt_build(
         days = landing_days(*run_days(context.run.tags))
     except SettingError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    if warehouse.engine == "spark":
+        from orchestration.lib import privacy
+
+        # profiles.yml's spark target reads these; Spark reads the key (it does not create it)
+        os.environ["CUSTOMER_ANALYTICS_SPARK_DIR"] = warehouse.spark_dir
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        try:
+            privacy.load_key(privacy.key_file())
+        except SettingError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
     if days:
         os.environ[LANDING_DAYS_ENV] = days
         context.log.info(f"Raw files from {warehouse.landing_dir}, landing the days {days}")
@@ -152,6 +191,8 @@ def run_dbt_build(
         )
     manifest = invocation.manifest
     succeeded = invocation.is_successful()
+    if warehouse.engine == "spark" and succeeded:
+        _import_spark_build(context, warehouse, dbt_vars)
 
     relations: dict[str, str] = {}
     for node in manifest["nodes"].values():
