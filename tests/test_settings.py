@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import run_dbt
+from conftest import REPO, run_dbt
 
 from orchestration.lib.settings import RawDialect, SettingError, Settings
 
@@ -192,6 +192,10 @@ BAD_ENVIRONMENT = {
     "CUSTOMER_ANALYTICS_RAW_COLUMN_MAPPING": ("{not json", "it must be a JSON object"),
     "CUSTOMER_ANALYTICS_RAW_FORMAT_OVERRIDES": ("null", "it must be a JSON object"),
     "CUSTOMER_ANALYTICS_CSV_ENCODING": ("klingon", "use utf-8 (a BOM is accepted)"),
+    "CUSTOMER_ANALYTICS_ENGINE": ("spark; rm -rf /", "use duckdb or spark"),
+    "CUSTOMER_ANALYTICS_SPARK_CORES": ("0", "whole number from 1 to 64"),
+    "CUSTOMER_ANALYTICS_SPARK_MEMORY": ("4g -Dx=y", "give a JVM size"),
+    "CUSTOMER_ANALYTICS_SPARK_DIR": ("/srv/spark\n/etc", "no control characters"),
 }
 
 
@@ -225,6 +229,13 @@ def test_good_settings_are_normalised() -> None:
     assert Settings.from_env({}).sensor_interval_s == 30
     assert settings.raw_dialect.raw_format == {"delimiter": "\t", "encoding": "cp1252"}
     assert settings.landing_dir.is_absolute()
+    # the engine names its dbt target; a relative Spark folder is the project's, as for dbt
+    assert (Settings.from_env({}).engine, Settings.from_env({}).dbt_target) == ("duckdb", "dev")
+    spark = Settings.from_env(
+        {"CUSTOMER_ANALYTICS_ENGINE": " Spark ", "CUSTOMER_ANALYTICS_SPARK_DIR": "sp"}
+    )
+    assert (spark.engine, spark.dbt_target) == ("spark", "spark")
+    assert spark.spark_dir == REPO / "sp"
     assert settings.raw_dialect.as_vars()["raw_column_mapping"] == {
         "orders": {"Bestellnummer": "order_id"}
     }
