@@ -299,8 +299,8 @@ def _add_engine(sub: argparse._SubParsersAction) -> None:
         description=(
             "Validate CUSTOMER_ANALYTICS_ENGINE (duckdb, the default, or spark) and the Spark "
             "target's settings, create the pseudonymisation key if it is missing (a build on "
-            "Spark reads it), and print the dbt target of the engine (dev or spark), as make "
-            "build uses it (docs/spark.md)."
+            "Spark reads it) and Spark's folder (mode 0700), and print the dbt target of the "
+            "engine (dev or spark), as make build uses it (docs/spark.md)."
         ),
     )
     p.set_defaults(handler=_run_engine)
@@ -309,10 +309,12 @@ def _add_engine(sub: argparse._SubParsersAction) -> None:
 def _run_engine(args: argparse.Namespace) -> int:
     from orchestration.lib import privacy
     from orchestration.lib.settings import Settings
+    from orchestration.lib.warehouse import prepare_spark_dir
 
     settings = Settings.from_env()
     if settings.engine == "spark":
         privacy.load_key(privacy.key_file())
+        prepare_spark_dir(settings.spark_dir)
     print(settings.dbt_target)
     return 0
 

@@ -382,6 +382,8 @@ def test_the_dagster_run_on_spark_materialised_every_asset_and_passed_every_chec
     assert len(checks_planned) >= 200
     assert set(checks) == checks_planned
     assert [key for key, passed in checks.items() if not passed] == []
+    # Spark's folder holds the raw layer's personal data: its owner's only
+    assert engines.spark_dir.stat().st_mode & 0o777 == 0o700
     # row counts come from the build file the Spark tables were copied into
     counts = materialised[dg.AssetKey(["marts", "dim_customers"])]["dagster/row_count"]
     assert counts.value == len(engines.on_spark["marts.dim_customers"][1])

@@ -47,6 +47,13 @@ class WarehouseImportError(RuntimeError):
     """Spark's tables could not be copied into the build file (which is left as it was)."""
 
 
+def prepare_spark_dir(spark_dir: Path) -> None:
+    """Spark's folder (its tables hold the raw layer's personal data, as the build file does),
+    created if missing and readable by its owner only, whatever the umask Spark writes with."""
+    spark_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    spark_dir.chmod(0o700)
+
+
 @dataclass(frozen=True)
 class SparkTable:
     schema: str

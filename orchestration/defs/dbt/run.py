@@ -6,6 +6,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -92,8 +93,6 @@ def _import_spark_build(
 ) -> None:
     """What dbt built on Spark, copied into the build file that every later step reads
     (orchestration/lib/warehouse.py): after the raw models, the raw tables; else everything."""
-    from pathlib import Path
-
     from orchestration.lib.dbt_project import dbt_executable
     from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
 
@@ -144,14 +143,22 @@ def run_dbt_build(
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     if warehouse.engine == "spark":
         from orchestration.lib import privacy
+        from orchestration.lib.warehouse import prepare_spark_dir
 
         # profiles.yml's spark target reads these; Spark reads the key (it does not create it)
         os.environ["CUSTOMER_ANALYTICS_SPARK_DIR"] = warehouse.spark_dir
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         try:
+            prepare_spark_dir(Path(warehouse.spark_dir))
             privacy.load_key(privacy.key_file())
         except SettingError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        except OSError as exc:
+            raise dg.Failure(
+                description=f"Cannot create Spark's folder {warehouse.spark_dir} "
+                f"({exc.strerror}): set CUSTOMER_ANALYTICS_SPARK_DIR to a writable folder.",
+                allow_retries=False,
+            ) from None
     if days:
         os.environ[LANDING_DAYS_ENV] = days
         context.log.info(f"Raw files from {warehouse.landing_dir}, landing the days {days}")
