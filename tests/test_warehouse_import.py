@@ -179,3 +179,21 @@ def test_an_empty_spark_warehouse_is_refused_with_what_to_do(tmp_path: Path) -> 
     with pytest.raises(WarehouseImportError, match="dbt build --target spark first"):
         import_spark_tables(tmp_path / "build.duckdb", tmp_path / "nothing")
     assert not (tmp_path / "build.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    "marker", ["_delta_log/00000000000000000000.json", "metadata/v1.metadata.json"]
+)
+def test_a_delta_or_iceberg_table_is_refused_not_read_as_parquet(
+    tmp_path: Path, marker: str
+) -> None:
+    """Their folders hold the parquet files of replaced versions too: read as plain parquet,
+    they would give old rows beside new ones."""
+    spark_dir = tmp_path / "spark"
+    write_spark_warehouse(spark_dir)
+    (spark_dir / "warehouse" / "marts.db" / "fct_orders" / marker).parent.mkdir()
+    (spark_dir / "warehouse" / "marts.db" / "fct_orders" / marker).write_text("{}")
+    with pytest.raises(
+        WarehouseImportError, match=r"marts\.fct_orders is a Delta or Iceberg table"
+    ):
+        import_spark_tables(tmp_path / "build.duckdb", spark_dir)

@@ -73,6 +73,13 @@ def spark_tables(spark_dir: Path, schemas: Iterable[str] = DBT_SCHEMAS) -> list[
         for table in sorted(folder.iterdir()):
             if not table.is_dir() or table.name.endswith(SCRATCH_SUFFIXES):
                 continue
+            if (table / "_delta_log").is_dir() or any((table / "metadata").glob("*.metadata.json")):
+                # their folders keep the files of replaced versions beside the live ones
+                raise WarehouseImportError(
+                    f"Spark's table {schema}.{table.name} is a Delta or Iceberg table: "
+                    "customer-analytics import-spark reads parquet tables only (profiles.yml's "
+                    "spark target, +file_format: parquet; docs/spark.md)."
+                )
             files = tuple(
                 sorted(
                     path
