@@ -262,6 +262,42 @@ def test_the_cli_refuses_a_bad_environment_setting_in_one_sentence(tmp_path) -> 
     )
 
 
+def test_the_engine_command_names_the_dbt_target_and_prepares_spark(tmp_path) -> None:
+    """`customer-analytics engine` (make build's first step): the engine's dbt target on
+    stdout; on Spark the key and Spark's folder (owner only) exist afterwards; a bad engine
+    is refused in one sentence, exit 2."""
+    import os
+    import subprocess
+
+    from conftest import BIN
+
+    def engine(value: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "customer-analytics"), "engine"],
+            env={
+                **os.environ,
+                "CUSTOMER_ANALYTICS_ENGINE": value,
+                "CUSTOMER_ANALYTICS_SPARK_DIR": str(tmp_path / "spark"),
+                "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE": str(tmp_path / "key" / "pseudonym.key"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    duckdb_engine = engine("")
+    assert (duckdb_engine.returncode, duckdb_engine.stdout) == (0, "dev\n")
+    assert not (tmp_path / "spark").exists() and not (tmp_path / "key").exists()
+    spark = engine("spark")
+    assert (spark.returncode, spark.stdout) == (0, "spark\n")
+    assert (tmp_path / "spark").stat().st_mode & 0o777 == 0o700
+    assert len((tmp_path / "key" / "pseudonym.key").read_text().strip()) >= 32
+    bad = engine("hadoop")
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert "CUSTOMER_ANALYTICS_ENGINE is 'hadoop': use duckdb or spark" in bad.stderr
+
+
 def test_a_dialect_split_over_project_and_table_is_accepted_by_both(tmp_path) -> None:
     """The German recipe with the thousands separator given per table: valid for dbt and
     Python alike (each table's effective dialect is what is checked)."""
