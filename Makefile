@@ -49,9 +49,10 @@ build: setup ## build and test everything on the shipped seeds (dbt build, CLV f
 	@[ ! -e $(CUSTOMER_ANALYTICS_DB) ] || chmod 600 $(CUSTOMER_ANALYTICS_DB)
 	@# the engine (CUSTOMER_ANALYTICS_ENGINE, docs/spark.md) names the dbt target; on Spark, what
 	@# dbt built is then copied into the build file, which the steps after it read
-	@# (checked first, in Python; on spark the Spark target is installed first, as make spark does)
-	@target=$$($(BIN)/customer-analytics engine) || exit 2; [ "$$target" != spark ] || $(MAKE) --no-print-directory spark
-	umask 077 && target=$$($(BIN)/customer-analytics engine) && $(BIN)/dbt build --target "$$target"
+	@# (checked in Python first; on spark the Spark target is installed first, as make spark does)
+	target=$$($(BIN)/customer-analytics engine) || exit 2; \
+	[ "$$target" != spark ] || $(MAKE) --no-print-directory spark || exit 1; \
+	(umask 077 && $(BIN)/dbt build --target "$$target")
 	umask 077 && $(BIN)/customer-analytics import-spark
 	@# the CLV fit: exit 1 (too small a shop, no convergence) publishes the other marts, flagged
 	umask 077 && { $(BIN)/customer-analytics clv || [ $$? -eq 1 ]; }

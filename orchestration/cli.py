@@ -307,14 +307,12 @@ def _add_engine(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_engine(args: argparse.Namespace) -> int:
-    from orchestration.lib import privacy
     from orchestration.lib.settings import Settings
-    from orchestration.lib.warehouse import prepare_spark_dir
+    from orchestration.lib.warehouse import prepare_spark_build
 
     settings = Settings.from_env()
     if settings.engine == "spark":
-        privacy.load_key(privacy.key_file())
-        prepare_spark_dir(settings.spark_dir)
+        prepare_spark_build(settings.spark_dir)
     print(settings.dbt_target)
     return 0
 

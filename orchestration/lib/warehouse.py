@@ -47,9 +47,15 @@ class WarehouseImportError(RuntimeError):
     """Spark's tables could not be copied into the build file (which is left as it was)."""
 
 
-def prepare_spark_dir(spark_dir: Path) -> None:
-    """Spark's folder (its tables hold the raw layer's personal data, as the build file does),
-    created if missing and readable by its owner only, whatever the umask Spark writes with."""
+def prepare_spark_build(spark_dir: Path) -> None:
+    """What a dbt build on Spark needs before it starts (make build and the Dagster job call
+    this): the pseudonymisation key, created if missing (Spark reads it, and does not create
+    it); Spark's folder, created if missing and readable by its owner only, whatever the umask
+    Spark writes with (its tables hold the raw layer's personal data, as the build file does).
+    SettingError for an unusable key; OSError for a folder that cannot be made."""
+    from orchestration.lib import privacy
+
+    privacy.load_key(privacy.key_file())
     spark_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     spark_dir.chmod(0o700)
 

@@ -82,15 +82,18 @@ def spark_marts_differ(spark_dir: Path, build: Path) -> int:
     warehouse in `spark_dir` with the DuckDB build `build`; print the marts that differ;
     exit 1 when any does.
 
-    DuckDB reads the Spark tables' own parquet files (<warehouse>/marts.db/<table>/), so the
+    DuckDB reads the Spark tables' own parquet files (orchestration.lib.warehouse.spark_tables,
+    as customer-analytics import-spark does), so the
     comparison holds no table in Python's memory: each side's rows as a multiset (`except
     all` both ways), each column cast to the build's type, doubles written with 12
     significant digits (the engines sum in different orders)."""
     import duckdb
 
     from orchestration.lib.relations import sql_string
+    from orchestration.lib.warehouse import spark_tables
     from tooling.bench.compare import rows_differ
 
+    spark_files = {table.name: table.files for table in spark_tables(spark_dir, ("marts",))}
     differing = []
     with duckdb.connect(":memory:") as con:
         con.execute(f"attach {sql_string(str(build))} as build (read_only)")
@@ -101,8 +104,7 @@ def spark_marts_differ(spark_dir: Path, build: Path) -> int:
         ).fetchall():
             columns_of.setdefault(table, []).append((column, data_type))
         for table, columns in columns_of.items():
-            folder = spark_dir / "warehouse" / "marts.db" / table
-            files = sorted(folder.glob("*.parquet"))
+            files = spark_files.get(table)
             if not files:
                 differing.append(table)
                 continue

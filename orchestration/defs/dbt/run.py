@@ -142,15 +142,13 @@ def run_dbt_build(
     except SettingError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     if warehouse.engine == "spark":
-        from orchestration.lib import privacy
-        from orchestration.lib.warehouse import prepare_spark_dir
+        from orchestration.lib.warehouse import prepare_spark_build
 
-        # profiles.yml's spark target reads these; Spark reads the key (it does not create it)
+        # profiles.yml's spark target reads these
         os.environ["CUSTOMER_ANALYTICS_SPARK_DIR"] = warehouse.spark_dir
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         try:
-            prepare_spark_dir(Path(warehouse.spark_dir))
-            privacy.load_key(privacy.key_file())
+            prepare_spark_build(Path(warehouse.spark_dir))
         except SettingError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
         except OSError as exc:
