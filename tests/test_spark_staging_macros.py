@@ -14,29 +14,27 @@ checked against ones worked out here: by hand, and for the daylight-saving sweep
 offset before the change, in the repeated autumn hour the second occurrence; either way the
 smaller of the two offsets).
 
-dbt compiles a copy of macros/staging (and sql_string) as a project of its own, so that the
-test checks these macros alone, whatever the state of the models on Spark; compiling for Spark
-opens no Spark session (--no-populate-cache). The only JVM is this module's SparkSession.
+dbt compiles a copy of macros/staging (and sql_string) as a project of its own
+(tests/dbt_macros.py), so that the test checks these macros alone, whatever the state of the
+models on Spark; compiling for Spark opens no Spark session (--no-populate-cache). The only
+JVM is this module's SparkSession.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import shutil
-import subprocess
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-from conftest import BIN, REPO
+from dbt_macros import compile_inline, macro_project
 
 pytestmark = pytest.mark.e2e
 
@@ -222,49 +220,6 @@ def inline_query() -> str:
 # --- compiling and running --------------------------------------------------------------------
 
 
-def macro_project(folder: Path) -> Path:
-    """A dbt project of macros/staging and sql_string only, named as the real one (dispatch
-    searches the customer_analytics namespace), with the real profile."""
-    (folder / "macros").mkdir(parents=True)
-    shutil.copytree(REPO / "macros" / "staging", folder / "macros" / "staging")
-    shutil.copy(REPO / "macros" / "sql_string.sql", folder / "macros" / "sql_string.sql")
-    (folder / "dbt_project.yml").write_text(
-        "name: customer_analytics\nversion: '0.1.0'\nconfig-version: 2\n"
-        "profile: customer_analytics\nmacro-paths: [macros]\n"
-        "flags:\n  send_anonymous_usage_stats: false\n",
-        encoding="utf-8",
-    )
-    return folder
-
-
-def compile_inline(project: Path, target: str, sql: str, work: Path) -> str:
-    """The SQL that `dbt compile --inline` makes of `sql` for `target` (dev: DuckDB)."""
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-        "CUSTOMER_ANALYTICS_DB": str(work / "compile.duckdb"),
-        "CUSTOMER_ANALYTICS_SPARK_DIR": str(work / "spark"),
-        "SPARK_LOCAL_IP": "127.0.0.1",
-    }
-    completed = subprocess.run(
-        [
-            str(BIN / "dbt"), "compile", "--project-dir", str(project), "--target", target,
-            "--target-path", str(work / f"target-{target}"), "--log-path", str(work / "logs"),
-            "--no-populate-cache", "--quiet", "--output", "json", "--inline", sql,
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )  # fmt: skip
-    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-3000:]
-    return json.loads(completed.stdout)["compiled"]
-
-
 @dataclass
 class Results:
     """Each engine's rows (id first, then the cases in CASES order) and column types."""
@@ -310,7 +265,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Results]:
     from pyspark.sql import SparkSession
 
     work = tmp_path_factory.mktemp("spark_staging_macros")
-    project = macro_project(work / "project")
+    project = macro_project(work / "project", ["staging", "sql_string.sql"])
     sql = inline_query()
     compiled = {target: compile_inline(project, target, sql, work) for target in ("dev", "spark")}
     rows = [(index, value, VALUES[index - 1]) for index, value in enumerate(VALUES)]

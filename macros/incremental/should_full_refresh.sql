@@ -1,10 +1,20 @@
 {#- Whether this engine keeps the state incremental runs need (landing state, change feeds,
     fingerprints, test scopes: DELETE and UPDATE on plain tables). DuckDB does. On Spark
-    (docs/spark.md) the tables are parquet, which take neither: every incremental model is
-    built in full at every run, which is exact by construction, and the state hooks do
-    nothing. -#}
+    (docs/spark.md) the tables are parquet by default, which take neither, and the state hooks
+    are DuckDB's: every incremental model is computed in full at every run, which is exact by
+    construction (on Delta and Iceberg then merged into its table: full_results_merged), and
+    the state hooks do nothing. -#}
 {% macro incremental_state_kept() -%}
     {{ return(adapter.type() == 'duckdb') }}
+{%- endmacro %}
+
+
+{#- Whether the incremental models, which are computed in full on Spark, are written into
+    their existing tables with MERGE (spark__get_merge_sql: only the rows that differ are
+    inserted or deleted) rather than replaced: on Spark with var spark_table_format delta or
+    iceberg (docs/spark.md, "Delta and Iceberg tables"). False on DuckDB and on parquet. -#}
+{% macro full_results_merged() -%}
+    {{ return(adapter.type() == 'spark' and setting('spark_table_format') in ['delta', 'iceberg']) }}
 {%- endmacro %}
 
 
@@ -24,7 +34,9 @@
     {%- endif -%}
     {%- if execute and not incremental_state_kept() and model is defined
             and model.resource_type == 'model' and model.config.materialized == 'incremental' -%}
-        {{ return(true) }}
+        {#- built in full: a new table, or on Delta and Iceberg the full result merged into
+            the existing one (is_incremental() is false either way) -#}
+        {{ return(configured or not full_results_merged()) }}
     {%- endif -%}
     {%- if configured or not execute or model is not defined or model.resource_type != 'model'
             or model.config.materialized != 'incremental' -%}

@@ -43,6 +43,7 @@
         'event_retention_days': {'kind': 'int', 'default': 1095, 'min': 30, 'max': 36500},
         'audience_nps_recent_days': {'kind': 'int', 'default': 90, 'min': 1, 'max': 3650},
         'data_tests_scope': {'kind': 'choice', 'default': 'changed', 'choices': ['changed', 'all']},
+        'spark_table_format': {'kind': 'choice', 'default': 'parquet', 'choices': ['parquet', 'delta', 'iceberg']},
     }) }}
 {%- endmacro %}
 

@@ -16,7 +16,7 @@
 {{
     config(
         materialized="incremental",
-        incremental_strategy="append",
+        incremental_strategy=incremental_strategy_for("append"),
         pre_hook="{{ delete_customer_months_to_rebuild() }}",
         meta={"data_test_scope": {"key": "cast(customer_id as varchar) || '/' || cast(month as varchar)"}},
     )

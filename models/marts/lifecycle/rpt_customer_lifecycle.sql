@@ -20,7 +20,7 @@
 {{
     config(
         materialized="incremental",
-        incremental_strategy="append",
+        incremental_strategy=incremental_strategy_for("append"),
         pre_hook="{{ delete_customer_lifecycle_to_rebuild() }}",
         post_hook="{{ record_customer_lifecycle_inputs() }}",
         meta={
