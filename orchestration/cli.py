@@ -340,13 +340,18 @@ def _add_import_spark(sub: argparse._SubParsersAction) -> None:
 
 def _run_import_spark(args: argparse.Namespace) -> int:
     from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
-    from orchestration.lib.settings import Settings
+    from orchestration.lib.settings import Settings, spark_remote_host
     from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
 
     settings = Settings.from_env()
     if settings.engine != "spark":  # dbt built the build file itself
         return 0
-    print(f"Copying Spark's tables from {settings.spark_dir} into {settings.database} …")
+    source = (
+        f"the Spark Connect server {spark_remote_host(settings.spark_remote)}"
+        if settings.spark_remote
+        else str(settings.spark_dir)
+    )
+    print(f"Copying Spark's tables from {source} into {settings.database} …")
     try:
         copied = import_spark_build(
             settings.database,
@@ -355,6 +360,7 @@ def _run_import_spark(args: argparse.Namespace) -> int:
             DBT_PROJECT_DIR,
             DBT_PROJECT_DIR / "target" / "import-spark",
             args.vars,
+            remote=settings.spark_remote,
         )
     except WarehouseImportError as exc:
         print(f"customer-analytics import-spark: error: {exc}", file=sys.stderr)

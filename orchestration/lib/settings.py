@@ -77,6 +77,37 @@ ENGINE_ENV = "CUSTOMER_ANALYTICS_ENGINE"
 ENGINE_TARGETS = {"duckdb": "dev", "spark": "spark"}
 """Engine -> the dbt target (profiles.yml) that builds on it."""
 
+SPARK_REMOTE_ENV = "CUSTOMER_ANALYTICS_SPARK_REMOTE"
+"""A Spark Connect server (sc://host:port[/;param=value...]) the Python side reads a Spark
+build through, e.g. a cluster's (docs/spark.md); empty: the local session's folder."""
+
+_SPARK_REMOTE = re.compile(
+    r"^sc://(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])"
+    r"(?::(?P<port>[0-9]{1,5}))?(?:/(?:;[A-Za-z0-9_.-]{1,64}=[^;\s\x00-\x1f\x7f]{0,1024})*)?$"
+)
+
+
+def parse_spark_remote(value: str) -> str:
+    """CUSTOMER_ANALYTICS_SPARK_REMOTE, validated ('' when unset). Its parameters may hold a
+    token, so an error shows the host at most, never the value."""
+    text = value.strip()
+    if not text:
+        return ""
+    match = _SPARK_REMOTE.fullmatch(text) if len(text) <= 4096 else None
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) < 65536):
+        raise SettingError(
+            f"Setting {SPARK_REMOTE_ENV} is not a Spark Connect address (the value is not "
+            "shown: it may hold a token): give sc://host:port, optionally followed by "
+            "/;name=value parameters, e.g. sc://spark.internal:15002 (docs/spark.md)."
+        )
+    return text
+
+
+def spark_remote_host(remote: str) -> str:
+    """host:port of a Spark Connect address, for messages (its parameters may hold a token)."""
+    match = _SPARK_REMOTE.fullmatch(remote)
+    return f"{match['host']}:{match['port'] or 15002}" if match else "(not shown)"
+
 
 RAW_SOURCES: dict[str, str] = {
     "customers": "crm",
@@ -473,6 +504,7 @@ class Settings:
     full_data_tests_day: str = "sunday"
     engine: str = "duckdb"
     spark_dir: Path = REPO_ROOT / "warehouse" / "spark"
+    spark_remote: str = field(default="", repr=False)
 
     @property
     def dbt_target(self) -> str:
@@ -566,6 +598,7 @@ class Settings:
             )
         return cls(
             engine=engine,
+            spark_remote=parse_spark_remote(env.get(SPARK_REMOTE_ENV, "")),
             spark_dir=parse_path(
                 str(REPO_ROOT / spark_dir) if not spark_dir.startswith("/") else spark_dir,
                 "CUSTOMER_ANALYTICS_SPARK_DIR",

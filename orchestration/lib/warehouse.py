@@ -9,6 +9,11 @@ on the copies by dbt itself (the same models, DuckDB's SQL), and the build's dbt
 audit) is Spark's. So everything after dbt, and the serving file and Parquet exports BI tools
 read, are the same with either engine.
 
+On a cluster, whose tables are not in a local folder, the same copy reads them through a Spark
+Connect server instead (CUSTOMER_ANALYTICS_SPARK_REMOTE, `SparkConnectWarehouse`): Spark reads
+each table (of any format, Delta and Iceberg too) and sends it as Arrow batches, a bounded
+number of rows at a time.
+
 The copy is one DuckDB transaction: a failed import leaves the build file as it was, and the
 served marts are never touched. The landing state only DuckDB keeps (incremental runs) is
 dropped with it, so a later DuckDB build of the same file lands everything again (docs/spark.md).
@@ -17,6 +22,7 @@ dropped with it, so a later DuckDB build of the same file lands everything again
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -64,7 +70,8 @@ def prepare_spark_build(spark_dir: Path) -> None:
 class SparkTable:
     schema: str
     name: str
-    files: tuple[Path, ...]
+    files: tuple[Path, ...] = ()
+    """The parquet files (the local folder); none when read through Spark Connect."""
 
 
 def spark_tables(spark_dir: Path, schemas: Iterable[str] = DBT_SCHEMAS) -> list[SparkTable]:
@@ -105,13 +112,7 @@ def _copy(con, table: SparkTable) -> int:
     (session time zone UTC, written as INT96) are DuckDB's timestamps, as on DuckDB."""
     files = "[" + ", ".join(sql_string(str(path)) for path in table.files) + "]"
     relation = f'"{table.schema}"."{table.name}"'
-    con.execute(f'create schema if not exists "{table.schema}"')
-    if con.execute(
-        "select count(*) from duckdb_views() where database_name = current_database()"
-        " and schema_name = ? and view_name = ?",
-        [table.schema, table.name],
-    ).fetchone()[0]:
-        con.execute(f"drop view {relation}")
+    _replace_view(con, table)
     con.execute(
         f"create or replace table {relation} as select * from read_parquet({files},"
         " hive_partitioning = false)"
@@ -120,28 +121,167 @@ def _copy(con, table: SparkTable) -> int:
     return rows
 
 
+class SparkConnectWarehouse:
+    """Spark's tables read through a Spark Connect server (a cluster's, or `start-connect-
+    server.sh` beside a metastore): listed from its catalog, each read by Spark and sent as
+    Arrow, at most `batch_rows` rows at a time (a larger table is read in parts by a hash of
+    its rows). The address may hold a token: messages name its host only."""
+
+    def __init__(self, remote: str, batch_rows: int = 500_000) -> None:
+        from orchestration.lib.settings import spark_remote_host
+
+        self.remote = remote
+        self.host = spark_remote_host(remote)
+        self.batch_rows = batch_rows
+        self._session = None
+
+    def session(self):
+        if self._session is None:
+            try:
+                from pyspark.sql import SparkSession
+            except ImportError:
+                raise WarehouseImportError(
+                    "Reading Spark's tables through Spark Connect needs pyspark's connect "
+                    "extras: run make spark (docs/spark.md)."
+                ) from None
+            host, _, port = self.host.rpartition(":")
+            try:
+                # Spark Connect's client retries an unreachable server for minutes: ask first
+                socket.create_connection((host.strip("[]"), int(port)), timeout=15).close()
+                self._session = SparkSession.builder.remote(self.remote).getOrCreate()
+                self._session.sql("select 1").collect()
+            except Exception as exc:  # grpc's and pyspark's errors alike
+                raise WarehouseImportError(
+                    f"Could not reach the Spark Connect server {self.host} "
+                    f"({type(exc).__name__}); the build file is unchanged. Check "
+                    "CUSTOMER_ANALYTICS_SPARK_REMOTE and that the server runs (docs/spark.md)."
+                ) from None
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.stop()
+            self._session = None
+
+    def tables(self, schemas: Iterable[str] = DBT_SCHEMAS) -> list[SparkTable]:
+        """Every table (not view) of `schemas` in the server's catalog."""
+        spark = self.session()
+        found = []
+        for schema in schemas:
+            if not spark.catalog.databaseExists(schema):
+                continue
+            for table in sorted(spark.catalog.listTables(schema), key=lambda t: t.name):
+                if table.isTemporary or (table.tableType or "").upper() == "VIEW":
+                    continue
+                if table.name.endswith(SCRATCH_SUFFIXES):
+                    continue
+                found.append(SparkTable(schema, table.name))
+        return found
+
+    def copy(self, con, table: SparkTable) -> int:
+        """Copy one table into the open build file; its row count."""
+        import pyarrow as pa
+        from pyspark.sql import functions as F
+
+        spark = self.session()
+        frame = spark.table(f"`{table.schema}`.`{table.name}`")
+        rows = frame.count()
+        parts = max(1, -(-rows // self.batch_rows))
+        relation = f'"{table.schema}"."{table.name}"'
+        _replace_view(con, table)
+        copied = 0
+        for part in range(parts):
+            chosen = frame
+            if parts > 1:
+                hashed = F.xxhash64(*[frame[column] for column in frame.columns])
+                chosen = frame.where(F.pmod(hashed, F.lit(parts)) == part)
+            batch = chosen.toArrow()
+            # timestamps arrive in UTC with the time zone attached: the build file's are UTC
+            # without it, as DuckDB builds them and as Spark's parquet files hold them
+            batch = batch.cast(
+                pa.schema(
+                    [
+                        field.with_type(pa.timestamp(field.type.unit))
+                        if pa.types.is_timestamp(field.type)
+                        else field
+                        for field in batch.schema
+                    ]
+                )
+            )
+            con.register("spark_batch", batch)
+            if part == 0:
+                con.execute(f"create or replace table {relation} as select * from spark_batch")
+            else:
+                con.execute(f"insert into {relation} select * from spark_batch")
+            con.unregister("spark_batch")
+            copied += batch.num_rows
+        if copied != rows:
+            raise WarehouseImportError(
+                f"Spark's table {table.schema}.{table.name} changed while it was read "
+                f"({rows:,} rows counted, {copied:,} read); the build file is unchanged. "
+                "Import again when no dbt run writes it."
+            )
+        return copied
+
+
+def _replace_view(con, table: SparkTable) -> None:
+    """Drop the build file's view of that name (a model once built as a view)."""
+    con.execute(f'create schema if not exists "{table.schema}"')
+    if con.execute(
+        "select count(*) from duckdb_views() where database_name = current_database()"
+        " and schema_name = ? and view_name = ?",
+        [table.schema, table.name],
+    ).fetchone()[0]:
+        con.execute(f'drop view "{table.schema}"."{table.name}"')
+
+
 def import_spark_tables(
     build_file: Path,
     spark_dir: Path,
     only: Callable[[str, str], bool] | None = None,
     drop_missing: bool = False,
     clear: tuple[str, ...] = (),
+    remote: str = "",
+    batch_rows: int = 500_000,
 ) -> dict[str, int]:
     """Copy Spark's tables (those `only` accepts, else all) into `build_file`, in one
-    transaction; with `drop_missing`, drop the build file's tables of the dbt schemas that Spark
-    does not hold (DuckDB's landing state, models no longer built); the tables of the schemas
-    `clear` are dropped first. Relation -> rows copied."""
+    transaction: from the local session's folder `spark_dir`, or through the Spark Connect
+    server `remote` when given. With `drop_missing`, drop the build file's tables of the dbt
+    schemas that Spark does not hold (DuckDB's landing state, models no longer built); the
+    tables of the schemas `clear` are dropped first. Relation -> rows copied."""
+    connect = SparkConnectWarehouse(remote, batch_rows) if remote else None
+    try:
+        return _import_tables(build_file, spark_dir, connect, only, drop_missing, clear)
+    finally:
+        if connect is not None:
+            connect.close()
+
+
+def _import_tables(
+    build_file: Path,
+    spark_dir: Path,
+    connect: SparkConnectWarehouse | None,
+    only: Callable[[str, str], bool] | None,
+    drop_missing: bool,
+    clear: tuple[str, ...],
+) -> dict[str, int]:
     import duckdb
 
-    held = spark_tables(spark_dir)
+    held = connect.tables() if connect is not None else spark_tables(spark_dir)
     tables = [table for table in held if only is None or only(table.schema, table.name)]
     if not tables:
+        where = (
+            f"The Spark Connect server {connect.host}"
+            if connect is not None
+            else f"Spark's warehouse {spark_dir / 'warehouse'}"
+        )
         raise WarehouseImportError(
-            f"Spark's warehouse {spark_dir / 'warehouse'} holds none of the tables to import: "
-            "run dbt build --target spark first (docs/spark.md)."
+            f"{where} holds none of the tables to import: run dbt build --target spark first "
+            "(docs/spark.md)."
         )
     copied: dict[str, int] = {}
     build_file.parent.mkdir(parents=True, exist_ok=True)
+    current = ""
     with duckdb.connect(str(build_file)) as con:
         con.execute("begin")
         try:
@@ -153,7 +293,9 @@ def import_spark_tables(
                 con.execute(f'drop table "{schema}"."{name}"')
             for table in tables:
                 current = f"{table.schema}.{table.name}"
-                copied[current] = _copy(con, table)
+                copied[current] = (
+                    connect.copy(con, table) if connect is not None else _copy(con, table)
+                )
             if drop_missing:
                 kept = {(table.schema, table.name) for table in held}
                 for schema, name in con.execute(
@@ -165,8 +307,10 @@ def import_spark_tables(
                     if (schema, name) not in kept:
                         con.execute(f'drop table "{schema}"."{name}"')
             con.execute("commit")
-        except duckdb.Error as exc:
+        except Exception as exc:  # DuckDB's, and Spark Connect's while a table is read
             con.execute("rollback")
+            if isinstance(exc, WarehouseImportError):
+                raise
             raise WarehouseImportError(
                 f"Copying Spark's table {current or '(none yet)'} into {build_file} failed "
                 f"({type(exc).__name__}); the build file is unchanged. Run dbt build --target "
@@ -233,16 +377,22 @@ def import_spark_build(
     target_path: Path,
     dbt_vars: str = "{}",
     raw_only: bool = False,
+    remote: str = "",
 ) -> dict[str, int]:
-    """After dbt ran on Spark: the build file holds what Spark built. `raw_only` (after the raw
-    models alone): the raw tables and their source record. Else every table, then the views
-    (dbt on DuckDB), then Spark's dbt record last (the view run's own record does not count:
-    the build is Spark's; publishing refuses a build file without one, so a failure on the way
-    publishes nothing). Relation -> rows copied."""
+    """After dbt ran on Spark: the build file holds what Spark built (read from `spark_dir`, or
+    through the Spark Connect server `remote`). `raw_only` (after the raw models alone): the
+    raw tables and their source record. Else every table, then the views (dbt on DuckDB), then
+    Spark's dbt record last (the view run's own record does not count: the build is Spark's;
+    publishing refuses a build file without one, so a failure on the way publishes nothing).
+    Relation -> rows copied."""
     if raw_only:
-        return import_spark_tables(build_file, spark_dir, raw_step_table)
+        return import_spark_tables(build_file, spark_dir, raw_step_table, remote=remote)
     # the build file's own dbt record goes first: until Spark's is in, nothing can be published
-    copied = import_spark_tables(build_file, spark_dir, not_audit, clear=(AUDIT_SCHEMA,))
+    copied = import_spark_tables(
+        build_file, spark_dir, not_audit, clear=(AUDIT_SCHEMA,), remote=remote
+    )
     create_views(build_file, dbt, project_dir, target_path, dbt_vars)
-    copied.update(import_spark_tables(build_file, spark_dir, audit_only, drop_missing=True))
+    copied.update(
+        import_spark_tables(build_file, spark_dir, audit_only, drop_missing=True, remote=remote)
+    )
     return copied

@@ -94,10 +94,14 @@ def _import_spark_build(
     """What dbt built on Spark, copied into the build file that every later step reads
     (orchestration/lib/warehouse.py): after the raw models, the raw tables; else everything."""
     from orchestration.lib.dbt_project import dbt_executable
+    from orchestration.lib.settings import SettingError, Settings, spark_remote_host
     from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
 
     raw_only = all(key.path[0] == "raw" for key in context.selected_asset_keys)
     try:
+        # read from the environment here, not from resource config, which the UI shows: the
+        # Spark Connect address may hold a token
+        remote = Settings.from_env().spark_remote
         copied = import_spark_build(
             Path(warehouse.database),
             Path(warehouse.spark_dir),
@@ -106,12 +110,16 @@ def _import_spark_build(
             run_target_path(warehouse.database) / "import-spark",
             json.dumps(dbt_vars),
             raw_only=raw_only,
+            remote=remote,
         )
-    except WarehouseImportError as exc:
+    except (WarehouseImportError, SettingError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
+    source = (
+        f"the Spark Connect server {spark_remote_host(remote)}" if remote else warehouse.spark_dir
+    )
     context.log.info(
         f"Copied {len(copied)} tables built on Spark ({sum(copied.values()):,} rows) from "
-        f"{warehouse.spark_dir} into {warehouse.database}"
+        f"{source} into {warehouse.database}"
     )
 
 
