@@ -196,6 +196,7 @@ BAD_ENVIRONMENT = {
     "CUSTOMER_ANALYTICS_SPARK_CORES": ("0", "whole number from 1 to 64"),
     "CUSTOMER_ANALYTICS_SPARK_MEMORY": ("4g -Dx=y", "give a JVM size"),
     "CUSTOMER_ANALYTICS_SPARK_DIR": ("/srv/spark\n/etc", "no control characters"),
+    "CUSTOMER_ANALYTICS_SPARK_REMOTE": ("http://spark:15002", "not a Spark Connect address"),
 }
 
 
@@ -239,6 +240,42 @@ def test_good_settings_are_normalised() -> None:
     assert settings.raw_dialect.as_vars()["raw_column_mapping"] == {
         "orders": {"Bestellnummer": "order_id"}
     }
+
+
+@pytest.mark.parametrize(
+    "remote",
+    [
+        "sc://lake-gw.example:15002/;token=hunter2-secret;user_id=x y",  # a space
+        "sc://lake-gw.example:99999/;token=hunter2-secret",  # no such port
+        "sc://lake-gw.example:15002/;token=hunter2-secret\n;x=1",  # a line break
+        "sc://lake-gw.example:15002;token=hunter2-secret",  # no slash before the parameters
+        "grpc://lake-gw.example:15002/;token=hunter2-secret",
+    ],
+)
+def test_a_bad_spark_connect_address_is_refused_without_showing_it(remote: str) -> None:
+    """The address may hold a token: the error names the setting and the form, never the
+    value, whatever part of it is wrong."""
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({"CUSTOMER_ANALYTICS_SPARK_REMOTE": remote})
+    message = str(refused.value)
+    assert message.startswith("Setting CUSTOMER_ANALYTICS_SPARK_REMOTE is not a Spark Connect")
+    assert "hunter2" not in message and "lake-gw.example" not in message
+
+
+def test_a_spark_connect_address_is_kept_whole_and_shown_by_host_only() -> None:
+    from orchestration.lib.settings import spark_remote_host
+
+    for remote, host in [
+        ("sc://lake-gw.example:15002/;token=hunter2-secret;x-databricks-cluster-id=0123",
+         "lake-gw.example:15002"),
+        (" sc://10.0.0.7 ", "10.0.0.7:15002"),  # Spark Connect's default port
+        ("sc://[::1]:443/;use_ssl=true", "[::1]:443"),
+    ]:  # fmt: skip
+        settings = Settings.from_env({"CUSTOMER_ANALYTICS_SPARK_REMOTE": remote})
+        assert settings.spark_remote == remote.strip()
+        assert spark_remote_host(settings.spark_remote) == host
+        assert "hunter2" not in repr(settings)  # e.g. in a traceback's locals
+    assert Settings.from_env({}).spark_remote == ""
 
 
 def test_the_cli_refuses_a_bad_environment_setting_in_one_sentence(tmp_path) -> None:

@@ -197,3 +197,28 @@ def test_a_delta_or_iceberg_table_is_refused_not_read_as_parquet(
         WarehouseImportError, match=r"marts\.fct_orders is a Delta or Iceberg table"
     ):
         import_spark_tables(tmp_path / "build.duckdb", spark_dir)
+
+
+def test_an_unreachable_spark_connect_server_is_named_by_host_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Asked before Spark Connect's client would retry for minutes; the address's token is
+    never shown; the build file keeps what it held."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    build = tmp_path / "build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts; create table marts.kept as select 42 as answer")
+    before = _tables(build)
+    with pytest.raises(WarehouseImportError) as refused:
+        import_spark_tables(
+            build, tmp_path / "unused", remote=f"sc://127.0.0.1:{port}/;token=hunter2-secret"
+        )
+    message = str(refused.value)
+    assert f"Spark Connect server 127.0.0.1:{port}" in message
+    assert "hunter2" not in message
+    assert "the build file is unchanged" in message
+    assert _tables(build) == before
