@@ -358,7 +358,8 @@ def _run_import_spark(args: argparse.Namespace) -> int:
             settings.spark_dir,
             Path(dbt_executable()),
             DBT_PROJECT_DIR,
-            DBT_PROJECT_DIR / "target" / "import-spark",
+            # under dbt's target path, as the build's own: DBT_TARGET_PATH, else target/
+            DBT_PROJECT_DIR / (os.environ.get("DBT_TARGET_PATH") or "target") / "import-spark",
             args.vars,
             remote=settings.spark_remote,
         )

@@ -20,6 +20,13 @@ here: the raw rows read are the CSV records Python's csv module counts (less the
 customer), the row balance holds on each engine, the erased customer is in no table, and a
 customer_key is the HMAC Python's hmac computes.
 
+On a cluster the Python side reads Spark's tables through a Spark Connect server
+(CUSTOMER_ANALYTICS_SPARK_REMOTE) rather than from a local folder. A real server (spark-submit of
+SparkConnectServer, as a cluster starts one) is started over the warehouse and metastore the
+Spark run left; `customer-analytics import-spark` through it, and the same copy in parts of at
+most 4,000 rows, must give every table exactly as DuckDB reads Spark's parquet files, with the
+same column types, and the views and Spark's dbt record beside them.
+
 The Dagster run's wall time is printed (with the Spark tables' read, the Spark part of the test
 command, docs/spark.md), never asserted.
 """
@@ -31,6 +38,7 @@ import json
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +50,7 @@ from conftest import BIN, REPO, pseudonym
 
 from orchestration.lib.clv_tables import CLV_TABLES, STATUS
 from orchestration.lib.serving import PUBLICATION_TABLE
+from orchestration.lib.warehouse import spark_tables
 from tooling.bench.spark import same_rows
 
 pytestmark = [pytest.mark.build, pytest.mark.slow]
@@ -131,6 +140,9 @@ class Engines:
         self.imported: Rows = {}
         self.rebuilt_on_duckdb: Rows = {}
         self.reads_clv: set[str] = set()
+        self.through_connect = root / "connect" / "build.duckdb"
+        self.through_connect_in_parts = root / "connect" / "parts.duckdb"
+        self.connect_output = ""
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +189,11 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
     started = time.monotonic()
     built.on_spark = _spark_rows(built.spark_dir, list(built.on_duckdb))
     print(f"Spark target: reading Spark's tables took {time.monotonic() - started:.0f} s")
+    started = time.monotonic()
+    _import_through_spark_connect(built, vars_[1])
+    print(
+        f"Spark target: the imports through Spark Connect took {time.monotonic() - started:.0f} s"
+    )
     _dbt(
         ["build", *vars_],
         built.spark_build.parent,
@@ -275,6 +292,90 @@ def _spark_rows(spark_dir: Path, names: list[str]) -> Rows:
         timeout=900,
     )
     return pickle.loads(out.read_bytes())
+
+
+IMPORT_IN_PARTS = """
+import sys
+from pathlib import Path
+from orchestration.lib.warehouse import import_spark_tables
+import_spark_tables(Path(sys.argv[1]), Path(sys.argv[2]), remote=sys.argv[3], batch_rows=4000)
+"""
+
+
+def _import_through_spark_connect(built: Engines, dbt_vars: str) -> None:
+    """A Spark Connect server over the warehouse and metastore the Spark run left (their
+    embedded metastore takes one JVM at a time: after the reads above ended), then
+    `customer-analytics import-spark` through it, and the copy in parts of 4,000 rows."""
+    import pyspark
+
+    spark_home = Path(pyspark.__file__).parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = built.root / "connect-server.log"
+    built.through_connect.parent.mkdir()
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                str(spark_home / "bin" / "spark-submit"),
+                *("--class", "org.apache.spark.sql.connect.service.SparkConnectServer"),
+                *("--master", "local[2]"),
+                *("--conf", f"spark.connect.grpc.binding.port={port}"),
+                *("--conf", "spark.connect.grpc.binding.address=127.0.0.1"),
+                *("--conf", "spark.sql.catalogImplementation=hive"),
+                *("--conf", f"spark.sql.warehouse.dir={built.spark_dir / 'warehouse'}"),
+                *("--conf", "spark.driver.extraJavaOptions="
+                  f"-Dderby.system.home={built.spark_dir / 'metastore'}"),
+                *("--conf", f"spark.local.dir={built.root / 'connect-tmp'}"),
+                *("--conf", "spark.sql.session.timeZone=UTC"),
+                *("--conf", "spark.ui.enabled=false"),
+            ],
+            cwd=built.root,
+            env={**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 600
+        while b"Spark Connect server started" not in log.read_bytes():
+            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "the Spark Connect server did not start"
+            time.sleep(0.5)  # polling the server's log for its start line
+        remote = f"sc://127.0.0.1:{port}/;user_id=customer-analytics-test"
+        completed = subprocess.run(
+            [str(BIN / "customer-analytics"), "import-spark", "--vars", dbt_vars],
+            cwd=REPO,
+            env={
+                **os.environ,
+                "CUSTOMER_ANALYTICS_ENGINE": "spark",
+                "CUSTOMER_ANALYTICS_SPARK_REMOTE": remote,
+                # not read: the tables come through the server
+                "CUSTOMER_ANALYTICS_SPARK_DIR": str(built.root / "no-such-folder"),
+                "CUSTOMER_ANALYTICS_DB": str(built.through_connect),
+                "DBT_TARGET_PATH": str(built.through_connect.parent / "target"),
+                "DBT_LOG_PATH": str(built.through_connect.parent / "logs"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        built.connect_output = completed.stdout + completed.stderr
+        assert completed.returncode == 0, built.connect_output[-3000:]
+        subprocess.run(
+            [
+                sys.executable, "-c", IMPORT_IN_PARTS, str(built.through_connect_in_parts),
+                str(built.root / "no-such-folder"), remote,
+            ],
+            cwd=REPO, check=True, capture_output=True, timeout=1800,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _compared(engines: Engines) -> list[str]:
@@ -444,3 +545,60 @@ def test_a_duckdb_build_after_the_spark_run_gives_the_duckdb_warehouse(engines: 
         if not same_rows(engines.rebuilt_on_duckdb[name][1], engines.on_duckdb[name][1])
     ]
     assert differing == []
+
+
+def test_the_python_side_reads_spark_through_spark_connect_as_from_its_folder(
+    engines: Engines,
+) -> None:
+    """Every table Spark holds, copied through the Spark Connect server (whole, and in parts
+    of 4,000 rows), equals what DuckDB reads from the table's parquet files, with the same
+    column types; the views and Spark's dbt record are there; the address is shown by host
+    only."""
+    held = spark_tables(engines.spark_dir)
+    names = {f"{table.schema}.{table.name}" for table in held}
+    assert {"raw.orders", "marts.dim_customers", "staging.stg_quarantine__rejected_rows"} <= names
+    assert "user_id=customer-analytics-test" not in engines.connect_output
+    assert (
+        "Copying Spark's tables from the Spark Connect server 127.0.0.1:" in engines.connect_output
+    )
+    with duckdb.connect() as con:
+        con.execute(f"attach '{engines.through_connect}' as whole (read_only)")
+        con.execute(f"attach '{engines.through_connect_in_parts}' as parts (read_only)")
+        for copy in ("whole", "parts"):
+            copied = {
+                f"{schema}.{name}"
+                for schema, name in con.execute(
+                    "select schema_name, table_name from duckdb_tables() where database_name = ?",
+                    [copy],
+                ).fetchall()
+            }
+            assert names <= copied, (copy, names - copied)
+        differing = {}
+        for table in held:
+            files = "[" + ", ".join(f"'{path}'" for path in table.files) + "]"
+            parquet = f"read_parquet({files})"
+            expected_types = [
+                row[1] for row in con.sql(f"describe select * from {parquet}").fetchall()
+            ]
+            for copy in ("whole", "parts"):
+                relation = f'{copy}."{table.schema}"."{table.name}"'
+                types = [row[1] for row in con.sql(f"describe select * from {relation}").fetchall()]
+                (extra,) = con.execute(
+                    f"select (select count(*) from (select * from {relation} except all "
+                    f"select * from {parquet})) + (select count(*) from (select * from {parquet} "
+                    f"except all select * from {relation}))"
+                ).fetchone()
+                if types != expected_types or extra:
+                    differing[(copy, f"{table.schema}.{table.name}")] = (types, extra)
+        assert differing == {}
+        # the copy in parts read the big tables in several parts, and lost no row
+        (orders,) = con.execute("select count(*) from parts.raw.orders").fetchone()
+        assert orders > 4000
+        # the views, created again on the copies by dbt on DuckDB; Spark's dbt record
+        (views,) = con.execute(
+            "select count(*) from duckdb_views()"
+            " where database_name = 'whole' and schema_name = 'staging'"
+        ).fetchone()
+        assert views > 0
+        (invocations,) = con.execute("select count(*) from whole.audit.dbt_invocations").fetchone()
+        assert invocations > 0
