@@ -556,7 +556,7 @@ def test_the_python_side_reads_spark_through_spark_connect_as_from_its_folder(
     only."""
     held = spark_tables(engines.spark_dir)
     names = {f"{table.schema}.{table.name}" for table in held}
-    assert {"raw.orders", "marts.dim_customers", "staging.stg_quarantine__rejected_rows"} <= names
+    assert {"raw.orders", "marts.dim_customers", "staging.base_shop__orders"} <= names
     assert "user_id=customer-analytics-test" not in engines.connect_output
     assert (
         "Copying Spark's tables from the Spark Connect server 127.0.0.1:" in engines.connect_output
