@@ -38,9 +38,9 @@ def macro_project(folder: Path, paths: list[str]) -> Path:
     return folder
 
 
-def compile_inline(project: Path, target: str, sql: str, work: Path) -> str:
-    """The SQL that `dbt compile --inline` makes of `sql` for `target` (dev: DuckDB)."""
-    env = {
+def dbt_env(work: Path) -> dict[str, str]:
+    """The environment of a dbt command with the real profile, its files under `work`."""
+    return {
         **os.environ,
         "DBT_PROFILES_DIR": str(REPO),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -49,6 +49,11 @@ def compile_inline(project: Path, target: str, sql: str, work: Path) -> str:
         "CUSTOMER_ANALYTICS_SPARK_DIR": str(work / "spark"),
         "SPARK_LOCAL_IP": "127.0.0.1",
     }
+
+
+def compile_inline(project: Path, target: str, sql: str, work: Path) -> str:
+    """The SQL that `dbt compile --inline` makes of `sql` for `target` (dev: DuckDB)."""
+    env = dbt_env(work)
     completed = subprocess.run(
         [
             str(BIN / "dbt"), "compile", "--project-dir", str(project), "--target", target,

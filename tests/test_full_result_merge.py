@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_macros import BIN, REPO, compile_inline, macro_project
+from dbt_macros import BIN, REPO, compile_inline, dbt_env, macro_project
 
 pytestmark = pytest.mark.unit
 
@@ -224,14 +223,6 @@ def test_spark_parses_the_merge_as_insert_new_and_delete_gone_rows(
 def dbt_ls(
     tmp_path: Path, target: str, variables: dict[str, object]
 ) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(REPO),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_USE_COLORS": "false",
-        "CUSTOMER_ANALYTICS_DB": str(tmp_path / "ls.duckdb"),
-        "CUSTOMER_ANALYTICS_SPARK_DIR": str(tmp_path / "spark"),
-    }
     return subprocess.run(
         [
             str(BIN / "dbt"), "ls", "--project-dir", str(REPO), "--target", target,
@@ -239,7 +230,7 @@ def dbt_ls(
             "--resource-type", "model", "--output", "json", "--output-keys", "name", "config",
             "--vars", json.dumps(variables),
         ],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=REPO, env=dbt_env(tmp_path), capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
 
 
