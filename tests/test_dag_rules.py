@@ -420,3 +420,25 @@ def test_python_names_every_relation_through_the_one_map(manifest: dict) -> None
     assert {"rpt_data_quality", "dim_customers", "stg_shop__reference_date"} <= used
     assert unknown == []
     assert literals == []
+
+
+def test_every_unit_test_of_an_incremental_model_sets_is_incremental(manifest: dict) -> None:
+    """dbt itself requires this only of models that call dbt's own is_incremental; the
+    project overrides that macro (macros/incremental/is_incremental.sql), so the rule is kept
+    here: without the override, a unit test would read the real warehouse's table."""
+    incremental = {
+        name for name, node in models(manifest).items()
+        if node["config"]["materialized"] == "incremental"
+    }  # fmt: skip
+    tested = {
+        unit["name"]: unit
+        for unit in manifest["unit_tests"].values()
+        if unit["model"] in incremental
+    }
+    assert len(tested) >= 4
+    missing = sorted(
+        name
+        for name, unit in tested.items()
+        if "is_incremental" not in ((unit.get("overrides") or {}).get("macros") or {})
+    )
+    assert missing == []

@@ -206,6 +206,8 @@ def test_an_unreachable_spark_connect_server_is_named_by_host_and_changes_nothin
     never shown; the build file keeps what it held."""
     import socket
 
+    pytest.importorskip("pyspark.sql.connect", reason="pyspark is not installed (make spark)")
+
     with socket.socket() as probe:  # a port nothing listens on once it is closed
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -3,8 +3,8 @@
     (every column in `columns` equal, nulls equal to nulls) is inserted, and a row of `target`
     with no equal row in `source` is deleted; equal rows are not touched. Exact when neither
     side holds the same row twice (spark__get_merge_sql checks that first with
-    repeated_rows_sql). Standard SQL, which Delta (2.3 or later), Iceberg on Spark 3.4 or
-    later and DuckDB 1.4 or later run. -#}
+    repeated_rows_sql). Standard SQL, which Delta 2.4 or later and Iceberg 1.4 or later (on
+    Spark 3.4 or later) and DuckDB 1.4 or later run. -#}
 {% macro full_result_merge_sql(target, source, columns) -%}
     {%- set quoted = [] -%}
     {%- for column in columns -%}

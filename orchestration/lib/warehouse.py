@@ -124,8 +124,9 @@ def _copy(con, table: SparkTable) -> int:
 class SparkConnectWarehouse:
     """Spark's tables read through a Spark Connect server (a cluster's, or `start-connect-
     server.sh` beside a metastore): listed from its catalog, each read by Spark and sent as
-    Arrow, at most `batch_rows` rows at a time (a larger table is read in parts by a hash of
-    its rows). The address may hold a token: messages name its host only."""
+    Arrow, about `batch_rows` rows at a time (a larger table is read in parts by a hash of its
+    rows; equal rows share a part). The address may hold a token: messages name its host
+    only."""
 
     def __init__(self, remote: str, batch_rows: int = 500_000) -> None:
         from orchestration.lib.settings import spark_remote_host
@@ -167,15 +168,21 @@ class SparkConnectWarehouse:
         """Every table (not view) of `schemas` in the server's catalog."""
         spark = self.session()
         found = []
-        for schema in schemas:
-            if not spark.catalog.databaseExists(schema):
-                continue
-            for table in sorted(spark.catalog.listTables(schema), key=lambda t: t.name):
-                if table.isTemporary or (table.tableType or "").upper() == "VIEW":
+        try:
+            for schema in schemas:
+                if not spark.catalog.databaseExists(schema):
                     continue
-                if table.name.endswith(SCRATCH_SUFFIXES):
-                    continue
-                found.append(SparkTable(schema, table.name))
+                for table in sorted(spark.catalog.listTables(schema), key=lambda t: t.name):
+                    if table.isTemporary or (table.tableType or "").upper() == "VIEW":
+                        continue
+                    if table.name.endswith(SCRATCH_SUFFIXES):
+                        continue
+                    found.append(SparkTable(schema, table.name))
+        except Exception as exc:  # grpc's and pyspark's errors alike
+            raise WarehouseImportError(
+                f"Listing the tables of the Spark Connect server {self.host} failed "
+                f"({type(exc).__name__}); the build file is unchanged (docs/spark.md)."
+            ) from None
         return found
 
     def copy(self, con, table: SparkTable) -> int:
