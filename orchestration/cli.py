@@ -341,18 +341,16 @@ def _add_import_spark(sub: argparse._SubParsersAction) -> None:
 
 def _run_import_spark(args: argparse.Namespace) -> int:
     from orchestration.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
-    from orchestration.lib.settings import Settings, spark_remote_host
-    from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
+    from orchestration.lib.settings import Settings
+    from orchestration.lib.warehouse import WarehouseImportError, import_spark_build, spark_source
 
     settings = Settings.from_env()
     if settings.engine != "spark":  # dbt built the build file itself
         return 0
-    source = (
-        f"the Spark Connect server {spark_remote_host(settings.spark_remote)}"
-        if settings.spark_remote
-        else str(settings.spark_dir)
+    print(
+        f"Copying Spark's tables from {spark_source(settings.spark_dir, settings.spark_remote)}"
+        f" into {settings.database} …"
     )
-    print(f"Copying Spark's tables from {source} into {settings.database} …")
     try:
         copied = import_spark_build(
             settings.database,

@@ -4,9 +4,9 @@
     incremental model is built in full. dbt_project.yml sets the same for the models that
     name no strategy of their own. -#}
 {% macro incremental_strategy_for(on_duckdb) -%}
-    {%- set table_format = setting('spark_table_format') -%}
+    {%- set merged = full_results_merged() -%}
     {%- if target.type == 'duckdb' -%}
         {{ return(on_duckdb) }}
     {%- endif -%}
-    {{ return('merge' if table_format in ['delta', 'iceberg'] else 'insert_overwrite') }}
+    {{ return('merge' if merged else 'insert_overwrite') }}
 {%- endmacro %}

@@ -14,7 +14,9 @@
     inserted or deleted) rather than replaced: on Spark with var spark_table_format delta or
     iceberg (docs/spark.md, "Delta and Iceberg tables"). False on DuckDB and on parquet. -#}
 {% macro full_results_merged() -%}
-    {{ return(adapter.type() == 'spark' and setting('spark_table_format') in ['delta', 'iceberg']) }}
+    {#- validated on every engine, so that a bad value stops DuckDB builds too -#}
+    {%- set table_format = setting('spark_table_format') -%}
+    {{ return(adapter.type() == 'spark' and table_format in ['delta', 'iceberg']) }}
 {%- endmacro %}
 
 

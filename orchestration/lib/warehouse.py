@@ -121,6 +121,16 @@ def _copy(con, table: SparkTable) -> int:
     return rows
 
 
+def spark_source(spark_dir: Path, remote: str = "") -> str:
+    """Where Spark's tables are read from, for messages: the Spark Connect server by host only
+    (its address may hold a token), else the local warehouse folder."""
+    from orchestration.lib.settings import spark_remote_host
+
+    if remote:
+        return f"the Spark Connect server {spark_remote_host(remote)}"
+    return f"Spark's warehouse {spark_dir / 'warehouse'}"
+
+
 class SparkConnectWarehouse:
     """Spark's tables read through a Spark Connect server (a cluster's, or `start-connect-
     server.sh` beside a metastore): listed from its catalog, each read by Spark and sent as
@@ -277,14 +287,10 @@ def _import_tables(
     held = connect.tables() if connect is not None else spark_tables(spark_dir)
     tables = [table for table in held if only is None or only(table.schema, table.name)]
     if not tables:
-        where = (
-            f"The Spark Connect server {connect.host}"
-            if connect is not None
-            else f"Spark's warehouse {spark_dir / 'warehouse'}"
-        )
+        where = spark_source(spark_dir, connect.remote if connect is not None else "")
         raise WarehouseImportError(
-            f"{where} holds none of the tables to import: run dbt build --target spark first "
-            "(docs/spark.md)."
+            f"{where[0].upper()}{where[1:]} holds none of the tables to import: run dbt build "
+            "--target spark first (docs/spark.md)."
         )
     copied: dict[str, int] = {}
     build_file.parent.mkdir(parents=True, exist_ok=True)

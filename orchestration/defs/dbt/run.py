@@ -94,8 +94,8 @@ def _import_spark_build(
     """What dbt built on Spark, copied into the build file that every later step reads
     (orchestration/lib/warehouse.py): after the raw models, the raw tables; else everything."""
     from orchestration.lib.dbt_project import dbt_executable
-    from orchestration.lib.settings import SettingError, Settings, spark_remote_host
-    from orchestration.lib.warehouse import WarehouseImportError, import_spark_build
+    from orchestration.lib.settings import SettingError, Settings
+    from orchestration.lib.warehouse import WarehouseImportError, import_spark_build, spark_source
 
     raw_only = all(key.path[0] == "raw" for key in context.selected_asset_keys)
     try:
@@ -114,12 +114,9 @@ def _import_spark_build(
         )
     except (WarehouseImportError, SettingError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    source = (
-        f"the Spark Connect server {spark_remote_host(remote)}" if remote else warehouse.spark_dir
-    )
     context.log.info(
         f"Copied {len(copied)} tables built on Spark ({sum(copied.values()):,} rows) from "
-        f"{source} into {warehouse.database}"
+        f"{spark_source(Path(warehouse.spark_dir), remote)} into {warehouse.database}"
     )
 
 
