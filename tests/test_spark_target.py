@@ -23,9 +23,9 @@ customer_key is the HMAC Python's hmac computes.
 On a cluster the Python side reads Spark's tables through a Spark Connect server
 (CUSTOMER_ANALYTICS_SPARK_REMOTE) rather than from a local folder. A real server (spark-submit of
 SparkConnectServer, as a cluster starts one) is started over the warehouse and metastore the
-Spark run left; `customer-analytics import-spark` through it, and the same copy in parts of at
-most 4,000 rows, must give every table exactly as DuckDB reads Spark's parquet files, with the
-same column types, and the views and Spark's dbt record beside them.
+Spark run left; `customer-analytics import-spark` through it (and the raw tables' copy again in
+parts of about 4,000 rows) must give every table exactly as DuckDB reads Spark's parquet files,
+with the same column types, and the views and Spark's dbt record beside them.
 
 The Dagster run's wall time is printed (with the Spark tables' read, the Spark part of the test
 command, docs/spark.md), never asserted.
