@@ -1,11 +1,12 @@
-"""Same input and vars give identical tables: two independent builds of the shipped seeds."""
+"""Same input and vars give identical tables: two independent builds of the shipped seeds, one
+model at a time and four at once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import DbtResult, run_dbt
+from conftest import DbtResult, mart_tables, run_dbt
 
 pytestmark = pytest.mark.build
 
@@ -26,11 +27,19 @@ LOGGED_AT = {"staging.raw_file_state": "hashed_at", "staging.raw_loads": "loaded
 
 
 def test_two_builds_of_the_same_seeds_are_identical(
-    seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory
+    seed_build: DbtResult, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The second build runs four models at once (CUSTOMER_ANALYTICS_THREADS, dbt's threads;
+    the shared build runs one): the number of threads must change no table, and a first
+    build must not conflict on the state tables its parallel models share (two raw models
+    once added the same column to staging.raw_source_state at once: "Catalog write-write
+    conflict"). A second run on the same file, incremental models in parallel, must leave
+    every mart as it was."""
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_THREADS", "4")
     work_dir: Path = tmp_path_factory.mktemp("second_build")
     second = run_dbt(["build"], work_dir / "warehouse.duckdb", None, work_dir)
     assert second.returncode == 0, second.output[-4000:]
+    assert "Concurrency: 4 threads" in second.output
     names = relations(seed_build)
     assert names == relations(second)
     assert "marts.rpt_data_quality" in names
@@ -46,3 +55,8 @@ def test_two_builds_of_the_same_seeds_are_identical(
             query = f"select * exclude ({LOGGED_AT[relation]}) from {relation} order by all"
         first_rows = seed_build.query(query)
         assert first_rows == second.query(query), relation
+    again = run_dbt(["build"], second.database, None, work_dir)
+    assert again.returncode == 0, again.output[-4000:]
+    assert "Concurrency: 4 threads" in again.output
+    marts = mart_tables(seed_build.database)
+    assert marts and marts == mart_tables(second.database)

@@ -383,9 +383,6 @@
         {{ return([]) }}
     {%- endif -%}
     {%- set state = source_state_relation('raw_source_state') -%}
-    {%- do run_query('alter table ' ~ state ~ ' add column if not exists source_sha256 varchar') -%}
-    {%- do run_query('alter table ' ~ state ~ ' add column if not exists privacy_state varchar') -%}
-    {%- do run_query('alter table ' ~ state ~ ' add column if not exists landing_settings varchar') -%}
     {%- set rows = run_query('select source_file, raw_format, privacy_state, landing_settings from '
         ~ state ~ ' where table_name = ' ~ sql_string(table_name)).rows | list -%}
     {%- set files = run_query('select count(*) from ' ~ raw_file_state_relation()

@@ -1,7 +1,15 @@
-{#- staging.<name> (table_name, source_file, raw_format), created if missing. -#}
+{#- staging.<name> (table_name, source_file, raw_format, source_sha256, privacy_state,
+    landing_settings), created if missing. -#}
 {% macro source_state_relation(name) -%}
-    {{ return(raw_state_relation(name,
-        'table_name varchar primary key, source_file varchar, raw_format varchar')) }}
+    {%- set relation = raw_state_relation(name,
+        'table_name varchar primary key, source_file varchar, raw_format varchar') -%}
+    {#- columns added since the table was first kept; a no-op once they exist, so the raw
+        models, which call this in parallel threads, never alter the table: the on-run-start
+        hook (create_landing_state) adds them first -#}
+    {%- for column in ['source_sha256', 'privacy_state', 'landing_settings'] -%}
+        {%- do run_query('alter table ' ~ relation ~ ' add column if not exists ' ~ column ~ ' varchar') -%}
+    {%- endfor -%}
+    {{ return(relation) }}
 {%- endmacro %}
 
 
@@ -21,9 +29,6 @@
     {%- endif -%}
     {%- set table_name = this.identifier -%}
     {%- set state = source_state_relation('raw_source_state') -%}
-    {%- do run_query('alter table ' ~ state ~ ' add column if not exists source_sha256 varchar') -%}
-    {%- do run_query('alter table ' ~ state ~ ' add column if not exists privacy_state varchar') -%}
-    {%- do run_query('alter table ' ~ state ~ ' add column if not exists landing_settings varchar') -%}
     {%- set plan = raw_load_plan(table_name) -%}
     {#- the digest of what is landed (staging.raw_file_state, just updated by record_raw_load:
         a run for some days leaves the other days' records as they were): the whole-table
