@@ -144,6 +144,24 @@ def test_a_bad_dbt_var_is_refused_by_name_before_any_sql_runs(case: str, tmp_pat
     assert _tables(database) == []  # nothing was built, not even the raw tables
 
 
+@pytest.mark.parametrize("threads", ["0", "4 threads"])
+def test_a_bad_thread_count_is_refused_by_name_before_any_sql_runs(
+    threads: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CUSTOMER_ANALYTICS_THREADS reaches dbt through the profile: dbt itself failed on both
+    with a Python traceback ("max_workers must be greater than 0")."""
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_THREADS", threads)
+    database = tmp_path / "warehouse.duckdb"
+    result = run_dbt(["build"], database, None, tmp_path)
+    assert result.returncode != 0
+    assert (
+        f"Setting CUSTOMER_ANALYTICS_THREADS is '{threads}': give a whole number from 1 to 64"
+        in result.output
+    ), result.output[-3000:]
+    assert "Traceback" not in result.output
+    assert _tables(database) == []
+
+
 def test_a_cross_setting_rule_is_checked_before_any_model(tmp_path) -> None:
     database = tmp_path / "warehouse.duckdb"
     vars_ = {"nps_passive_min_score": 9, "nps_promoter_min_score": 9}

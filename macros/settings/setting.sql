@@ -202,10 +202,30 @@
     {%- for table_name in raw_table_names() -%}
         {%- do raw_format(table_name) -%}
     {%- endfor -%}
+    {%- do validate_env_settings([
+        ['CUSTOMER_ANALYTICS_THREADS', '1', '\\s*(([1-9]|[1-5][0-9]|6[0-4])\\s*)?',
+            'a whole number from 1 to 64', 'docs/configuration.md'],
+    ]) -%}
     {%- if target.type == 'spark' -%}
         {%- do validate_spark_settings() -%}
     {%- endif -%}
     {{ return('') }}
+{%- endmacro %}
+
+
+{#- Environment settings the profile reads (profiles.yml), checked against a pattern:
+    `checks` is a list of [name, default, pattern, what to give, doc]. A bad value stops the
+    run here, naming the setting (CUSTOMER_ANALYTICS_THREADS: dbt's own error was a Python
+    traceback, "max_workers must be greater than 0"). -#}
+{% macro validate_env_settings(checks) -%}
+    {%- for name, default, pattern, form, doc in checks -%}
+        {%- set value = env_var(name, default) -%}
+        {%- if not modules.re.fullmatch(pattern, value) -%}
+            {{ exceptions.raise_compiler_error("Setting " ~ name ~ " is '"
+                ~ modules.re.sub('[\x00-\x1f\x7f]', '?', value[:60]) ~ "': give " ~ form
+                ~ " (" ~ doc ~ ").") }}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 
@@ -214,20 +234,12 @@
     CUSTOMER_ANALYTICS_SPARK_DIR a path without control characters. Spark reads them when the
     session starts; a bad one stops the run here, before any model runs. -#}
 {% macro validate_spark_settings() -%}
-    {%- set checks = [
+    {%- do validate_env_settings([
         ['CUSTOMER_ANALYTICS_SPARK_CORES', '2', '([1-9]|[1-5][0-9]|6[0-4])',
-            'a whole number from 1 to 64'],
+            'a whole number from 1 to 64', 'docs/spark.md'],
         ['CUSTOMER_ANALYTICS_SPARK_MEMORY', '4g', '[1-9][0-9]{0,5}[kKmMgGtT]',
-            'a JVM memory size such as 4g or 512m'],
+            'a JVM memory size such as 4g or 512m', 'docs/spark.md'],
         ['CUSTOMER_ANALYTICS_SPARK_DIR', 'warehouse/spark', '[^\x00-\x1f\x7f]{1,1024}',
-            'a folder path of 1 to 1024 characters without control characters'],
-    ] -%}
-    {%- for name, default, pattern, form in checks -%}
-        {%- set value = env_var(name, default) -%}
-        {%- if not modules.re.fullmatch(pattern, value) -%}
-            {{ exceptions.raise_compiler_error("Setting " ~ name ~ " is '"
-                ~ modules.re.sub('[\x00-\x1f\x7f]', '?', value[:60]) ~ "': give " ~ form
-                ~ " (docs/spark.md).") }}
-        {%- endif -%}
-    {%- endfor -%}
+            'a folder path of 1 to 1024 characters without control characters', 'docs/spark.md'],
+    ]) -%}
 {%- endmacro %}
