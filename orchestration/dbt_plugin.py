@@ -19,6 +19,10 @@ warehouse.
 - `customer_analytics_privacy_state()`: fingerprints of the key and of the erasure requests
   (keyed: no customer's hash), recorded by incremental models, which are rebuilt in full when
   either changes.
+
+Before dbt opens the file, it also checks the sizes the profile hands DuckDB
+(CUSTOMER_ANALYTICS_MEMORY_LIMIT, CUSTOMER_ANALYTICS_MAX_TEMP_SIZE, as the Python entry points
+do): a bad one stops dbt with one sentence naming it.
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ from __future__ import annotations
 import codecs
 import gzip
 import hashlib
+import os
 from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt_common.exceptions import DbtRuntimeError
 
 _CHUNK = 1 << 20
 
@@ -121,8 +127,17 @@ class Plugin(BasePlugin):
     """Registers the project's SQL functions on every DuckDB connection dbt opens."""
 
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        from orchestration.lib import privacy
+        from orchestration.lib import privacy, settings
 
+        # the sizes the profile gives DuckDB, checked before dbt opens the file with them
+        try:
+            settings.duckdb_sizes(os.environ)
+            message = None
+        except settings.SettingError as error:
+            message = str(error)
+        if message is not None:
+            # raised outside the except block: dbt prints the sentence, not a traceback
+            raise DbtRuntimeError(message)
         self.cache_dir = Path(plugin_config.get("cache_dir") or "warehouse/raw-utf8").resolve()
         key = privacy.load_key(privacy.key_file())
         self.erased = privacy.erased_ids(privacy.erasure_file())

@@ -144,20 +144,38 @@ def test_a_bad_dbt_var_is_refused_by_name_before_any_sql_runs(case: str, tmp_pat
     assert _tables(database) == []  # nothing was built, not even the raw tables
 
 
-@pytest.mark.parametrize("threads", ["0", "4 threads"])
-def test_a_bad_thread_count_is_refused_by_name_before_any_sql_runs(
-    threads: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+BAD_PROFILE_SETTINGS = {
+    "no thread": ("CUSTOMER_ANALYTICS_THREADS", "0", "give a whole number from 1 to 64"),
+    "threads as text": (
+        "CUSTOMER_ANALYTICS_THREADS",
+        "4 threads",
+        "give a whole number from 1 to 64",
+    ),
+    "memory as a word": (
+        "CUSTOMER_ANALYTICS_MEMORY_LIMIT",
+        "lots",
+        "give a size such as 4GB or 512MB.",
+    ),
+    "spill size as a word": (
+        "CUSTOMER_ANALYTICS_MAX_TEMP_SIZE",
+        "huge",
+        "give a size such as 20GB, or '90% of available disk space'.",
+    ),
+}
+"""Environment settings the profile hands to dbt and DuckDB: dbt itself failed on each with a
+Python traceback ("max_workers must be greater than 0", "Memory must have a number")."""
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PROFILE_SETTINGS))
+def test_a_bad_profile_setting_stops_plain_dbt_by_name_before_any_sql_runs(
+    case: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CUSTOMER_ANALYTICS_THREADS reaches dbt through the profile: dbt itself failed on both
-    with a Python traceback ("max_workers must be greater than 0")."""
-    monkeypatch.setenv("CUSTOMER_ANALYTICS_THREADS", threads)
+    name, value, form = BAD_PROFILE_SETTINGS[case]
+    monkeypatch.setenv(name, value)
     database = tmp_path / "warehouse.duckdb"
     result = run_dbt(["build"], database, None, tmp_path)
     assert result.returncode != 0
-    assert (
-        f"Setting CUSTOMER_ANALYTICS_THREADS is '{threads}': give a whole number from 1 to 64"
-        in result.output
-    ), result.output[-3000:]
+    assert f"Setting {name} is '{value}': {form}" in result.output, result.output[-3000:]
     assert "Traceback" not in result.output
     assert _tables(database) == []
 

@@ -406,6 +406,26 @@ def _int_setting(env: dict[str, str], name: str, default: int, low: int, high: i
     return int(text)
 
 
+def duckdb_sizes(env: dict[str, str] | os._Environ[str]) -> tuple[str, str]:
+    """CUSTOMER_ANALYTICS_MEMORY_LIMIT and CUSTOMER_ANALYTICS_MAX_TEMP_SIZE, as the profile
+    hands them to DuckDB: checked here for the Python entry points, and by the project's dbt
+    plugin before dbt opens the file (DuckDB's own error was a traceback naming neither)."""
+    memory_limit = env.get("CUSTOMER_ANALYTICS_MEMORY_LIMIT", "").strip() or "4GB"
+    if not _MEMORY.match(memory_limit):
+        raise _fail(
+            "CUSTOMER_ANALYTICS_MEMORY_LIMIT", memory_limit, "give a size such as 4GB or 512MB."
+        )
+    max_temp = env.get("CUSTOMER_ANALYTICS_MAX_TEMP_SIZE", "").strip()
+    max_temp = max_temp or "90% of available disk space"
+    if not _TEMP_SIZE.match(max_temp):
+        raise _fail(
+            "CUSTOMER_ANALYTICS_MAX_TEMP_SIZE",
+            max_temp,
+            "give a size such as 20GB, or '90% of available disk space'.",
+        )
+    return memory_limit, max_temp
+
+
 def _rate_setting(env: dict[str, str], name: str, default: float, high: float) -> float:
     text = env.get(name, "").strip()
     if not text:
@@ -545,19 +565,7 @@ class Settings:
             ),
         )
         dialect.check()
-        memory_limit = env.get("CUSTOMER_ANALYTICS_MEMORY_LIMIT", "").strip() or "4GB"
-        if not _MEMORY.match(memory_limit):
-            raise _fail(
-                "CUSTOMER_ANALYTICS_MEMORY_LIMIT", memory_limit, "give a size such as 4GB or 512MB."
-            )
-        max_temp = env.get("CUSTOMER_ANALYTICS_MAX_TEMP_SIZE", "").strip()
-        max_temp = max_temp or "90% of available disk space"
-        if not _TEMP_SIZE.match(max_temp):
-            raise _fail(
-                "CUSTOMER_ANALYTICS_MAX_TEMP_SIZE",
-                max_temp,
-                "give a size such as 20GB, or '90% of available disk space'.",
-            )
+        memory_limit, max_temp = duckdb_sizes(env)
         cron = env.get("CUSTOMER_ANALYTICS_SCHEDULE_CRON", "").strip() or "0 6 * * *"
         if len(cron.split()) != 5 or not all(_CRON_FIELD.match(part) for part in cron.split()):
             raise _fail(
