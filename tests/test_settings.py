@@ -8,6 +8,8 @@ any SQL runs: the DuckDB file it was pointed at holds no table afterwards.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from conftest import REPO, run_dbt
@@ -178,6 +180,22 @@ def test_a_bad_profile_setting_stops_plain_dbt_by_name_before_any_sql_runs(
     assert f"Setting {name} is '{value}': {form}" in result.output, result.output[-3000:]
     assert "Traceback" not in result.output
     assert _tables(database) == []
+
+
+def test_blank_profile_settings_mean_their_defaults(tmp_path, monkeypatch) -> None:
+    """As in the Python settings, a blank value is the default (DuckDB refused a blank size)."""
+    for name in ("CUSTOMER_ANALYTICS_THREADS", "CUSTOMER_ANALYTICS_MEMORY_LIMIT"):
+        monkeypatch.setenv(name, " ")
+    monkeypatch.setenv("CUSTOMER_ANALYTICS_MAX_TEMP_SIZE", "")
+    query = (
+        "select current_setting('memory_limit') as memory, current_setting("
+        "'max_temp_directory_size') = '90% of available disk space' as spill_default"
+    )
+    result = run_dbt(["show", "--inline", query], tmp_path / "w.duckdb", None, tmp_path)
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Concurrency: 1 threads" in result.output
+    # DuckDB shows 4GB (10^9 bytes each) in GiB
+    assert re.search(rf"\| {4e9 / 2**30:.1f} GiB +\| +True \|", result.output), result.output
 
 
 def test_a_cross_setting_rule_is_checked_before_any_model(tmp_path) -> None:
