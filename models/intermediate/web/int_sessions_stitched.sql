@@ -9,7 +9,7 @@
     config(
         materialized="incremental",
         unique_key="session_id",
-        post_hook="{{ delete_rows_no_longer_in('session_id', ref('stg_web_analytics__sessions')) }}",
+        post_hook="{{ delete_rows_no_longer_in('session_id', ref('stg_web_analytics__sessions'), one_row_per_key=true) }}",
     )
 }}
 

@@ -7,7 +7,7 @@
         materialized="incremental",
         unique_key="event_id",
         post_hook=[
-            "{{ delete_rows_no_longer_in('event_id', ref('stg_email__email_events')) }}",
+            "{{ delete_rows_no_longer_in('event_id', ref('stg_email__email_events'), one_row_per_key=true) }}",
             "{{ record_model_change_read() }}",
         ],
         meta={"change_feed": {"from": "base_email__email_events", "key": "event_id"}},

@@ -9,7 +9,7 @@
         materialized="incremental",
         unique_key="session_id",
         post_hook=[
-            "{{ delete_rows_no_longer_in('session_id', ref('int_sessions_stitched')) }}",
+            "{{ delete_rows_no_longer_in('session_id', ref('int_sessions_stitched'), one_row_per_key=true) }}",
             "{{ record_model_change_read() }}",
         ],
         meta={
