@@ -16,13 +16,18 @@ warehouse.
 - `customer_analytics_file_sha256(path)`: the SHA-256 of a raw file's bytes, read in chunks
   (DuckDB's `sha256(content)` over `read_blob` holds the whole file in memory: a 4 GB export
   fails, and a file cannot pass 4 GB); null when the file cannot be read.
+- `customer_analytics_gzip_problem(path)`: why a raw .gz file is not a whole gzip stream (cut
+  short by an interrupted copy, corrupt), or null: DuckDB reads a truncated file as the rows
+  before the cut, without an error.
 - `customer_analytics_privacy_state()`: fingerprints of the key and of the erasure requests
   (keyed: no customer's hash), recorded by incremental models, which are rebuilt in full when
   either changes.
 
 Before dbt opens the file, it also checks the sizes the profile hands DuckDB
 (CUSTOMER_ANALYTICS_MEMORY_LIMIT, CUSTOMER_ANALYTICS_MAX_TEMP_SIZE, as the Python entry points
-do): a bad one stops dbt with one sentence naming it.
+do): a bad one stops dbt with one sentence naming it. And it makes the file's folder (the
+plugin config's `database`), which DuckDB does not: plain `dbt build` on a fresh checkout
+creates warehouse/ as `make build` does.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import codecs
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +100,22 @@ def file_sha256(path: str) -> str | None:
         return None
 
 
+def gzip_problem(path: str) -> str | None:
+    """Why `path` is not a whole gzip stream (cut short, or corrupt), or None when it is;
+    decompressed in chunks, in bounded memory. Never quotes the file's content."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(_CHUNK):
+                pass
+    except EOFError:
+        return "it ends before its compressed data does (a copy cut short?)"
+    except (gzip.BadGzipFile, zlib.error):
+        return "its compressed data is corrupt"
+    except OSError as error:
+        return f"it cannot be read ({error.strerror or type(error).__name__})"
+    return None
+
+
 def report_errors_privately() -> None:
     """Make dbt-duckdb's cursor raise `private_message` in place of a DuckDB error that quotes
     data (a malformed CSV line, a failed cast), before dbt logs or stores it: dbt prints errors
@@ -135,6 +157,17 @@ class Plugin(BasePlugin):
             message = None
         except settings.SettingError as error:
             message = str(error)
+        database = plugin_config.get("database") or ""
+        if message is None and database and not database.startswith(":memory:"):
+            folder = Path(database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                message = (
+                    f"Cannot make the folder {folder} of the warehouse file "
+                    f"(CUSTOMER_ANALYTICS_DB): {error.strerror}. Give a file in a folder you "
+                    "can write to."
+                )
         if message is not None:
             # raised outside the except block: dbt prints the sentence, not a traceback
             raise DbtRuntimeError(message)
@@ -182,6 +215,14 @@ class Plugin(BasePlugin):
         conn.create_function(
             "customer_analytics_file_sha256",
             file_sha256,
+            [duckdb.sqltypes.VARCHAR],
+            duckdb.sqltypes.VARCHAR,
+            null_handling="special",
+            side_effects=True,
+        )
+        conn.create_function(
+            "customer_analytics_gzip_problem",
+            gzip_problem,
             [duckdb.sqltypes.VARCHAR],
             duckdb.sqltypes.VARCHAR,
             null_handling="special",

@@ -111,9 +111,31 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert ratios["dbt build / I/O floor"] == (
         steps["dbt"]["seconds"] / steps["io_floor"]["seconds"]
     )
+    # the daily and incremental runs start as a next day does: partial parsing, on the
+    # manifest prepared beforehand; the dbt and full builds parse the whole project
+    parses = _build_parses(WORK / "logs")
+    assert parses[0] == "full parse"  # the dbt step
+    assert parses[-3:] == ["partial parse", "partial parse", "full parse"]
     markdown = (out / "250_customers.md").read_text()
     assert "| dbt |" in markdown and "pandas results equal the marts: yes." in markdown
     assert "polars results equal the marts: yes." in markdown
+
+
+def _build_parses(logs: Path) -> list[str]:
+    """How each `dbt build` logged in dbt's debug log in folder `logs` (every dbt run of the
+    bench writes to it, in order; dbt.log.1 … hold the older lines) parsed the project: "full
+    parse" or "partial parse". The other commands (`dbt parse`, `dbt compile` of the floor)
+    are left out."""
+    rotated = sorted(logs.glob("dbt.log.*"), key=lambda path: -int(path.suffix[1:]))
+    text = "".join(path.read_text() for path in [*rotated, logs / "dbt.log"])
+    parses: list[str] = []
+    for invocation in text.split("running dbt with arguments")[1:]:
+        arguments = invocation.split("\n", 1)[0]
+        if "'invocation_command': 'dbt build" not in arguments:
+            continue
+        partial = "Partial parsing enabled" in invocation
+        parses.append("partial parse" if partial else "full parse")
+    return parses
 
 
 def _csv_shape(path: Path) -> tuple[int, int]:

@@ -541,6 +541,138 @@ def test_a_partition_not_named_by_its_day_fails_before_anything_is_built(
     assert "latest.csv is not named by its day" in result.output
 
 
+ORDERS_ONLY = ["build", "--select", "+stg_shop__orders", "--indirect-selection=cautious"]
+"""A build of the orders' staging and what it reads, with the tests of those models only."""
+
+
+def test_hidden_folders_are_skipped_and_a_path_is_one_folder_however_spelt(
+    tmp_path: Path,
+) -> None:
+    """A notebook's checkpoint folder and a Spark _temporary folder in a table's partition
+    folder are not partitions; raw_data_path with doubled slashes names the same folder; a
+    day written in other digits than 0-9 is not a day."""
+    land = tmp_path / "landing"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "raw", land)
+    for hidden in (".ipynb_checkpoints/2025-12-27-checkpoint.csv", "_temporary/0/part-0.csv"):
+        (land / "orders" / hidden).parent.mkdir(parents=True)
+        (land / "orders" / hidden).write_text("not,an,export\n", encoding="utf-8")
+    spelt = "//" + str(land).strip("/").replace("/", "//") + "//"
+    database = tmp_path / "w.duckdb"
+    result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": spelt})
+    assert result.returncode == 0, result.output[-3000:]
+    assert files_read(result.output, "orders") == (1, 1)  # orders.csv alone
+
+    (land / "orders" / "\uff12\uff10\uff12\uff15-12-28.csv").write_text(
+        "order_id\n", encoding="utf-8"
+    )
+    result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": spelt})
+    assert result.returncode != 0
+    assert "-12-28.csv is not named by its day" in result.output
+
+
+def land_history_and_days(shop: Shop, land: Path) -> list[date]:
+    """The customers and the other whole tables, the order history as orders.csv and every
+    later day's orders as a day partition; the days landed as partitions."""
+    shop.land_whole(land)
+    shop.land_order_history(land)
+    days = sorted(day for day in shop.days["orders"] if day > WHOLE_ORDERS_UNTIL)
+    for day in days:
+        shop.land_day(land, "orders", day)
+    return days
+
+
+def data_quality_of_orders(database: Path) -> dict[str, int]:
+    (row,) = run_dbt_query(
+        database,
+        "select rows_read, rows_accepted, rows_quarantined, rows_collapsed_duplicates"
+        " from marts.rpt_data_quality where source_table = 'shop.orders'",
+    )
+    return dict(zip(["read", "accepted", "quarantined", "collapsed"], row, strict=True))
+
+
+def test_a_row_repeated_in_another_file_is_one_row_counted_twice(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """A day partition repeating rows of the history file unchanged, and a day delivered
+    twice (by its day name and in a Hive folder), collapse like copies inside one file: the
+    build passes, the marts are those of the landing without the copies, and the data
+    quality report counts every copy."""
+    plain, copied = tmp_path / "plain", tmp_path / "copied"
+    days = land_history_and_days(shop, plain)
+    shutil.copytree(plain, copied)
+    header, history = read(plain / "orders.csv")
+    repeated = history[-5:]  # the history's last orders, in the first day file again
+    _, first_day = read(partition_path(copied, "orders", days[0]))
+    write(partition_path(copied, "orders", days[0]), header, first_day + repeated)
+    _, last_day = read(partition_path(copied, "orders", days[-1]))
+    hive = copied / "orders" / f"date={days[-1].isoformat()}"
+    hive.mkdir()
+    shutil.copy(partition_path(copied, "orders", days[-1]), hive / "part-0.csv")
+    copies = len(repeated) + len(last_day)
+    assert copies > 5
+
+    built = {}
+    for name, land in (("plain", plain), ("copied", copied)):
+        built[name] = tmp_path / f"{name}-build" / "warehouse.duckdb"
+        built[name].parent.mkdir()
+        build(built[name], land)  # asserts that the build passed
+    marts = {name: mart_tables(database) for name, database in built.items()}
+    assert marts["plain"].keys() == marts["copied"].keys()
+    differing = [
+        mart
+        for mart in marts["plain"]
+        if mart != "rpt_data_quality" and marts["plain"][mart] != marts["copied"][mart]
+    ]
+    assert not differing
+    quality = {name: data_quality_of_orders(database) for name, database in built.items()}
+    assert quality["copied"] == {
+        "read": quality["plain"]["read"] + copies,
+        "accepted": quality["plain"]["accepted"],
+        "quarantined": quality["plain"]["quarantined"],
+        "collapsed": quality["plain"]["collapsed"] + copies,
+    }
+
+
+def test_a_day_partition_in_another_format_stops_the_build_naming_it(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """One day file exported as a German spreadsheet (semicolons, decimal commas) among
+    files in the table's format is a whole file in the wrong format: its rows are a small
+    share of the table, yet the build fails naming that file, and the marts stay as the last
+    good build left them."""
+    land = tmp_path / "landing"
+    days = land_history_and_days(shop, land)
+    database = tmp_path / "warehouse.duckdb"
+    build(database, land)
+    good = mart_tables(database)
+
+    header, rows = [], []
+    for day in days:  # every day after the history, in one late export
+        header, rows_of_day = read(partition_path(land, "orders", day))
+        rows += rows_of_day
+    amount, key = header.index("gross_amount"), header.index("order_id")
+    for row in rows:  # new orders (not copies of the landed ones) with decimal commas
+        row[amount] = row[amount].replace(".", ",")
+        row[key] = f"DE-{row[key]}"
+    german = land / "orders" / "2026-01-01.csv"
+    with german.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";", lineterminator="\n").writerows([header, *rows])
+    assert len(rows) >= 20  # rejection_alarm_min_rows
+
+    result = run_dbt(["build"], database, {"raw_data_path": str(land)})
+    assert result.returncode != 0
+    said = " ".join(result.output.split())  # dbt wraps long messages
+    found = re.search(
+        rf"Raw file {re.escape(str(german))}: (\d+) of (\d+) rows \([0-9.]+ %\) were"
+        " quarantined as unparseable_value in column gross_amount, e.g. '",
+        said,
+    )
+    assert found, said[-3000:]
+    assert int(found.group(2)) == len(rows) and int(found.group(1)) >= len(rows) / 2
+    assert "export this file as they are" in said and "decimal commas" in said
+    assert mart_tables(database) == good
+
+
 BACKFILL = (date(2025, 11, 10), date(2025, 11, 12))
 """The first and last day of the backfill."""
 OUTSIDE = date(2025, 11, 20)

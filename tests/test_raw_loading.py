@@ -157,6 +157,46 @@ def test_other_encodings_gzip_and_an_excel_sep_line_load_like_plain_utf8(
     )
 
 
+def _cut_short(data: bytes) -> bytes:
+    """An interrupted copy: the first half of the compressed bytes (DuckDB reads the rows
+    before the cut and says nothing)."""
+    return data[: len(data) // 2]
+
+
+def _corrupt(data: bytes) -> bytes:
+    """One byte of the compressed data changed."""
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (_cut_short, "it ends before its compressed data does (a copy cut short?)"),
+        (_corrupt, "its compressed data is corrupt"),
+    ],
+    ids=["cut short", "corrupt"],
+)
+def test_a_gzip_file_cut_short_or_corrupt_is_refused_by_name_before_anything_is_read(
+    tmp_path: Path, dbt_build, damage, problem
+) -> None:
+    """DuckDB reads a truncated gzip file without an error, as the rows before the cut."""
+    raw = copy_tables(tmp_path / "raw", ["customers"])
+    text = (FIXTURES / "defects" / "orders.csv").read_text(encoding="utf-8") * 40
+    (raw / "orders.csv.gz").write_bytes(damage(gzip.compress(text.encode("utf-8"))))
+    result = dbt_build(select=["+stg_shop__orders"], raw_data_path=str(raw), as_of_date=AS_OF)
+    assert result.returncode != 0
+    said = " ".join(result.output.split())
+    assert (
+        f"Raw file {raw}/orders.csv.gz is not a whole gzip file: {problem}. Copy or export it"
+        " again, then run again; nothing was read."
+    ) in said, said[-3000:]
+    assert "Traceback" not in result.output
+    assert result.query("select count(*) from duckdb_tables() where table_name = 'orders'") == [
+        (0,)
+    ]
+
+
 def _semicolons(text: str) -> str:
     """The same CSV with ';' between fields (Python's csv module re-quotes as needed)."""
     rows = list(csv.reader(io.StringIO(text)))

@@ -198,6 +198,16 @@ def test_blank_profile_settings_mean_their_defaults(tmp_path, monkeypatch) -> No
     assert re.search(rf"\| {4e9 / 2**30:.1f} GiB +\| +True \|", result.output), result.output
 
 
+def test_plain_dbt_makes_the_folder_of_a_new_warehouse_file(tmp_path) -> None:
+    """A fresh checkout has no warehouse/ folder: plain dbt makes it (DuckDB stopped with an
+    IOException traceback), as `make build` does."""
+    database = tmp_path / "fresh" / "warehouse" / "customer_analytics.duckdb"
+    result = run_dbt(["show", "--inline", "select 41 + 1 as answer"], database, None, tmp_path)
+    assert result.returncode == 0, result.output[-3000:]
+    assert re.search(r"\| +42 \|", result.output), result.output[-3000:]
+    assert database.is_file()
+
+
 def test_a_cross_setting_rule_is_checked_before_any_model(tmp_path) -> None:
     database = tmp_path / "warehouse.duckdb"
     vars_ = {"nps_passive_min_score": 9, "nps_promoter_min_score": 9}

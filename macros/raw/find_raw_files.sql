@@ -36,18 +36,25 @@
     {%- set folder = directory ~ '/' ~ table_name -%}
     {%- set listed = raw_folder_files(folder) -%}
     {%- set found = [] -%}
-    {#- marker and hidden files of other tools (_SUCCESS, .DS_Store) are not data -#}
-    {%- for file in listed if file.split('/')[-1][:1] not in ['_', '.'] -%}
+    {#- marker and hidden files and folders of other tools (_SUCCESS, .DS_Store,
+        .ipynb_checkpoints/, _temporary/) are not data -#}
+    {%- for file in listed -%}
         {%- set relative = file[folder | length + 1:] -%}
-        {%- set day = raw_partition_day(relative) -%}
-        {%- if day is none -%}
-            {{ exceptions.raise_compiler_error(
-                "Raw partition file " ~ file ~ " is not named by its day. The files of the '"
-                ~ table_name ~ "' partition folder " ~ folder ~ " must be <YYYY-MM-DD>.csv, "
-                ~ ".csv.gz or .parquet, or <name>=<YYYY-MM-DD>/<file>.csv, .csv.gz or .parquet "
-                ~ "(Hive style). Rename or move the file, then run again.") }}
+        {%- set hidden = [] -%}
+        {%- for part in relative.split('/') if part[:1] in ['_', '.'] -%}
+            {%- do hidden.append(part) -%}
+        {%- endfor -%}
+        {%- if not hidden -%}
+            {%- set day = raw_partition_day(relative) -%}
+            {%- if day is none -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw partition file " ~ file ~ " is not named by its day. The files of the '"
+                    ~ table_name ~ "' partition folder " ~ folder ~ " must be <YYYY-MM-DD>.csv, "
+                    ~ ".csv.gz or .parquet, or <name>=<YYYY-MM-DD>/<file>.csv, .csv.gz or .parquet "
+                    ~ "(Hive style). Rename or move the file, then run again.") }}
+            {%- endif -%}
+            {%- do found.append(file) -%}
         {%- endif -%}
-        {%- do found.append(file) -%}
     {%- endfor -%}
     {{ return(found) }}
 {%- endmacro %}
@@ -58,8 +65,8 @@
     day or has an unknown suffix. -#}
 {% macro raw_partition_day(relative) -%}
     {%- set suffix = '(\\.csv|\\.csv\\.gz|\\.parquet)$' -%}
-    {%- set by_name = modules.re.match('^(\\d{4}-\\d{2}-\\d{2})' ~ suffix, relative) -%}
-    {%- set hive = modules.re.match('^[A-Za-z_][A-Za-z0-9_]*=(\\d{4}-\\d{2}-\\d{2})/[^/]+' ~ suffix, relative) -%}
+    {%- set by_name = modules.re.match('^([0-9]{4}-[0-9]{2}-[0-9]{2})' ~ suffix, relative) -%}
+    {%- set hive = modules.re.match('^[A-Za-z_][A-Za-z0-9_]*=([0-9]{4}-[0-9]{2}-[0-9]{2})/[^/]+' ~ suffix, relative) -%}
     {%- set match = by_name or hive -%}
     {%- if not match -%}
         {{ return(none) }}

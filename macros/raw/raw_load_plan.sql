@@ -162,6 +162,15 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- a gzip file cut short (an interrupted copy) or corrupt reads without an error in
+        DuckDB, as the rows before the cut: refused before anything is read -#}
+    {%- for file in read if file.endswith('.gz') -%}
+        {%- set problem = raw_gzip_problem(file) -%}
+        {%- if problem -%}
+            {{ exceptions.raise_compiler_error("Raw file " ~ file ~ " is not a whole gzip file: "
+                ~ problem ~ ". Copy or export it again, then run again; nothing was read.") }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set current = files | map(attribute='file') | list -%}
     {%- set kept = [] -%}
     {%- for file in recorded if file not in current -%}

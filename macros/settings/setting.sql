@@ -152,6 +152,8 @@
                 ~ "1024 characters with no control characters (tabs, line breaks, NUL) and no "
                 ~ "backslash.") }}
         {%- endif -%}
+        {#- one folder however it is spelt: '//' is '/', a trailing '/' is dropped -#}
+        {%- set text = modules.re.sub('/{2,}', '/', text) -%}
         {{ return(text.rstrip('/') if text not in ['/'] else text) }}
     {%- endif -%}
     {{ exceptions.raise_compiler_error("Setting " ~ name ~ " has no known kind.") }}

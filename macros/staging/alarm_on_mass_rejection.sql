@@ -1,10 +1,12 @@
 {#-
     Post-hook of the staging models (a no-op but for the base_* models): a wrong export
-    setting fails loudly. When at least var rejection_alarm_share of a raw table's rows (and at
-    least rejection_alarm_min_rows rows) are quarantined for the same column and reason, the
-    model fails with one sentence naming the file, the column, a few offending values (never
-    from a personal-data column: meta.personal in the raw contract) and the setting that
-    probably fixes it. Everything downstream is skipped, so nothing is published.
+    setting, or one file exported differently from the others, fails loudly. When at least var
+    rejection_alarm_share of a raw table's rows, or of one of its files' rows (a day partition
+    in another dialect than the rest), and at least rejection_alarm_min_rows rows, are
+    quarantined for the same column and reason, the model fails with one sentence naming the
+    file, the column, a few offending values (never from a personal-data column: meta.personal
+    in the raw contract) and the setting that probably fixes it. Everything downstream is
+    skipped, so nothing is published.
 -#}
 {% macro alarm_on_mass_rejection() -%}
     {%- if not execute or not this.identifier.startswith('base_') -%}
@@ -12,21 +14,36 @@
     {%- endif -%}
     {%- set share = setting('rejection_alarm_share') -%}
     {%- set min_rows = setting('rejection_alarm_min_rows') -%}
-    {%- set worst = run_query(
-        "with judged as (select rejection_reason, rejection_column, source_row_count from "
-        ~ this ~ ") select rejection_reason, rejection_column, sum(source_row_count) as rejected,"
-        ~ " (select sum(source_row_count) from judged) as total"
-        ~ " from judged where rejection_reason is not null"
-        ~ " group by rejection_reason, rejection_column order by rejected desc,"
-        ~ " rejection_reason, rejection_column limit 1"
+    {#- per reason and column: the table's rejected rows, then each file's (but for conflicting
+        copies: they conflict with rows of other files, which are quarantined with them); the
+        largest share first (a table before its files when both fire) -#}
+    {%- set groups = run_query(
+        "with judged as (select _source_file, rejection_reason, rejection_column, source_row_count"
+        ~ " from " ~ this ~ "),"
+        ~ " per_file as (select _source_file, rejection_reason, rejection_column,"
+        ~ " sum(source_row_count) as rejected from judged where rejection_reason is not null"
+        ~ " group by _source_file, rejection_reason, rejection_column),"
+        ~ " file_totals as (select _source_file, sum(source_row_count) as total from judged"
+        ~ " group by _source_file),"
+        ~ " candidates as ("
+        ~ " select cast(null as varchar) as source_file, rejection_reason, rejection_column,"
+        ~ " sum(rejected) as rejected, (select sum(source_row_count) from judged) as total"
+        ~ " from per_file group by rejection_reason, rejection_column"
+        ~ " union all"
+        ~ " select per_file._source_file, rejection_reason, rejection_column, rejected, total"
+        ~ " from per_file inner join file_totals"
+        ~ " on per_file._source_file is not distinct from file_totals._source_file"
+        ~ " where rejection_reason != 'duplicate_conflicting')"
+        ~ " select source_file, rejection_reason, rejection_column, rejected, total from candidates"
+        ~ " where rejected >= " ~ min_rows ~ " and rejected >= " ~ share ~ " * total"
+        ~ " order by rejected / total desc, source_file nulls first, rejection_reason,"
+        ~ " rejection_column limit 1"
     ) -%}
-    {%- if worst.rows | length == 0 -%}
+    {%- if groups.rows | length == 0 -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set reason, column, rejected, total = worst.rows[0] -%}
-    {%- if rejected < min_rows or rejected < share * total -%}
-        {{ return('') }}
-    {%- endif -%}
+    {%- set source_file, reason, column, rejected, total = groups.rows[0] -%}
+    {%- set in_file = " and _source_file = " ~ sql_string(source_file) if source_file else "" -%}
 
     {%- set table_name = this.identifier.split('__')[-1] -%}
     {%- set contract_columns = [] -%}
@@ -42,16 +59,19 @@
         {%- set found = run_query(
             "select value from (select distinct " ~ raw_values_field('raw_values', column)
             ~ " as value from " ~ this ~ " where rejection_reason = " ~ sql_string(reason)
-            ~ " and rejection_column = " ~ sql_string(column) ~ ") where value is not null"
+            ~ " and rejection_column = " ~ sql_string(column) ~ in_file ~ ") where value is not null"
             ~ " order by value limit 3"
         ) -%}
         {%- for row in found.rows -%}
             {%- do samples.append("'" ~ (row[0] | string)[:40] ~ "'") -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- set files = run_query(
-        "select distinct _source_file from " ~ this ~ " where _source_file is not null"
-        ~ " order by 1 limit 2").columns[0].values() | list -%}
+    {#- the file, or the two files holding most of the rows quarantined for it -#}
+    {%- set files = [source_file] if source_file else run_query(
+        "select _source_file from " ~ this ~ " where _source_file is not null"
+        ~ " and rejection_reason = " ~ sql_string(reason) ~ " and rejection_column = "
+        ~ sql_string(column) ~ " group by _source_file"
+        ~ " order by sum(source_row_count) desc, _source_file limit 2").columns[0].values() | list -%}
 
     {%- set text = samples | join(' ') -%}
     {%- if modules.re.search("'[+-]?[0-9.]*[0-9],[0-9]{1,2}'", text) -%}
@@ -73,6 +93,11 @@
         {%- set hint = "Check the export dialect (var raw_format, raw_column_mapping; "
             ~ "docs/bring-your-own-data.md)." -%}
     {%- endif -%}
+    {%- if source_file -%}
+        {#- one file of the table: the others read fine with the table's settings -#}
+        {%- set hint = "The table's other files read with its settings: export this file as"
+            ~ " they are (the settings apply to every file of the table). " ~ hint -%}
+    {%- endif -%}
     {{ exceptions.raise_compiler_error(
         "Raw file " ~ (files | join(', ') or table_name) ~ ": " ~ rejected ~ " of " ~ total
         ~ " rows (" ~ ((100.0 * rejected / total) | round(1)) ~ " %) were quarantined as "
@@ -80,5 +105,5 @@
         ~ (" (values not shown: personal data)" if personal
             else (", e.g. " ~ samples | join(', ') if samples else ""))
         ~ ". " ~ hint ~ " Nothing was published; this alarm fires at var rejection_alarm_share ("
-        ~ share ~ ") of a table's rows.") }}
+        ~ share ~ ") of a table's or a file's rows.") }}
 {%- endmacro %}

@@ -33,7 +33,8 @@ def raw_files(landing_dir: Path) -> list[Path]:
                 path
                 for path in folder.rglob("*")
                 if path.is_file()
-                and not path.name.startswith(("_", "."))
+                # marker and hidden files and folders of other tools are not data
+                and not any(part.startswith(("_", ".")) for part in path.relative_to(folder).parts)
                 and path.name.endswith(tuple(f".{fmt}" for fmt in FORMATS))
             )
     return sorted(found, key=lambda path: path.relative_to(landing_dir).as_posix())

@@ -352,7 +352,11 @@ def _json_setting(env: dict[str, str], name: str) -> object:
 def parse_day(text: str, name: str) -> dt.date:
     """A calendar day given as YYYY-MM-DD, from 2000-01-01 on (SettingError otherwise)."""
     try:
-        day = dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+        day = (
+            dt.date.fromisoformat(text)
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text)
+            else None
+        )
     except ValueError:
         day = None
     if day is None or day < dt.date(2000, 1, 1):
