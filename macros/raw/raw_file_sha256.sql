@@ -19,8 +19,8 @@
 {%- endmacro %}
 
 
-{#- Why a .gz file is not a whole gzip stream ("it ends before its compressed data does", "its
-    data is corrupt: …"), or none when it is. DuckDB reads a truncated gzip file without an
+{#- Why a .gz file is not a whole gzip stream ("it ends before its compressed data does (…)",
+    "its compressed data is corrupt"), or none when it is. DuckDB reads a truncated gzip file without an
     error, as the rows before the cut. On DuckDB the project's dbt plugin decompresses the file
     in chunks to check it; elsewhere (Spark, whose reader fails on such a file) none. -#}
 {% macro raw_gzip_problem(path) -%}
