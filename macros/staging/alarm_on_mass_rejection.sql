@@ -14,9 +14,11 @@
     {%- endif -%}
     {%- set share = setting('rejection_alarm_share') -%}
     {%- set min_rows = setting('rejection_alarm_min_rows') -%}
-    {#- per reason and column: the table's rejected rows, then each file's (but for conflicting
-        copies: they conflict with rows of other files, which are quarantined with them); the
-        largest share first (a table before its files when both fire) -#}
+    {#- per reason and column: the table's rejected rows, then each file's, for the checks of a
+        row's own values (not the checks across rows: a conflicting copy, a future timestamp,
+        an unknown customer or order depend on other files and tables, e.g. a day's sessions
+        landed before that day's orders are future until the orders arrive); the largest share
+        first (a table before its files when both fire) -#}
     {%- set groups = run_query(
         "with judged as (select _source_file, rejection_reason, rejection_column, source_row_count"
         ~ " from " ~ this ~ "),"
@@ -26,14 +28,16 @@
         ~ " file_totals as (select _source_file, sum(source_row_count) as total from judged"
         ~ " group by _source_file),"
         ~ " candidates as ("
-        ~ " select cast(null as varchar) as source_file, rejection_reason, rejection_column,"
+        ~ " select cast(null as " ~ dbt.type_string() ~ ") as source_file, rejection_reason,"
+        ~ " rejection_column,"
         ~ " sum(rejected) as rejected, (select sum(source_row_count) from judged) as total"
         ~ " from per_file group by rejection_reason, rejection_column"
         ~ " union all"
         ~ " select per_file._source_file, rejection_reason, rejection_column, rejected, total"
         ~ " from per_file inner join file_totals"
         ~ " on per_file._source_file is not distinct from file_totals._source_file"
-        ~ " where rejection_reason != 'duplicate_conflicting')"
+        ~ " where rejection_reason not in ('duplicate_conflicting', 'future_timestamp',"
+        ~ " 'unknown_customer', 'unknown_order'))"
         ~ " select source_file, rejection_reason, rejection_column, rejected, total from candidates"
         ~ " where rejected >= " ~ min_rows ~ " and rejected >= " ~ share ~ " * total"
         ~ " order by rejected / total desc, source_file nulls first, rejection_reason,"
