@@ -107,6 +107,9 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
     assert ratios["incremental / full dbt build"] == (
         steps["incremental"]["seconds"] / steps["full"]["seconds"]
     )
+    assert ratios["daily (day partitions) / full dbt build"] == (
+        steps["daily"]["seconds"] / steps["full"]["seconds"]
+    )
     assert ratios["polars / dbt build"] == steps["polars"]["seconds"] / steps["dbt"]["seconds"]
     assert ratios["dbt build / I/O floor"] == (
         steps["dbt"]["seconds"] / steps["io_floor"]["seconds"]
