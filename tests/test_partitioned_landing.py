@@ -6,6 +6,7 @@ and each incremental run reads only the files that are new or changed."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -219,6 +220,53 @@ def sequenced_again(database: Path, before: dict[str, set[tuple[str, str]]]) -> 
     return sequenced
 
 
+EmailMessages = tuple[dict[str, str], dict[str, set[str]]]
+
+
+def email_messages(database: Path) -> EmailMessages:
+    """int_email_messages_rolled_up's rows (message_id: every column as text) and each
+    message's accepted events (message_id: event ids), the id computed here as documented,
+    the MD5 of customer_id|campaign_id."""
+    rows = dict(
+        run_dbt_query(
+            database,
+            "select message_id, cast(messages as varchar)"
+            " from intermediate.int_email_messages_rolled_up as messages",
+        )
+    )
+    events: dict[str, set[str]] = {}
+    for customer, campaign, event_id in run_dbt_query(
+        database, "select customer_id, campaign_id, event_id from staging.stg_email__email_events"
+    ):
+        message = hashlib.md5(f"{customer}|{campaign}".encode()).hexdigest()
+        events.setdefault(message, set()).add(event_id)
+    return rows, events
+
+
+def messages_rolled_up_again(database: Path, before: EmailMessages) -> tuple[set[str], set[str]]:
+    """int_email_messages_rolled_up (incremental by message) rolled up again exactly the
+    messages of the accepted events base_email__email_events wrote in the same run and the
+    messages that lost an accepted event since `before` (none is past the retention window),
+    few of all; every message whose row changed is among them. Returns (the messages of the
+    events written, the messages that lost one)."""
+    rows_before, events_before = before
+    rows_now, events_now = email_messages(database)
+    written = scope_keys(database, "base_email__email_events")
+    of_written = {message for message, ids in events_now.items() if ids & written}
+    lost = {
+        message for message, ids in events_before.items() if ids - events_now.get(message, set())
+    }
+    rolled_up = scope_keys(database, "int_email_messages_rolled_up")
+    assert rolled_up == of_written | lost, (len(rolled_up), len(of_written), len(lost))
+    changed = {
+        m for m in rows_before.keys() | rows_now.keys() if rows_before.get(m) != rows_now.get(m)
+    }
+    assert changed <= rolled_up
+    assert len(rolled_up) < len(rows_now) / 4, (len(rolled_up), len(rows_now))
+    assert set(rows_now) == set(events_now)  # a message without accepted events has no row
+    return of_written, lost
+
+
 def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> None:
     fresh = work / f"full-{step}" / "warehouse.duckdb"
     fresh.parent.mkdir(parents=True)
@@ -228,8 +276,9 @@ def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> N
     assert set(actual) == set(expected)
     differing = [name for name in expected if actual[name] != expected[name]]
     assert not differing, f"after {step}, marts differ from a full build: {differing}"
-    # and the orders sequenced by customer, which the marts aggregate
+    # and the orders sequenced by customer and the email messages, which the marts aggregate
     assert orders_sequenced_by_customer(incremental) == orders_sequenced_by_customer(fresh), step
+    assert email_messages(incremental) == email_messages(fresh), step
 
 
 @pytest.fixture
@@ -316,7 +365,9 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     next_day = reference_before + timedelta(days=1)
     shop.land_day(land, "sessions", next_day)
     before = orders_sequenced_by_customer(database)
+    messages_before = email_messages(database)
     build(database, land)
+    messages_rolled_up_again(database, messages_before)
     # the old order's customer lost it: their orders are sequenced again
     old_customer = old[header.index("customer_id")]
     sequenced = sequenced_again(database, before)
@@ -375,8 +426,13 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
     )
     partition_path(land, "orders", reference_before).unlink()
     before = orders_sequenced_by_customer(database)
+    messages_before = email_messages(database)
     output = build(database, land)
     assert old_customer in sequenced_again(database, before)  # accepted again
+    # the messages of the deleted email day and of the customer gone from the CRM export
+    # lost events the change feed does not name (found by their counts): rolled up again
+    of_written, lost = messages_rolled_up_again(database, messages_before)
+    assert lost - of_written
     assert gone in before and gone not in orders_sequenced_by_customer(database)
     assert files_read(output, "orders")[0] == (0 if reference_before == date(2025, 12, 28) else 1)
     assert files_read(output, "sessions")[0] == 1
@@ -422,8 +478,10 @@ def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path
         for day in (date(2025, 12, 30), date(2025, 12, 31)):
             shop.land_day(land, table, day)
     before = orders_sequenced_by_customer(database)
+    messages_before = email_messages(database)
     output = build(database, land)
     sequenced_again(database, before)
+    messages_rolled_up_again(database, messages_before)
     assert files_read(output, "orders")[0] == len(
         {reference_before, *(date(2025, 12, d) for d in (30, 31))}
     )
