@@ -3,13 +3,19 @@
     identified session (when several customers share a cookie: the one with the most
     identified sessions on it, then the smallest customer_id). Logged-in sessions keep their
     own customer. Both ids are kept.
-    Incremental: each run re-stitches the sessions inside the lookback window, the sessions new
-    to this model, and every session on a cookie whose owner changed (see sessions_to_restitch). -#}
+    Incremental: each run re-stitches the sessions inside the lookback window, the sessions
+    base_web_analytics__sessions wrote since this model's last run (its change feed: new,
+    judged again), and every session on a cookie whose owner changed (see
+    sessions_to_restitch). -#}
 {{
     config(
         materialized="incremental",
         unique_key="session_id",
-        post_hook="{{ delete_rows_no_longer_in('session_id', ref('stg_web_analytics__sessions'), one_row_per_key=true) }}",
+        post_hook=[
+            "{{ delete_rows_no_longer_in('session_id', ref('stg_web_analytics__sessions'), one_row_per_key=true) }}",
+            "{{ record_model_change_read() }}",
+        ],
+        meta={"change_feed": {"from": "base_web_analytics__sessions", "key": "session_id"}},
     )
 }}
 
