@@ -63,7 +63,6 @@
     {%- if totals[0] == totals[1] -%}
         {{ return('select 1') }}
     {%- endif -%}
-    {%- set stale = adapter.quote(this.identifier ~ '__lost_events') -%}
     {#- a temporary table of this connection, replaced by the next run's -#}
     {%- set lost = adapter.quote(this.identifier ~ '__lost_events') -%}
     {%- set hooks = [
