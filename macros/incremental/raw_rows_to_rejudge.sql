@@ -71,7 +71,7 @@
     future limit now (the reference date moved back) or referring to a row that the
     `references` (column -> relation holding it under the same name) no longer hold. -#}
 {% macro judged_against_others(timestamp_column, reference_dates, references) -%}
-    rejection_reason in ('future_timestamp', 'unknown_customer', 'unknown_order')
+    rejection_reason in ('{{ rejection_reasons_judged_against_others() | join("', '") }}')
     or (
         rejection_reason is null
         and (

@@ -7,3 +7,17 @@
         'unknown_customer', 'unknown_order',
     ]) }}
 {%- endmacro %}
+
+
+{#- The reasons a row is rejected for by a check across rows, files or tables rather than by its
+    own values: those judged against another table or the reference date (the reference may
+    arrive, the reference date move: such rows are judged again, raw_rows_to_rejudge), and a
+    conflicting copy. -#}
+{% macro rejection_reasons_judged_against_others() -%}
+    {{ return(['future_timestamp', 'unknown_customer', 'unknown_order']) }}
+{%- endmacro %}
+
+
+{% macro rejection_reasons_across_rows() -%}
+    {{ return(['duplicate_conflicting'] + rejection_reasons_judged_against_others()) }}
+{%- endmacro %}
