@@ -75,9 +75,9 @@
             ~ ' where counted.event_count is distinct from messages.event_count',
         'delete from ' ~ this ~ ' where message_id in (select message_id from ' ~ lost ~ ')',
         'insert into ' ~ this ~ ' ' ~ email_message_rows('(select accepted.* from ' ~ events
-            ~ ' as accepted where exists (select 1 from ' ~ lost ~ ' as lost_messages where'
-            ~ ' lost_messages.customer_id = accepted.customer_id'
-            ~ ' and lost_messages.campaign_id = accepted.campaign_id))'),
+            ~ ' as accepted inner join ' ~ lost ~ ' as lost_messages'
+            ~ ' on accepted.customer_id = lost_messages.customer_id'
+            ~ ' and accepted.campaign_id = lost_messages.campaign_id)'),
         'insert into ' ~ data_test_scopes_relation() ~ ' select ' ~ sql_string(model.name) ~ ', '
             ~ sql_string(invocation_id) ~ ', message_id from ' ~ lost,
     ] -%}

@@ -25,7 +25,9 @@ final as (
         cast(sum(sessions.pageviews) as {{ type_double() }}) / count(*) as pageviews_per_session,
         cast(sum(sessions.duration_seconds) as {{ type_double() }}) / count(*) as average_session_seconds,
         count(case when sessions.is_engaged then 1 end) as engaged_sessions,
-        count(distinct sessions.session_date) > 1 as is_returning_visitor,
+        -- sessions on two or more dates: count(distinct session_date) > 1, without the distinct
+        -- (1.8 s instead of 0.6 s for the whole grouping of 15 M sessions at L)
+        coalesce(min(sessions.session_date) < max(sessions.session_date), false) as is_returning_visitor,
         max(sessions.started_at) as last_session_at,
         count(
             case

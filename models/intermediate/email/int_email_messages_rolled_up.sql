@@ -54,12 +54,12 @@ email_events as (
         accepted.occurred_at
     from {{ ref('stg_email__email_events') }} as accepted
     {%- if is_incremental() %}
-    where exists (
-        select 1 from messages_to_roll_up
-        where
-            messages_to_roll_up.customer_id = accepted.customer_id
-            and messages_to_roll_up.campaign_id = accepted.campaign_id
-    )
+    {# a join, not `where exists`: DuckDB runs that correlated subquery by grouping every
+        accepted event's customer and campaign (4.4 s at L, against about 0.5 s) #}
+    inner join messages_to_roll_up
+        on
+            accepted.customer_id = messages_to_roll_up.customer_id
+            and accepted.campaign_id = messages_to_roll_up.campaign_id
     {%- endif %}
 ),
 

@@ -34,7 +34,7 @@ raw_email_events as {{ not_materialized() }} (
     (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
 raw_email_events_to_judge as (
     {{ raw_rows_to_rejudge(
-        'raw_email_events',
+        ref('raw_email_events'),
         raw_parsed_value(contract, 'event_id', fmt),
         raw_parsed_value(contract, 'occurred_at', fmt),
         'event_id',

@@ -36,7 +36,7 @@ raw_orders as {{ not_materialized() }} (
     (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
 raw_orders_to_judge as (
     {{ raw_rows_to_rejudge(
-        'raw_orders',
+        ref('raw_orders'),
         raw_parsed_value(contract, 'order_id', fmt),
         raw_parsed_value(contract, 'ordered_at', fmt),
         'order_id',

@@ -35,7 +35,7 @@ raw_sessions as {{ not_materialized() }} (
     (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
 raw_sessions_to_judge as (
     {{ raw_rows_to_rejudge(
-        'raw_sessions',
+        ref('raw_sessions'),
         raw_parsed_value(contract, 'session_id', fmt),
         raw_parsed_value(contract, 'started_at', fmt),
         'session_id',
