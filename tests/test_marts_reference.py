@@ -19,13 +19,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, DbtResult, GeneratedBuild, with_customer_keys
 
-from tooling.pandas_reference import ReferenceMarts, compute_reference
+from tooling.pandas_reference import ReferenceMarts, compute_reference, read_raw, stitch_sessions
 
 pytestmark = pytest.mark.build
 
@@ -130,6 +131,7 @@ class Case:
     name: str
     build: DbtResult
     reference: ReferenceMarts
+    raw: Path
 
     @property
     def customers(self) -> pd.DataFrame:
@@ -200,13 +202,20 @@ def assert_mart_equals_reference(
 @pytest.fixture(scope="module")
 def generated_case(generated_build: GeneratedBuild) -> Case:
     """A generated shop (another seed, window ending mid-month) built with dbt."""
-    return Case("generated", generated_build.build, compute_reference(generated_build.raw))
+    return Case(
+        "generated",
+        generated_build.build,
+        compute_reference(generated_build.raw),
+        generated_build.raw,
+    )
 
 
 @pytest.fixture(scope="module")
 def seed_case(seed_build: DbtResult) -> Case:
     """The shipped seeds, built once for the session."""
-    return Case("seeds", seed_build, compute_reference(REPO / "data" / "raw"))
+    return Case(
+        "seeds", seed_build, compute_reference(REPO / "data" / "raw"), REPO / "data" / "raw"
+    )
 
 
 @pytest.fixture(params=["seed_case", "generated_case"])
@@ -274,6 +283,36 @@ def test_customer_profile_web_email_and_nps(case: Case) -> None:
 
 def test_orders_in_eur_and_sequenced(case: Case) -> None:
     assert_mart_equals_reference(case.build, "marts.fct_orders", case.orders, ["order_id"], ORDERS)
+
+
+def test_web_session_flags_of_customers_and_orders(case: Case) -> None:
+    """dim_customers.is_returning_visitor (stitched sessions on two or more dates) and
+    fct_orders.has_web_session (a stitched session recorded the order), from the raw sessions
+    stitched by the reference; both flags are planted either way in each data set."""
+    sessions = stitch_sessions(read_raw(case.raw)["sessions"])
+    session_days = sessions.groupby("attributed_customer_id")["session_date"].nunique()
+    customers = case.reference.customers[["customer_id"]].copy()
+    customers["is_returning_visitor"] = (
+        customers["customer_id"].map(session_days).fillna(0).astype("int64") > 1
+    )
+    assert customers["is_returning_visitor"].nunique() == 2, case.name
+    assert_mart_equals_reference(
+        case.build,
+        "marts.dim_customers",
+        with_customer_keys(customers),
+        ["customer_key"],
+        ["is_returning_visitor"],
+    )
+    orders = case.reference.orders[["order_id", "customer_id"]].copy()
+    orders["has_web_session"] = orders["order_id"].isin(sessions["order_id"].dropna())
+    assert orders["has_web_session"].nunique() == 2, case.name
+    assert_mart_equals_reference(
+        case.build,
+        "marts.fct_orders",
+        with_customer_keys(orders),
+        ["order_id"],
+        ["has_web_session"],
+    )
 
 
 def test_the_data_sets_exercise_the_tricky_definitions(case: Case) -> None:

@@ -130,15 +130,8 @@ def files_read(output: str, table: str) -> tuple[int, int]:
 
 def lifecycle_months_rebuilt(database: Path) -> set[date]:
     """The months of the rpt_customer_lifecycle rows the last incremental run wrote (its data
-    test scope, keys customer_key/month)."""
-    return {
-        date.fromisoformat(key.rsplit("/", 1)[1])
-        for (key,) in run_dbt_query(
-            database,
-            "select scope_key from staging.data_test_scopes"
-            " where model_name = 'rpt_customer_lifecycle' and scope_key is not null",
-        )
-    }
+    test scope, keyed by month: the run rebuilds whole months)."""
+    return {date.fromisoformat(key) for key in scope_keys(database, "rpt_customer_lifecycle")}
 
 
 def transition_months_rebuilt(database: Path) -> set[date]:

@@ -97,6 +97,17 @@ profiles as (
     left join referrals on customers.customer_id = referrals.customer_id
 ),
 
+-- The band of each age the customers have (about a hundred), so that the customers are
+-- joined to it by age, not range-joined to the bands (sorting 1 M customers: 1.8 s at L).
+ages_banded as (
+    select
+        ages.age_years,
+        age_bands.age_band
+    from (select distinct age_years from profiles) as ages
+    inner join age_bands
+        on ages.age_years between age_bands.min_age and age_bands.max_age
+),
+
 final as (
     select
         customer_keys.customer_key,
@@ -111,7 +122,7 @@ final as (
         profiles.is_loyalty_member,
         profiles.loyalty_joined_at,
         profiles.has_marketing_consent,
-        coalesce(age_bands.age_band, 'unknown') as age_band,
+        coalesce(ages_banded.age_band, 'unknown') as age_band,
         customer_orders.first_order_date,
         customer_orders.last_order_date,
         cast({{ dbt.date_trunc('month', 'customer_orders.first_order_date') }} as date) as cohort_month,
@@ -166,8 +177,7 @@ final as (
     inner join customer_keys on profiles.customer_id = customer_keys.customer_id
     left join customer_keys as referrer_keys
         on profiles.referred_by_customer_id = referrer_keys.customer_id
-    left join age_bands
-        on profiles.age_years between age_bands.min_age and age_bands.max_age
+    left join ages_banded on profiles.age_years = ages_banded.age_years
     left join customer_orders on profiles.customer_id = customer_orders.customer_id
     left join customer_sessions on profiles.customer_id = customer_sessions.customer_id
     left join customer_emails on profiles.customer_id = customer_emails.customer_id

@@ -24,7 +24,7 @@
         pre_hook="{{ delete_customer_lifecycle_to_rebuild() }}",
         post_hook="{{ record_customer_lifecycle_inputs() }}",
         meta={
-            "data_test_scope": {"key": "customer_key || '/' || cast(month as varchar)"},
+            "data_test_scope": {"key": "month"},
             "incremental_settings": [
                 "lifecycle_new_window_days",
                 "lifecycle_loyal_min_orders",
