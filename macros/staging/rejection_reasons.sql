@@ -9,15 +9,17 @@
 {%- endmacro %}
 
 
-{#- The reasons a row is rejected for by a check across rows, files or tables rather than by its
-    own values: those judged against another table or the reference date (the reference may
-    arrive, the reference date move: such rows are judged again, raw_rows_to_rejudge), and a
-    conflicting copy. -#}
+{#- The reasons a row is rejected for by a check against another table or the reference date:
+    the reference may arrive, the reference date move, so such rows are judged again
+    (judged_against_others, raw_rows_to_rejudge). -#}
 {% macro rejection_reasons_judged_against_others() -%}
     {{ return(['future_timestamp', 'unknown_customer', 'unknown_order']) }}
 {%- endmacro %}
 
 
+{#- The reasons of the checks across rows, files or tables rather than of a row's own values:
+    those judged against others and a conflicting copy. The per-file rejection alarm
+    (alarm_on_mass_rejection) leaves them out. -#}
 {% macro rejection_reasons_across_rows() -%}
     {{ return(['duplicate_conflicting'] + rejection_reasons_judged_against_others()) }}
 {%- endmacro %}

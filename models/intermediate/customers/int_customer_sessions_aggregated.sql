@@ -26,7 +26,7 @@ final as (
         cast(sum(sessions.duration_seconds) as {{ type_double() }}) / count(*) as average_session_seconds,
         count(case when sessions.is_engaged then 1 end) as engaged_sessions,
         -- sessions on two or more dates: count(distinct session_date) > 1, without the distinct
-        -- (1.8 s instead of 0.6 s for the whole grouping of 15 M sessions at L)
+        -- (the grouping of 15 M sessions at L: 3.1 s with it, 0.6 s without)
         coalesce(min(sessions.session_date) < max(sessions.session_date), false) as is_returning_visitor,
         max(sessions.started_at) as last_session_at,
         count(

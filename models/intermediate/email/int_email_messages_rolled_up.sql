@@ -55,7 +55,7 @@ email_events as (
     from {{ ref('stg_email__email_events') }} as accepted
     {%- if is_incremental() %}
     {# a join, not `where exists`: DuckDB runs that correlated subquery by grouping every
-        accepted event's customer and campaign (4.4 s at L, against about 0.5 s) #}
+        accepted event's customer and campaign (4.4 s at L, against 0.3 s as a join) #}
     inner join messages_to_roll_up
         on
             accepted.customer_id = messages_to_roll_up.customer_id
