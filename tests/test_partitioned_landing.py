@@ -601,7 +601,7 @@ def test_hidden_folders_are_skipped_and_a_path_is_one_folder_however_spelt(
 ) -> None:
     """A notebook's checkpoint folder and a Spark _temporary folder in a table's partition
     folder are not partitions; raw_data_path with doubled slashes names the same folder; a
-    day written in other digits than 0-9 is not a day."""
+    day written in other digits than 0-9 is not a day; a suffix in capitals is named."""
     land = tmp_path / "landing"
     shutil.copytree(Path(__file__).parents[1] / "data" / "raw", land)
     for hidden in (".ipynb_checkpoints/2025-12-27-checkpoint.csv", "_temporary/0/part-0.csv"):
@@ -619,6 +619,44 @@ def test_hidden_folders_are_skipped_and_a_path_is_one_folder_however_spelt(
     result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": spelt})
     assert result.returncode != 0
     assert "-12-28.csv is not named by its day" in result.output
+
+    (land / "orders" / "\uff12\uff10\uff12\uff15-12-28.csv").unlink()
+    (land / "orders" / "2025-12-28.CSV").write_text("order_id\n", encoding="utf-8")
+    result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": spelt})
+    assert result.returncode != 0
+    assert "2025-12-28.CSV has its suffix in capitals" in result.output
+
+
+def test_linked_day_files_and_day_folders_are_read(tmp_path: Path) -> None:
+    """A day file and a Hive day folder that are symbolic links to elsewhere (DuckDB's
+    recursive glob skips links: their rows were lost without a word) are partitions like any
+    other, in a landing folder that is itself a link."""
+    land = tmp_path / "landing"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "raw", land)
+    lines = (land / "orders.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header, history, moved = lines[0], lines[1:-4], lines[-4:]
+    (land / "orders.csv").write_text(header + "".join(history), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "date=2025-12-29").mkdir(parents=True)
+    (elsewhere / "day.csv").write_text(header + "".join(moved[:2]), encoding="utf-8")
+    (elsewhere / "date=2025-12-29" / "part-0.csv").write_text(
+        header + "".join(moved[2:]), encoding="utf-8"
+    )
+    (land / "orders").mkdir()
+    (land / "orders" / "2025-12-30.csv").symlink_to(elsewhere / "day.csv")
+    (land / "orders" / "date=2025-12-29").symlink_to(elsewhere / "date=2025-12-29")
+    linked = tmp_path / "linked-landing"
+    linked.symlink_to(land)
+    database = tmp_path / "w.duckdb"
+    result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": str(linked)})
+    assert result.returncode == 0, result.output[-3000:]
+    assert files_read(result.output, "orders") == (3, 3)
+    moved_ids = sorted(line.split(",", 1)[0] for line in moved)
+    quoted = ", ".join(f"'{order_id}'" for order_id in moved_ids)
+    assert run_dbt_query(
+        database, f"select order_id from raw.orders where order_id in ({quoted}) order by 1"
+    ) == [(order_id,) for order_id in moved_ids]
+    assert run_dbt_query(database, "select count(*) from raw.orders") == [(len(lines) - 1,)]
 
 
 def land_history_and_days(shop: Shop, land: Path) -> list[date]:

@@ -46,7 +46,12 @@
         {%- endfor -%}
         {%- if not hidden -%}
             {%- set day = raw_partition_day(relative) -%}
-            {%- if day is none -%}
+            {%- if day is none and raw_partition_day(relative.lower()) is not none -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw partition file " ~ file ~ " has its suffix in capitals. The files of the '"
+                    ~ table_name ~ "' partition folder " ~ folder ~ " end in .csv, .csv.gz or "
+                    ~ ".parquet, in small letters. Rename the file, then run again.") }}
+            {%- elif day is none -%}
                 {{ exceptions.raise_compiler_error(
                     "Raw partition file " ~ file ~ " is not named by its day. The files of the '"
                     ~ table_name ~ "' partition folder " ~ folder ~ " must be <YYYY-MM-DD>.csv, "
@@ -81,14 +86,21 @@
 {%- endmacro %}
 
 
-{#- Every file under `folder` (at any depth), in name order; none when it does not exist. -#}
+{#- Every file under `folder` (at any depth), in name order; none when it does not exist.
+    Symbolic links are followed to the depths a partition can have (a day file, a Hive day
+    folder and one level below, where a file is an error naming it). -#}
 {% macro raw_folder_files(folder) -%}
     {{ return(adapter.dispatch('raw_folder_files', 'customer_analytics')(folder)) }}
 {%- endmacro %}
 
+{#- DuckDB's recursive glob ('**') skips linked files and folders, which a glob of one level
+    ('*', '*/*') lists: the union of both. -#}
 {% macro duckdb__raw_folder_files(folder) -%}
-    {{ return(run_query("select file from glob(" ~ sql_string(literal_glob(folder) ~ '/**')
-        ~ ") order by file").columns[0].values() | list) }}
+    {%- set queries = [] -%}
+    {%- for pattern in ['/**', '/*', '/*/*', '/*/*/*'] -%}
+        {%- do queries.append("select file from glob(" ~ sql_string(literal_glob(folder) ~ pattern) ~ ")") -%}
+    {%- endfor -%}
+    {{ return(run_query(queries | join(' union ') ~ ' order by file').columns[0].values() | list) }}
 {%- endmacro %}
 
 
