@@ -93,8 +93,8 @@
     {{ return(adapter.dispatch('raw_folder_files', 'customer_analytics')(folder)) }}
 {%- endmacro %}
 
-{#- DuckDB's recursive glob ('**') skips linked files and folders, which a glob of one level
-    ('*', '*/*') lists: the union of both. -#}
+{#- DuckDB's recursive glob ('**') skips linked files and folders, which the globs of one,
+    two and three levels ('*', '*/*', '*/*/*') list: the union of all four. -#}
 {% macro duckdb__raw_folder_files(folder) -%}
     {%- set queries = [] -%}
     {%- for pattern in ['/**', '/*', '/*/*', '/*/*/*'] -%}

@@ -34,8 +34,8 @@
         {%- do raise_on_unreadable_raw_header(file, path, table_name, encoding, fmt.encoding) -%}
         {{ exceptions.raise_compiler_error(
             "Raw file " ~ file ~ " is empty: it needs at least the header row (columns: see "
-            ~ contract.yaml ~ "). Write the header row, or remove the file: a day partition without rows, or an optional "
-            ~ "table, may be absent.") }}
+            ~ contract.yaml ~ "). Write the header row, or remove the file: a day partition without "
+            ~ "rows, or an optional table, may be absent.") }}
     {%- endif -%}
 
     {%- set contract_names = contract.columns | map(attribute='name') | list -%}
