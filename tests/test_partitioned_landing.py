@@ -76,6 +76,9 @@ class Shop:
         self.days: dict[str, dict[date, list[list[str]]]] = {}
         self.whole: dict[str, list[list[str]]] = {}
         first = date.fromisoformat(START)
+        _, defects = read(generated / "_defects.csv")
+        self.defective = {(table, key) for table, key, *_ in defects}
+        """(table, key) of every row the generator made defective (its manifest)."""
         for path in sorted(generated.glob("*.csv")):
             if path.name.startswith("_"):
                 continue
@@ -720,6 +723,107 @@ def test_a_row_repeated_in_another_file_is_one_row_counted_twice(
         "quarantined": quality["plain"]["quarantined"],
         "collapsed": quality["plain"]["collapsed"] + copies,
     }
+
+
+def test_a_day_as_csv_and_as_typed_parquet_is_copies_and_a_cent_apart_conflicts(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """The last days' orders delivered again as typed Parquet (instants, decimals, doubles,
+    integers: '2025-12-30 05:53:32+00' for '2025-12-30T06:53:32+01:00', '0.0' for '0.00') in
+    Hive folders beside the CSV day files are copies, compared by value: the marts are those
+    of the CSV files alone, and the data quality report counts each copy. One order whose
+    Parquet copy is a cent dearer is a conflict: both copies go to the quarantine."""
+    plain, copied = tmp_path / "plain", tmp_path / "copied"
+    days = land_history_and_days(shop, plain)
+    shutil.copytree(plain, copied)
+    header, _ = read(partition_path(plain, "orders", days[0]))
+    column = {name: index for index, name in enumerate(header)}
+    cents = re.compile(r"[0-9]+[.][0-9]{2}")
+    iso = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}")
+    all_orders = Counter(row[0] for rows in shop.days["orders"].values() for row in rows)
+
+    def typed_copy_keeps_its_values(row: list[str]) -> bool:
+        amounts = [
+            row[column[name]] for name in ("gross_amount", "discount_amount", "shipping_amount")
+        ]
+        return (
+            iso.fullmatch(row[column["ordered_at"]]) is not None
+            and all(cents.fullmatch(amount) for amount in amounts)
+            and row[column["item_count"]].isdigit()
+        )
+
+    typed: dict[date, list[list[str]]] = {}
+    for day in days[-4:]:
+        _, rows = read(partition_path(plain, "orders", day))
+        typed[day] = [row for row in rows if typed_copy_keeps_its_values(row)]
+    copies = sum(len(rows) for rows in typed.values())
+    assert copies >= 10
+    conflict = next(
+        row
+        for rows in typed.values()
+        for row in rows
+        if all_orders[row[0]] == 1
+        and ("orders", row[0]) not in shop.defective
+        and ("customers", row[column["customer_id"]]) not in shop.defective
+    )
+    # the plain landing without that order: in the copied one, the conflict quarantines it
+    day_of_conflict = next(day for day, rows in typed.items() if conflict in rows)
+    _, rows = read(partition_path(plain, "orders", day_of_conflict))
+    write(
+        partition_path(plain, "orders", day_of_conflict),
+        header,
+        [row for row in rows if row[0] != conflict[0]],
+    )
+
+    staging = tmp_path / "typed.csv"
+    with duckdb.connect() as con:
+        for day, rows in typed.items():
+            dearer = [
+                [*row[: column["gross_amount"]], f"{float(row[column['gross_amount']]) + 0.01:.2f}",
+                 *row[column["gross_amount"] + 1 :]] if row is conflict else row
+                for row in rows
+            ]  # fmt: skip
+            write(staging, header, dearer)
+            target = copied / "orders" / f"date={day.isoformat()}" / "part-0.parquet"
+            target.parent.mkdir(parents=True)
+            con.execute(
+                f"""copy (
+                    select * replace (
+                        cast(ordered_at as timestamptz) as ordered_at,
+                        cast(gross_amount as decimal(12, 2)) as gross_amount,
+                        cast(discount_amount as double) as discount_amount,
+                        cast(shipping_amount as double) as shipping_amount,
+                        cast(item_count as bigint) as item_count)
+                    from read_csv('{staging}', all_varchar = true)
+                ) to '{target}' (format parquet)"""
+            )
+        described = con.execute(f"describe select * from '{target}'").fetchall()
+    assert {name: kind for name, kind, *_ in described}["ordered_at"] == "TIMESTAMP WITH TIME ZONE"
+
+    built = {}
+    for name, land in (("plain", plain), ("copied", copied)):
+        built[name] = tmp_path / f"{name}-build" / "warehouse.duckdb"
+        built[name].parent.mkdir()
+        build(built[name], land)  # asserts that the build passed
+    marts = {name: mart_tables(database) for name, database in built.items()}
+    differing = [
+        mart
+        for mart in marts["plain"]
+        if mart != "rpt_data_quality" and marts["plain"][mart] != marts["copied"][mart]
+    ]
+    assert not differing
+    quality = {name: data_quality_of_orders(database) for name, database in built.items()}
+    assert quality["copied"] == {
+        "read": quality["plain"]["read"] + 1 + copies,
+        "accepted": quality["plain"]["accepted"],
+        "quarantined": quality["plain"]["quarantined"] + 2,
+        "collapsed": quality["plain"]["collapsed"] + copies - 1,
+    }
+    assert run_dbt_query(
+        built["copied"],
+        "select rejection_reason, count(*) from staging.stg_quarantine__rejected_rows"
+        f" where source_table = 'shop.orders' and source_key = '{conflict[0]}' group by all",
+    ) == [("duplicate_conflicting", 2)]
 
 
 def test_a_day_partition_in_another_format_stops_the_build_naming_it(

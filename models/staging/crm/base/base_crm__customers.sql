@@ -26,7 +26,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_customers',
         'customer_id',
-        contract.names
+        contract, fmt
     ) }}
 ),
 

@@ -49,7 +49,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_email_events_to_judge' if is_incremental() else 'raw_email_events',
         'event_id',
-        contract.names
+        contract, fmt
     ) }}
 ),
 

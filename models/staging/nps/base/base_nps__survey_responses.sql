@@ -26,7 +26,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_survey_responses',
         'response_id',
-        contract.names
+        contract, fmt
     ) }}
 ),
 

@@ -51,7 +51,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_orders_to_judge' if is_incremental() else 'raw_orders',
         'order_id',
-        contract.names
+        contract, fmt
     ) }}
 ),
 

@@ -51,7 +51,7 @@ collapsed as (
     {{ collapse_raw_rows(
         'raw_sessions_to_judge' if is_incremental() else 'raw_sessions',
         'session_id',
-        contract.names
+        contract, fmt
     ) }}
 ),
 
