@@ -11,7 +11,8 @@
     - extra columns                  -> warning naming them; they are not read.
     The CSV dialect comes from raw_format(table_name): delimiter (or detected from the header,
     and logged), encoding, and the column mapping (file header -> contract column). An Excel
-    `sep=<d>` first line sets the delimiter. Values are read as text, never converted here.
+    `sep=<d>` first line sets the delimiter. Values are read as text, never converted here; a
+    typed Parquet column is written as text staging parses (raw_parquet_text).
 -#}
 {% macro read_raw_file(directory, table_name, contract, fmt, only_files=none) -%}
     {%- set found = find_raw_files(directory, table_name) -%}
@@ -136,7 +137,12 @@
         {%- set csv = raw_csv_dialect(file, table_name, contract, fmt) -%}
         {%- set header = csv.header -%}
     {%- else -%}
-        {%- set header = raw_parquet_header(file) -%}
+        {%- set types = {} -%}
+        {%- set header = [] -%}
+        {%- for name, type in raw_parquet_schema(file) -%}
+            {%- do header.append(name) -%}
+            {%- do types.update({name: type}) -%}
+        {%- endfor -%}
     {%- endif -%}
 
     {#- match the file's header to contract columns: through the mapping, then by name,
@@ -213,10 +219,22 @@
     {%- endif -%}
 
 
+    {#- each contract column's text: a CSV value as it is, a Parquet value as raw_parquet_text
+        writes it (Spark's scan selects these too) -#}
+    {%- set texts = {} -%}
+    {%- for column in contract.columns if column.name in by_name -%}
+        {%- if is_csv -%}
+            {%- do texts.update({column.name: 'cast(' ~ raw_quoted_name(by_name[column.name]) ~ ' as '
+                ~ dbt.type_string() ~ ')'}) -%}
+        {%- else -%}
+            {%- do texts.update({column.name: raw_parquet_text(file, table_name, by_name[column.name],
+                types[by_name[column.name]], column, fmt)}) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set columns_sql -%}
         {%- for column in contract.columns %}
             {%- if column.name in by_name %}
-            cast({{ '"' ~ by_name[column.name] | replace('"', '""') ~ '"' }} as {{ dbt.type_string() }}) as {{ column.name }}
+            {{ texts[column.name] }} as {{ column.name }}
             {%- else %}
             cast(null as {{ dbt.type_string() }}) as {{ column.name }}
             {%- endif %}{{ ',' if not loop.last }}
@@ -227,29 +245,110 @@
         'path': csv.path if is_csv else file,
         'csv': dialect,
         'columns_sql': columns_sql,
+        'texts': texts,
         'header': header,
         'by_name': by_name,
         'group': tojson([is_csv, csv.delimiter if is_csv else '', csv.skip if is_csv else 0,
-            csv.encoding if is_csv else '', header]),
+            csv.encoding if is_csv else '', header, columns_sql]),
     }) }}
 {%- endmacro %}
 
 
-{#- The column names of a Parquet raw file, in file order. -#}
-{% macro raw_parquet_header(file) -%}
-    {{ return(adapter.dispatch('raw_parquet_header', 'customer_analytics')(file)) }}
+{#- The columns of a Parquet raw file, in file order: [name, type] pairs, the type in capitals
+    as the engine names it (DuckDB: VARCHAR, DECIMAL(12,2), TIMESTAMP WITH TIME ZONE …; Spark:
+    STRING, DECIMAL(12,2), TIMESTAMP, TIMESTAMP_NTZ …). -#}
+{% macro raw_parquet_schema(file) -%}
+    {{ return(adapter.dispatch('raw_parquet_schema', 'customer_analytics')(file)) }}
 {%- endmacro %}
 
-{% macro duckdb__raw_parquet_header(file) -%}
-    {{ return(run_query(
-        "select column_name from (describe select * from read_parquet("
-        ~ sql_string(literal_glob(file)) ~ "))"
-    ).columns[0].values() | list) }}
+{% macro duckdb__raw_parquet_schema(file) -%}
+    {%- set schema = [] -%}
+    {%- for row in run_query("select column_name, column_type from (describe select * from read_parquet("
+            ~ sql_string(literal_glob(file)) ~ "))").rows -%}
+        {%- do schema.append([row[0], row[1] | upper]) -%}
+    {%- endfor -%}
+    {{ return(schema) }}
 {%- endmacro %}
 
-{% macro spark__raw_parquet_header(file) -%}
-    {{ return(run_query('select * from parquet.`' ~ hadoop_literal_glob(file) | replace('`', '``')
-        ~ '` limit 0').column_names | list) }}
+{% macro spark__raw_parquet_schema(file) -%}
+    {%- set schema = [] -%}
+    {%- for row in run_query('describe query select * from parquet.`'
+            ~ hadoop_literal_glob(file) | replace('`', '``') ~ '`').rows -%}
+        {%- do schema.append([row[0], row[1] | upper]) -%}
+    {%- endfor -%}
+    {{ return(schema) }}
+{%- endmacro %}
+
+
+{#- A column name quoted for the engine's SQL. -#}
+{% macro raw_quoted_name(name) -%}
+    {{ return(adapter.dispatch('raw_quoted_name', 'customer_analytics')(name)) }}
+{%- endmacro %}
+
+{% macro default__raw_quoted_name(name) -%}
+    {{ return('"' ~ name | replace('"', '""') ~ '"') }}
+{%- endmacro %}
+
+{% macro spark__raw_quoted_name(name) -%}
+    {{ return('`' ~ name | replace('`', '``') ~ '`') }}
+{%- endmacro %}
+
+
+{#- The text of a Parquet column `name` of type `parquet_type` (raw_parquet_schema) for the
+    contract column `column` (raw_contract_column), as staging parses it with fmt
+    (raw_format). Text columns are read as they are. A typed value needs no notation: it is
+    written in the default one, an instant with its offset (so raw_format.timezone applies
+    only to a timestamp without a zone, as in text), and an amount with the table's decimal
+    separator. A typed timestamp or date under a timestamp_format or date_format (notations
+    for text exports) fails, naming the file, the column and the setting: writing the value
+    in that notation could drop its seconds or its century. -#}
+{% macro raw_parquet_text(file, table_name, name, parquet_type, column, fmt) -%}
+    {%- set is_text = parquet_type in ['VARCHAR', 'STRING'] or parquet_type.startswith('VARCHAR(')
+        or parquet_type.startswith('CHAR') -%}
+    {%- if is_text -%}
+        {{ return('cast(' ~ raw_quoted_name(name) ~ ' as ' ~ dbt.type_string() ~ ')') }}
+    {%- endif -%}
+    {%- set is_temporal = 'TIMESTAMP' in parquet_type or parquet_type == 'DATE' -%}
+    {%- for type, key in [('timestamp', 'timestamp_format'), ('date', 'date_format')] -%}
+        {%- if column.type == type and is_temporal and fmt[key] != '' -%}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ ": column " ~ column.name ~ " holds typed values ("
+                ~ parquet_type ~ "), but setting raw_format " ~ key ~ " is '" ~ fmt[key]
+                ~ "' for table " ~ table_name ~ ", a notation for text exports. Typed values "
+                ~ "need none: set raw_format_overrides: {" ~ table_name ~ ": {" ~ key
+                ~ ": ''}} for a table landed as typed Parquet, or land the table as text in "
+                ~ "that notation, then run again.") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set text = adapter.dispatch('raw_parquet_value_text', 'customer_analytics')(
+        raw_quoted_name(name), parquet_type) -%}
+    {%- if column.type == 'amount' and not is_temporal and fmt.decimal_separator != '.' -%}
+        {%- set text = 'replace(' ~ text ~ ", '.', " ~ sql_string(fmt.decimal_separator) ~ ')' -%}
+    {%- endif -%}
+    {{ return(text) }}
+{%- endmacro %}
+
+{#- A timestamp in ISO form with microseconds, an instant in UTC ('Z'), the same text on both
+    engines: '2025-12-30 05:53:32.000000Z' (a timestamp without a zone without the 'Z'). -#}
+{% macro duckdb__raw_parquet_value_text(quoted, parquet_type) -%}
+    {%- if parquet_type == 'TIMESTAMP WITH TIME ZONE' -%}
+        {{ return("strftime(timezone('UTC', " ~ quoted ~ "), '%Y-%m-%d %H:%M:%S.%fZ')") }}
+    {%- elif parquet_type.startswith('TIMESTAMP') -%}
+        {{ return('strftime(' ~ quoted ~ ", '%Y-%m-%d %H:%M:%S.%f')") }}
+    {%- endif -%}
+    {{ return('cast(' ~ quoted ~ ' as varchar)') }}
+{%- endmacro %}
+
+{#- Spark's cast would write an instant (TIMESTAMP) in the session's time zone without one,
+    which raw_format.timezone would then move; date_format writes its offset, 'Z' in the
+    profile's UTC session. -#}
+{% macro spark__raw_parquet_value_text(quoted, parquet_type) -%}
+    {%- if parquet_type == 'TIMESTAMP' -%}
+        {{ return('date_format(' ~ quoted ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSSXXX')") }}
+    {%- elif parquet_type == 'TIMESTAMP_NTZ' -%}
+        {{ return('date_format(' ~ quoted ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSS')") }}
+    {%- endif -%}
+    {{ return('cast(' ~ quoted ~ ' as string)') }}
 {%- endmacro %}
 
 
@@ -300,8 +399,7 @@
                 {%- elif csv is not none -%}
                     {%- do select_list.append('c' ~ positions[name] ~ ' as ' ~ column.name) -%}
                 {%- else -%}
-                    {%- do select_list.append('cast(`' ~ name | replace('`', '``') ~ '` as string) as '
-                        ~ column.name) -%}
+                    {%- do select_list.append(reading.texts[column.name] ~ ' as ' ~ column.name) -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- do selects.append('select ' ~ select_list | join(', ') ~ ', '

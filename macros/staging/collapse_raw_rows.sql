@@ -7,7 +7,7 @@
     Copies are rows whose every column has the same value once parsed (raw_parsed_value): the
     same instant, date, amount, number or cleaned text, however written. The same day as a CSV
     export and as a typed Parquet file ('2025-12-30T06:53:32+01:00' and '2025-12-30
-    05:53:32+00', '0.00' and '0.0') is copies, not a conflict. A value that does not parse is
+    05:53:32.000000Z', '0.00' and '0.0') is copies, not a conflict. A value that does not parse is
     compared as its cleaned text. A distinct row carries, column by column, the least raw text
     of its copies, so the result is deterministic without any ordering.
 
