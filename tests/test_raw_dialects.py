@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import shutil
 import subprocess
 from collections import Counter
 from dataclasses import dataclass
@@ -378,3 +379,78 @@ def test_iso_and_german_exports_build_the_same_marts(
         con.execute("update staging.raw_source_state set raw_format = '{}'")
     outcome = run_suite("raw_orders", german.database)
     assert {failure.column for failure in outcome.failures} >= {"ordered_at", "gross_amount"}
+
+
+def test_typed_parquet_needs_no_notation_and_refuses_a_text_one(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The shop generated as typed Parquet (instants with their zone, amounts decimal128,
+    integers, birth dates as timestamps at midnight) under the German text settings for decimal
+    commas and Berlin local time builds the marts of the same shop generated as ISO CSV under
+    the defaults: a typed value is read whatever notation text exports use. Under a
+    timestamp_format (a notation only text has), the build stops before anything is built,
+    naming the file, the column and the setting."""
+    work = tmp_path_factory.mktemp("typed")
+    for file_format in ("csv", "parquet"):
+        completed = subprocess.run(
+            [str(BIN / "customer-analytics"), "generate", *GENERATE, "--format", file_format,
+             "--out", str(work / file_format)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr[-3000:]
+    customers = work / "parquet" / "customers.parquet"
+    with duckdb.connect() as con:  # birth dates as pandas writes dates: timestamps at midnight
+        con.execute(
+            f"copy (select * replace (cast(birth_date as timestamp) as birth_date)"
+            f" from '{customers}') to '{work / 'customers.parquet'}' (format parquet)"
+        )
+        shutil.move(work / "customers.parquet", customers)
+        kinds = {
+            column: kind
+            for table, column in (("orders", "ordered_at"), ("customers", "birth_date"))
+            for (kind,) in con.execute(
+                f"select column_type from (describe select * from '{work / 'parquet' / table}"
+                f".parquet') where column_name = '{column}'"
+            ).fetchall()
+        }
+    assert kinds == {"ordered_at": "TIMESTAMP WITH TIME ZONE", "birth_date": "TIMESTAMP"}
+    text_settings = {
+        "decimal_separator": ",",
+        "thousands_separator": ".",
+        "timezone": "Europe/Berlin",
+    }
+    builds = {}
+    for name, vars_ in {
+        "csv": {"raw_data_path": str(work / "csv")},
+        "parquet": {"raw_data_path": str(work / "parquet"), "raw_format": text_settings},
+    }.items():
+        builds[name] = run_dbt(["build"], work / f"{name}.duckdb", vars_, work / f"{name}-project")
+        assert builds[name].returncode == 0, f"{name} build\n" + builds[name].output[-5000:]
+    counts = rows_read(builds["parquet"])
+    assert counts == rows_read(builds["csv"])
+    assert counts["orders"][1] >= MIN_ACCEPTED_SHARE * counts["orders"][0]
+    difference = first_difference(builds["csv"], builds["parquet"])
+    assert difference is None, difference
+
+    refused = run_dbt(
+        ["build"],
+        work / "refused.duckdb",
+        {
+            "raw_data_path": str(work / "parquet"),
+            "raw_format": {**text_settings, "timestamp_format": "%d.%m.%Y %H:%M"},
+        },
+        work / "refused-project",
+    )
+    assert refused.returncode != 0
+    said = " ".join(refused.output.split())
+    assert re.search(
+        r"Raw file \S+/customers\.parquet: column signup_at holds typed values \(TIMESTAMP WITH"
+        r" TIME ZONE\), but setting raw_format timestamp_format is '%d\.%m\.%Y %H:%M' for table"
+        r" customers, a notation for text exports\. Typed values need none: set"
+        r" raw_format_overrides: \{customers: \{timestamp_format: ''\}\}",
+        said,
+    ), said[-3000:]
+    if (work / "refused.duckdb").exists():  # seeds may be built, nothing from the raw files
+        with duckdb.connect(str(work / "refused.duckdb"), read_only=True) as con:
+            marts = "select count(*) from information_schema.tables where table_schema = 'marts'"
+            assert con.execute(marts).fetchone() == (0,)

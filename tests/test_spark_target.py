@@ -3,7 +3,10 @@ in-process session, local mode) gives the same warehouse as on DuckDB, and the D
 on it end to end.
 
 A small generated shop (1,500 customers) with planted defects in 0.5 % of its rows (unparseable
-values, duplicates, unknown customers …; every reason of the quarantine) and one erasure request:
+values, duplicates, unknown customers …; every reason of the quarantine) and one erasure request,
+its email events landed as Parquet with typed instants (TIMESTAMP WITH TIME ZONE), its
+customers with birth dates as timestamps at midnight (as pandas writes dates), and every raw
+table read with raw_format.timezone Europe/Berlin, which a typed instant must not follow:
 big enough that every quality check passes (NPS margins need answers; more defects would
 rightly warn), small enough for Spark, whose time goes to its per-query cost. It is built
 twice from the same raw files: `dbt build` on DuckDB (target dev), and the Dagster job
@@ -164,7 +167,22 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
     built.erased = sorted(ordering & browsing, key=lambda value: (len(value), value))[3]
     erasure = built.root / "erasure-requests.csv"
     erasure.write_text(f"customer_id,requested_on\n{built.erased},2026-01-01\n", encoding="utf-8")
-    common = {"CUSTOMER_ANALYTICS_ERASURE_FILE": str(erasure)}
+    iso = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})"
+    _as_typed_parquet(
+        built.shop / "email_events.csv",
+        built.root,
+        {"occurred_at": f"case when regexp_full_match(occurred_at, '{iso}')"
+         " then try_cast(occurred_at as timestamptz) end"},
+    )  # fmt: skip
+    _as_typed_parquet(
+        built.shop / "customers.csv",
+        built.root,
+        {"birth_date": "cast(try_cast(birth_date as date) as timestamp)"},
+    )
+    common = {
+        "CUSTOMER_ANALYTICS_ERASURE_FILE": str(erasure),
+        "CUSTOMER_ANALYTICS_RAW_FORMAT": json.dumps({"timezone": "Europe/Berlin"}),
+    }
     vars_ = ["--vars", f"{{raw_data_path: '{built.shop}'}}"]
 
     built.duckdb.parent.mkdir()
@@ -210,6 +228,21 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
         if node["resource_type"] == "model" and clv & set(node["depends_on"]["nodes"])
     } | {f"marts.{name}" for name in (*CLV_TABLES, STATUS)}
     return built
+
+
+def _as_typed_parquet(path: Path, keep: Path, typed: dict[str, str]) -> None:
+    """Replace a CSV file by Parquet whose columns in `typed` are the given DuckDB expressions
+    of the text (typed values; null where the text is no such value), the others text. The CSV
+    file moves to the folder `keep`."""
+    original = keep / path.name
+    shutil.move(path, original)
+    replaced = ", ".join(f"{expression} as {column}" for column, expression in typed.items())
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * replace ({replaced})"
+            f" from read_csv('{original}', all_varchar = true, header = true))"
+            f" to '{path.with_suffix('.parquet')}' (format parquet)"
+        )
 
 
 def _dagster_run_on_spark(built: Engines, common: dict[str, str]) -> None:
@@ -411,11 +444,13 @@ def test_every_table_is_equal_on_duckdb_and_on_spark(engines: Engines) -> None:
 
 
 def test_both_engines_read_every_record_and_balance_every_row(engines: Engines) -> None:
-    """rows read = the CSV records of each file (counted here with Python's csv module), less
+    """rows read = the CSV records of each file (counted here with Python's csv module; for
+    the customers and email events, of the CSV file their Parquet file was written from), less
     the erased customer's rows; rows read = accepted + quarantined + collapsed copies."""
     expected = {}
     for table, source in TABLES.items():
-        records = _records(engines.shop / f"{table}.csv")
+        landed = engines.shop / f"{table}.csv"
+        records = _records(landed if landed.exists() else engines.root / f"{table}.csv")
         expected[source] = sum(
             1 for row in records if (row.get("customer_id") or "").strip() != engines.erased
         )

@@ -298,8 +298,9 @@
     contract column `column` (raw_contract_column), as staging parses it with fmt
     (raw_format). Text columns are read as they are. A typed value needs no notation: it is
     written in the default one, an instant with its offset (so raw_format.timezone applies
-    only to a timestamp without a zone, as in text), and an amount with the table's decimal
-    separator. A typed timestamp or date under a timestamp_format or date_format (notations
+    only to a timestamp without a zone, as in text), a timestamp at midnight in a date column
+    as its date (pandas writes dates as timestamps; an instant's midnight in UTC), and an
+    amount with the table's decimal separator. A typed timestamp or date under a timestamp_format or date_format (notations
     for text exports) fails, naming the file, the column and the setting: writing the value
     in that notation could drop its seconds or its century. -#}
 {% macro raw_parquet_text(file, table_name, name, parquet_type, column, fmt) -%}
@@ -321,7 +322,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set text = adapter.dispatch('raw_parquet_value_text', 'customer_analytics')(
-        raw_quoted_name(name), parquet_type) -%}
+        raw_quoted_name(name), parquet_type, column.type) -%}
     {%- if column.type == 'amount' and not is_temporal and fmt.decimal_separator != '.' -%}
         {%- set text = 'replace(' ~ text ~ ", '.', " ~ sql_string(fmt.decimal_separator) ~ ')' -%}
     {%- endif -%}
@@ -329,26 +330,36 @@
 {%- endmacro %}
 
 {#- A timestamp in ISO form with microseconds, an instant in UTC ('Z'), the same text on both
-    engines: '2025-12-30 05:53:32.000000Z' (a timestamp without a zone without the 'Z'). -#}
-{% macro duckdb__raw_parquet_value_text(quoted, parquet_type) -%}
-    {%- if parquet_type == 'TIMESTAMP WITH TIME ZONE' -%}
-        {{ return("strftime(timezone('UTC', " ~ quoted ~ "), '%Y-%m-%d %H:%M:%S.%fZ')") }}
-    {%- elif parquet_type.startswith('TIMESTAMP') -%}
-        {{ return('strftime(' ~ quoted ~ ", '%Y-%m-%d %H:%M:%S.%f')") }}
+    engines: '2025-12-30 05:53:32.000000Z' (a timestamp without a zone without the 'Z'); in a
+    date column, '2025-12-30' when its time is midnight. -#}
+{% macro duckdb__raw_parquet_value_text(quoted, parquet_type, contract_type) -%}
+    {%- if not parquet_type.startswith('TIMESTAMP') -%}
+        {{ return('cast(' ~ quoted ~ ' as varchar)') }}
     {%- endif -%}
-    {{ return('cast(' ~ quoted ~ ' as varchar)') }}
+    {%- set is_instant = parquet_type == 'TIMESTAMP WITH TIME ZONE' -%}
+    {%- set wall = "timezone('UTC', " ~ quoted ~ ")" if is_instant else quoted -%}
+    {%- set text = 'strftime(' ~ wall ~ ", '%Y-%m-%d %H:%M:%S.%f" ~ ('Z' if is_instant) ~ "')" -%}
+    {%- if contract_type == 'date' -%}
+        {%- set text = 'case when cast(' ~ wall ~ " as time) = time '00:00:00' then strftime("
+            ~ wall ~ ", '%Y-%m-%d') else " ~ text ~ ' end' -%}
+    {%- endif -%}
+    {{ return(text) }}
 {%- endmacro %}
 
 {#- Spark's cast would write an instant (TIMESTAMP) in the session's time zone without one,
     which raw_format.timezone would then move; date_format writes its offset, 'Z' in the
     profile's UTC session. -#}
-{% macro spark__raw_parquet_value_text(quoted, parquet_type) -%}
-    {%- if parquet_type == 'TIMESTAMP' -%}
-        {{ return('date_format(' ~ quoted ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSSXXX')") }}
-    {%- elif parquet_type == 'TIMESTAMP_NTZ' -%}
-        {{ return('date_format(' ~ quoted ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSS')") }}
+{% macro spark__raw_parquet_value_text(quoted, parquet_type, contract_type) -%}
+    {%- if parquet_type not in ['TIMESTAMP', 'TIMESTAMP_NTZ'] -%}
+        {{ return('cast(' ~ quoted ~ ' as string)') }}
     {%- endif -%}
-    {{ return('cast(' ~ quoted ~ ' as string)') }}
+    {%- set text = 'date_format(' ~ quoted ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSS"
+        ~ ('XXX' if parquet_type == 'TIMESTAMP') ~ "')" -%}
+    {%- if contract_type == 'date' -%}
+        {%- set text = 'case when date_format(' ~ quoted ~ ", 'HH:mm:ss.SSSSSS') = '00:00:00.000000'"
+            ~ ' then date_format(' ~ quoted ~ ", 'yyyy-MM-dd') else " ~ text ~ ' end' -%}
+    {%- endif -%}
+    {{ return(text) }}
 {%- endmacro %}
 
 
