@@ -662,6 +662,76 @@ def test_linked_day_files_and_day_folders_are_read(tmp_path: Path) -> None:
     assert run_dbt_query(database, "select count(*) from raw.orders") == [(len(lines) - 1,)]
 
 
+def test_parquet_day_files_of_other_types_are_each_read_with_their_own(tmp_path: Path) -> None:
+    """Two Parquet day files of orders, one with integer ids and counts and decimal amounts,
+    the next with every number a float (as pandas writes a column holding a null): each is
+    read with its own types (one scan would read the second with the first's, a count of 2.5
+    as 2), a whole float id or count is that integer ('9000004', not '9000004.0'), and a row
+    delivered in both is one row, kept as the first file delivered it."""
+    land = tmp_path / "landing"
+    shutil.copytree(REPO / "data" / "raw", land)
+    (land / "orders").mkdir()
+    columns = (
+        "order_id, customer_id, ordered_at, status, sales_channel, currency, gross_amount,"
+        " discount_amount, shipping_amount, item_count"
+    )
+    integers = "select * from (values"
+    integers += " (9000001, 3, timestamptz '2025-12-30 10:00:00+00', 'completed', 'web', 'EUR',"
+    integers += " 10.00::decimal(12, 2), 0.00::decimal(12, 2), 4.95::decimal(12, 2), 1),"
+    integers += " (9000003, 999999, timestamptz '2025-12-30 11:00:00+00', 'completed', 'web',"
+    integers += " 'EUR', 10.00::decimal(12, 2), 0.00::decimal(12, 2), 4.95::decimal(12, 2), 3)"
+    integers += f") as t({columns})"
+    floats = "select order_id::double as order_id, customer_id::double as customer_id,"
+    floats += " ordered_at, status, sales_channel, currency, gross_amount::double as gross_amount,"
+    floats += " discount_amount::double as discount_amount,"
+    floats += " shipping_amount::double as shipping_amount, item_count::double as item_count"
+    floats += " from (values"
+    floats += " (9000002.0, 3.0, timestamptz '2025-12-30 12:00:00+00', 'completed', 'web', 'EUR',"
+    floats += " 10.0, 0.0, 4.95, 2.5),"
+    floats += " (9000003.0, 999999.0, timestamptz '2025-12-30 11:00:00+00', 'completed', 'web',"
+    floats += " 'EUR', 10.0, 0.0, 4.95, 3.0),"
+    floats += " (9000004.0, 3.0, timestamptz '2025-12-30 13:00:00+00', 'completed', 'web', 'EUR',"
+    floats += " 10.0, 0.0, 4.95, 2.0)"
+    floats += f") as t({columns})"
+    first, second = land / "orders" / "2025-12-30.parquet", land / "orders" / "2025-12-31.parquet"
+    with duckdb.connect() as con:
+        for path, sql in ((first, integers), (second, floats)):
+            con.execute(f"copy ({sql}) to '{path}' (format parquet)")
+        types = {
+            path.name: dict(con.execute(
+                f"select column_name, column_type from (describe select * from '{path}')"
+            ).fetchall())
+            for path in (first, second)
+        }  # fmt: skip
+    assert types[first.name]["item_count"] == "INTEGER"
+    assert types[second.name]["item_count"] == types[second.name]["order_id"] == "DOUBLE"
+
+    database = tmp_path / "w.duckdb"
+    result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": str(land)})
+    assert result.returncode == 0, result.output[-3000:]
+    assert run_dbt_query(
+        database,
+        "select order_id, customer_id, item_count, gross_amount from raw.orders"
+        f" where _source_file = '{second}' order by 1",
+    ) == [
+        ("9000002", "3", "2.5", "10.0"),
+        ("9000003", "999999", "3", "10.0"),
+        ("9000004", "3", "2", "10.0"),
+    ]
+    judged = run_dbt_query(
+        database,
+        "select order_id, rejection_reason, source_row_count, _source_file,"
+        " json_extract_string(raw_values, '$.gross_amount')"
+        " from staging.base_shop__orders where order_id like '900000_' order by 1",
+    )
+    assert judged == [
+        ("9000001", None, 1, str(first), None),
+        ("9000002", "unparseable_value", 1, str(second), "10.0"),
+        ("9000003", "unknown_customer", 2, str(first), "10.00"),
+        ("9000004", None, 1, str(second), None),
+    ]
+
+
 def land_history_and_days(shop: Shop, land: Path) -> list[date]:
     """The customers and the other whole tables, the order history as orders.csv and every
     later day's orders as a day partition; the days landed as partitions."""

@@ -241,6 +241,8 @@
         {%- endfor %}
     {%- endset -%}
     {%- set dialect = csv if is_csv else none -%}
+    {#- files read by one scan have the same column types: DuckDB reads every Parquet file of a
+        scan with the first one's (a DOUBLE read as a BIGINT would lose its fraction) -#}
     {{ return({
         'path': csv.path if is_csv else file,
         'csv': dialect,
@@ -249,7 +251,7 @@
         'header': header,
         'by_name': by_name,
         'group': tojson([is_csv, csv.delimiter if is_csv else '', csv.skip if is_csv else 0,
-            csv.encoding if is_csv else '', header, columns_sql]),
+            csv.encoding if is_csv else '', header, none if is_csv else types | dictsort | list]),
     }) }}
 {%- endmacro %}
 
@@ -323,6 +325,15 @@
     {%- endfor -%}
     {%- set text = adapter.dispatch('raw_parquet_value_text', 'customer_analytics')(
         raw_quoted_name(name), parquet_type, column.type) -%}
+    {%- set is_fractional = parquet_type in ['DOUBLE', 'FLOAT', 'REAL']
+        or (parquet_type.startswith('DECIMAL(') and not parquet_type.endswith(',0)')) -%}
+    {%- if column.type != 'amount' and is_fractional -%}
+        {#- an id or count written as a float (pandas does, for a column with a null): a whole
+            number as an integer ('1', not '1.0'), up to 2^53, where doubles stay exact -#}
+        {%- set text = 'case when ' ~ raw_quoted_name(name) ~ ' = floor(' ~ raw_quoted_name(name)
+            ~ ') and abs(' ~ raw_quoted_name(name) ~ ') <= 9007199254740992 then cast(cast('
+            ~ raw_quoted_name(name) ~ ' as bigint) as ' ~ dbt.type_string() ~ ') else ' ~ text ~ ' end' -%}
+    {%- endif -%}
     {%- if column.type == 'amount' and not is_temporal and fmt.decimal_separator != '.' -%}
         {%- set text = 'replace(' ~ text ~ ", '.', " ~ sql_string(fmt.decimal_separator) ~ ')' -%}
     {%- endif -%}

@@ -8,8 +8,8 @@
     same instant, date, amount, number or cleaned text, however written. The same day as a CSV
     export and as a typed Parquet file ('2025-12-30T06:53:32+01:00' and '2025-12-30
     05:53:32.000000Z', '0.00' and '0.0') is copies, not a conflict. A value that does not parse is
-    compared as its cleaned text. A distinct row carries, column by column, the least raw text
-    of its copies, so the result is deterministic without any ordering.
+    compared as its cleaned text. A distinct row is its copy in the first file by name (the
+    least text, where a file holds more than one), a row as it was delivered.
 
     Only the rows whose cleaned key repeats (or is missing) are grouped; every other row is
     its own distinct row. Grouping and windowing every row of a wide table cost more than half
@@ -21,8 +21,14 @@
     {%- set columns = contract.names -%}
     {%- set key = clean_text('raw_rows.' ~ key_column) -%}
     {%- set qualified_columns = [] -%}
+    {%- set copy_values = [] -%}
+    {%- set copy_order = [] -%}
     {%- for column in columns -%}
         {%- do qualified_columns.append('raw_rows.' ~ column) -%}
+        {%- do copy_values.append('_value_' ~ loop.index) -%}
+        {%- do copy_values.append('case when _value_' ~ loop.index ~ ' is null then '
+            ~ clean_text(column) ~ ' end') -%}
+        {%- do copy_order.append(column ~ ' nulls first') -%}
     {%- endfor -%}
     with
 
@@ -56,21 +62,26 @@
     ),
 
     {#- copies: the same parsed value in every column, or the same cleaned text where a value
-        does not parse -#}
+        does not parse; the copy kept is the one in the first file by name (then the least
+        text) -#}
+    repeated_key_copies as (
+        select
+            *,
+            count(*) over (partition by {{ copy_values | join(', ') }}) as source_row_count,
+            row_number() over (
+                partition by {{ copy_values | join(', ') }}
+                order by _source_file, {{ copy_order | join(', ') }}
+            ) as copy_number
+        from repeated_key_values
+    ),
+
     repeated_key_rows as (
         select
-            {%- for column in columns %}
-            min({{ column }}) as {{ column }},
-            {%- endfor %}
-            min(_source_file) as _source_file,
-            count(*) as source_row_count
-        from repeated_key_values
-        group by
-            {%- for column in columns %}
-            _value_{{ loop.index }},
-            case when _value_{{ loop.index }} is null then {{ clean_text('repeated_key_values.' ~ column) }} end
-            {{- ',' if not loop.last }}
-            {%- endfor %}
+            {{ columns | join(', ') }},
+            _source_file,
+            source_row_count
+        from repeated_key_copies
+        where copy_number = 1
     )
 
     select * from unique_key_rows
