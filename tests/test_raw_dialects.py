@@ -437,17 +437,23 @@ def test_typed_parquet_needs_no_notation_and_refuses_a_text_one(
         work / "refused.duckdb",
         {
             "raw_data_path": str(work / "parquet"),
-            "raw_format": {**text_settings, "timestamp_format": "%d.%m.%Y %H:%M"},
+            "raw_format": {
+                **text_settings,
+                "timestamp_format": "%d.%m.%Y %H:%M",
+                "date_format": "%d.%m.%Y",
+            },
         },
         work / "refused-project",
     )
     assert refused.returncode != 0
     said = " ".join(refused.output.split())
     assert re.search(
-        r"Raw file \S+/customers\.parquet: column signup_at holds typed values \(TIMESTAMP WITH"
-        r" TIME ZONE\), but setting raw_format timestamp_format is '%d\.%m\.%Y %H:%M' for table"
-        r" customers, a notation for text exports\. Typed values need none: set"
-        r" raw_format_overrides: \{customers: \{timestamp_format: ''\}\}",
+        r"Raw file \S+/customers\.parquet holds typed values in columns that table customers"
+        r" reads in a notation for text exports \(setting raw_format\): timestamp_format"
+        r" '%d\.%m\.%Y %H:%M' for columns signup_at \(TIMESTAMP WITH TIME ZONE\), [^;]*;"
+        r" date_format '%d\.%m\.%Y' for column birth_date \(TIMESTAMP\)\. Typed values need"
+        r" none: set raw_format_overrides: \{customers: \{timestamp_format: '', date_format:"
+        r" ''\}\}",
         said,
     ), said[-3000:]
     if (work / "refused.duckdb").exists():  # seeds may be built, nothing from the raw files

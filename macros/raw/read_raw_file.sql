@@ -221,13 +221,16 @@
 
     {#- each contract column's text: a CSV value as it is, a Parquet value as raw_parquet_text
         writes it (Spark's scan selects these too) -#}
+    {%- if not is_csv -%}
+        {%- do raise_on_typed_values_under_a_text_notation(file, table_name, contract, by_name, types, fmt) -%}
+    {%- endif -%}
     {%- set texts = {} -%}
     {%- for column in contract.columns if column.name in by_name -%}
         {%- if is_csv -%}
             {%- do texts.update({column.name: 'cast(' ~ raw_quoted_name(by_name[column.name]) ~ ' as '
                 ~ dbt.type_string() ~ ')'}) -%}
         {%- else -%}
-            {%- do texts.update({column.name: raw_parquet_text(file, table_name, by_name[column.name],
+            {%- do texts.update({column.name: raw_parquet_text(by_name[column.name],
                 types[by_name[column.name]], column, fmt)}) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -302,27 +305,17 @@
     written in the default one, an instant with its offset (so raw_format.timezone applies
     only to a timestamp without a zone, as in text), a timestamp at midnight in a date column
     as its date (pandas writes dates as timestamps; an instant's midnight in UTC), and an
-    amount with the table's decimal separator. A typed timestamp or date under a timestamp_format or date_format (notations
-    for text exports) fails, naming the file, the column and the setting: writing the value
-    in that notation could drop its seconds or its century. -#}
-{% macro raw_parquet_text(file, table_name, name, parquet_type, column, fmt) -%}
+    amount with the table's decimal separator. A typed timestamp or date under a
+    timestamp_format or date_format (notations for text exports) is refused before
+    (raise_on_typed_values_under_a_text_notation): writing the value in that notation could
+    drop its seconds or its century. -#}
+{% macro raw_parquet_text(name, parquet_type, column, fmt) -%}
     {%- set is_text = parquet_type in ['VARCHAR', 'STRING'] or parquet_type.startswith('VARCHAR(')
         or parquet_type.startswith('CHAR') -%}
     {%- if is_text -%}
         {{ return('cast(' ~ raw_quoted_name(name) ~ ' as ' ~ dbt.type_string() ~ ')') }}
     {%- endif -%}
     {%- set is_temporal = 'TIMESTAMP' in parquet_type or parquet_type == 'DATE' -%}
-    {%- for type, key in [('timestamp', 'timestamp_format'), ('date', 'date_format')] -%}
-        {%- if column.type == type and is_temporal and fmt[key] != '' -%}
-            {{ exceptions.raise_compiler_error(
-                "Raw file " ~ file ~ ": column " ~ column.name ~ " holds typed values ("
-                ~ parquet_type ~ "), but setting raw_format " ~ key ~ " is '" ~ fmt[key]
-                ~ "' for table " ~ table_name ~ ", a notation for text exports. Typed values "
-                ~ "need none: set raw_format_overrides: {" ~ table_name ~ ": {" ~ key
-                ~ ": ''}} for a table landed as typed Parquet, or land the table as text in "
-                ~ "that notation, then run again.") }}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set text = adapter.dispatch('raw_parquet_value_text', 'customer_analytics')(
         raw_quoted_name(name), parquet_type, column.type) -%}
     {%- set is_fractional = parquet_type in ['DOUBLE', 'FLOAT', 'REAL']
@@ -338,6 +331,36 @@
         {%- set text = 'replace(' ~ text ~ ", '.', " ~ sql_string(fmt.decimal_separator) ~ ')' -%}
     {%- endif -%}
     {{ return(text) }}
+{%- endmacro %}
+
+{#- Fail when a Parquet file holds typed timestamps or dates in a table whose raw_format sets
+    timestamp_format or date_format (notations for text exports): one error naming the file,
+    every such column by setting, and what to set. -#}
+{% macro raise_on_typed_values_under_a_text_notation(file, table_name, contract, by_name, types, fmt) -%}
+    {%- set clauses = [] -%}
+    {%- set keys = [] -%}
+    {%- for type, key in [('timestamp', 'timestamp_format'), ('date', 'date_format')] if fmt[key] != '' -%}
+        {%- set typed = [] -%}
+        {%- for column in contract.columns if column.type == type and column.name in by_name -%}
+            {%- set parquet_type = types[by_name[column.name]] -%}
+            {%- if 'TIMESTAMP' in parquet_type or parquet_type == 'DATE' -%}
+                {%- do typed.append(column.name ~ ' (' ~ parquet_type ~ ')') -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if typed -%}
+            {%- do clauses.append(key ~ " '" ~ fmt[key] ~ "' for column" ~ ('s' if typed | length > 1)
+                ~ ' ' ~ typed | join(', ')) -%}
+            {%- do keys.append(key ~ ": ''") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if clauses -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " holds typed values in columns that table " ~ table_name
+            ~ " reads in a notation for text exports (setting raw_format): " ~ clauses | join('; ')
+            ~ ". Typed values need none: set raw_format_overrides: {" ~ table_name ~ ": {"
+            ~ keys | join(', ') ~ "}} for a table landed as typed Parquet, or land the table "
+            ~ "as text in that notation, then run again.") }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A timestamp in ISO form with microseconds, an instant in UTC ('Z'), the same text on both
