@@ -310,22 +310,23 @@
     (raise_on_typed_values_under_a_text_notation): writing the value in that notation could
     drop its seconds or its century. -#}
 {% macro raw_parquet_text(name, parquet_type, column, fmt) -%}
+    {%- set quoted = raw_quoted_name(name) -%}
     {%- set is_text = parquet_type in ['VARCHAR', 'STRING'] or parquet_type.startswith('VARCHAR(')
         or parquet_type.startswith('CHAR') -%}
     {%- if is_text -%}
-        {{ return('cast(' ~ raw_quoted_name(name) ~ ' as ' ~ dbt.type_string() ~ ')') }}
+        {{ return('cast(' ~ quoted ~ ' as ' ~ dbt.type_string() ~ ')') }}
     {%- endif -%}
     {%- set is_temporal = 'TIMESTAMP' in parquet_type or parquet_type == 'DATE' -%}
     {%- set text = adapter.dispatch('raw_parquet_value_text', 'customer_analytics')(
-        raw_quoted_name(name), parquet_type, column.type) -%}
+        quoted, parquet_type, column.type) -%}
     {%- set is_fractional = parquet_type in ['DOUBLE', 'FLOAT', 'REAL']
         or (parquet_type.startswith('DECIMAL(') and not parquet_type.endswith(',0)')) -%}
     {%- if column.type != 'amount' and is_fractional -%}
         {#- an id or count written as a float (pandas does, for a column with a null): a whole
             number as an integer ('1', not '1.0'), up to 2^53, where doubles stay exact -#}
-        {%- set text = 'case when ' ~ raw_quoted_name(name) ~ ' = floor(' ~ raw_quoted_name(name)
-            ~ ') and abs(' ~ raw_quoted_name(name) ~ ') <= 9007199254740992 then cast(cast('
-            ~ raw_quoted_name(name) ~ ' as bigint) as ' ~ dbt.type_string() ~ ') else ' ~ text ~ ' end' -%}
+        {%- set text = 'case when ' ~ quoted ~ ' = floor(' ~ quoted ~ ') and abs(' ~ quoted
+            ~ ') <= 9007199254740992 then cast(cast(' ~ quoted ~ ' as bigint) as '
+            ~ dbt.type_string() ~ ') else ' ~ text ~ ' end' -%}
     {%- endif -%}
     {%- if column.type == 'amount' and not is_temporal and fmt.decimal_separator != '.' -%}
         {%- set text = 'replace(' ~ text ~ ", '.', " ~ sql_string(fmt.decimal_separator) ~ ')' -%}
