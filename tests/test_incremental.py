@@ -475,3 +475,66 @@ def test_fct_sessions_catches_up_on_every_run_of_its_change_feed(
     assert len(scope) == sessions and not wrong
     build(database, land, "--select", "fct_sessions")
     assert held() == (set(), set())
+
+
+def test_a_daily_run_sums_the_lifecycle_windows_a_full_build_sorts(tmp_path: Path) -> None:
+    """The lifecycle's daily run (one or two months rebuilt) takes its windows' sums grouped
+    per customer and month, a full build the windows themselves (docs/incremental.md, "Sums,
+    not windows, on a daily run"). Over 19 months of a generated shop, every window reaches
+    back into months the daily run sums: the marts of a run that rebuilds December alone, then
+    of one across the month's end (December and January), equal a full build of the files."""
+    generated = tmp_path / "generated"
+    subprocess.run(
+        [
+            str(BIN / "customer-analytics"), "generate", "--customers", "400", "--seed", "8",
+            "--start", "2024-06-01", "--end", "2026-01-01", "--out", str(generated),
+        ],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    land = tmp_path / "landing"
+    land.mkdir()
+    for table in TIMESTAMPS.keys() - {"orders"}:
+        shutil.copy(generated / f"{table}.csv", land / f"{table}.csv")
+    header, orders = read(generated / "orders.csv")
+    column = header.index("ordered_at")
+    by_day: dict[str, list[list[str]]] = {}
+    for row in orders:  # the generator writes every order time readable
+        by_day.setdefault(str(parsed(row[column]).astimezone(UTC).date()), []).append(row)
+    last_days = ("2025-12-31", "2026-01-01")
+    history = [row for day, rows in by_day.items() if day < last_days[0] for row in rows]
+
+    write(land / "orders.csv", header, history)
+    database = tmp_path / "daily" / "warehouse.duckdb"
+    database.parent.mkdir()
+    build(database, land)
+    for day, rebuilt in zip(last_days, ({"2025-12-01"}, {"2025-12-01", "2026-01-01"}), strict=True):
+        assert by_day[day]
+        (land / "orders").mkdir(exist_ok=True)
+        write(land / "orders" / f"{day}.csv", header, by_day[day])
+        build(database, land)
+        with duckdb.connect(str(database), read_only=True) as con:
+            months = {
+                key
+                for (key,) in con.execute(
+                    "select scope_key from staging.data_test_scopes"
+                    " where model_name = 'rpt_customer_lifecycle' and scope_key is not null"
+                ).fetchall()
+            }
+            # the rows the daily run summed hold what only months far back give them: orders
+            # more than 11 months before, in the previous trend window, returns there
+            ((before_12_months, previous_orders, previous_returns),) = con.execute(
+                "select"
+                " count(*) filter (completed_orders_to_date > completed_orders_last_12_months),"
+                " count(*) filter (orders_previous > 0),"
+                " count(*) filter (return_share_previous > 0)"
+                " from marts.rpt_customer_lifecycle where list_contains(?, cast(month as varchar))",
+                [sorted(rebuilt)],
+            ).fetchall()
+        assert months == rebuilt, day
+        assert min(before_12_months, previous_orders, previous_returns) > 0, day
+        full = tmp_path / f"full-{day}" / "warehouse.duckdb"
+        full.parent.mkdir()
+        build(full, land)
+        expected, actual = mart_tables(full), mart_tables(database)
+        differing = [name for name in expected if actual.get(name) != expected[name]]
+        assert not differing, f"after {day}, marts differ from a full build: {differing}"

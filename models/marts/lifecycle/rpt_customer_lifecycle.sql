@@ -16,7 +16,11 @@
     reference month on a daily run), for every customer (the value rank compares the customers
     of a month); the rows before it are kept. The windows over each customer's months read
     the months from lookback_months before that month, and the running totals start from the
-    sums of the months before those. A full build is the same query from the first month. -#}
+    sums of the months before those. A full build is the same query from the first month.
+    A run that rebuilds at most summed_months_at_most months (a daily run: the reference
+    month, and the month before it at a month's end) takes the same sums grouped per
+    customer and rebuilt month instead of the windows, which sort every customer's months
+    (docs/performance.md, "The lifecycle's daily sums"). -#}
 {{
     config(
         materialized="incremental",
@@ -43,6 +47,7 @@
 {#- the first month this run builds: every month on a full build -#}
 {%- set rebuild_from = customer_lifecycle_rebuild_from() if is_incremental() else "cast('0001-01-01' as date)" -%}
 {%- set window_from = 'cast(' ~ dbt.dateadd('month', -lookback_months, rebuild_from) ~ ' as date)' -%}
+{%- set summed_months_at_most = 2 -%}
 with
 
 -- the customers, as their fingerprints are taken (macros/incremental/customer_lifecycle_rebuild.sql)
@@ -137,6 +142,24 @@ months as (
     {{ month_series('months_range.first_month', 'months_range.reference_date', 'months_range') }}
 ),
 
+-- The months this run builds (every month on a full build), and whether it takes the sums
+-- of the windows below grouped instead: a run that builds a few months sums each
+-- customer's months up to each of them (a dozen rows per customer and month) rather than
+-- sorting them all.
+rebuilt_month_list as (
+    select month from months
+    where month >= {{ rebuild_from }}
+),
+
+summing as (
+    select count(*) <= {{ summed_months_at_most }} as is_summed from rebuilt_month_list
+),
+
+summed_month_list as (
+    select month from rebuilt_month_list
+    where (select summing.is_summed from summing)
+),
+
 -- Months between signup and the first completed order (or the reference month).
 prospect_months as (
     select
@@ -225,12 +248,95 @@ customer_month_windows as (
     left join earlier_months on customer_months.customer_id = earlier_months.customer_id
     left join earlier_reactivations
         on customer_months.customer_id = earlier_reactivations.customer_id
+    where not (select summing.is_summed from summing)
 ),
 
--- The months this run builds (every month on a full build).
+-- Each customer's months up to each rebuilt month, and how many months before it they lie.
+months_up_to_rebuilt as (
+    select
+        summed_month_list.month as rebuilt_month,
+        customer_months.customer_id,
+        {{ month_diff('customer_months.month', 'summed_month_list.month') }} as months_before,
+        customer_months.completed_orders,
+        customer_months.net_revenue,
+        coalesce(monthly_order_events.returned_orders, 0) as returned_orders,
+        monthly_order_events.last_reactivation_date_in_month
+    from customer_months
+    inner join summed_month_list on customer_months.month <= summed_month_list.month
+    left join monthly_order_events
+        on
+            customer_months.customer_id = monthly_order_events.customer_id
+            and customer_months.month = monthly_order_events.order_month
+),
+
+-- The windows' sums, grouped: rows between n preceding and current row are the months
+-- fewer than n + 1 months before (the months are consecutive).
+summed_months as (
+    select
+        rebuilt_month as month,
+        customer_id,
+        sum(completed_orders) as completed_orders_in_window,
+        sum(net_revenue) as net_revenue_in_window,
+        sum(case when months_before <= 11 then completed_orders end) as completed_orders_last_12_months,
+        max(last_reactivation_date_in_month) as last_reactivation_date_in_window,
+        sum(case when months_before <= {{ trend_months - 1 }} then completed_orders end) as orders_recent,
+        coalesce(sum(
+            case when months_before between {{ trend_months }} and {{ 2 * trend_months - 1 }} then completed_orders end
+        ), 0) as orders_previous,
+        sum(case when months_before <= {{ trend_months - 1 }} then net_revenue end) as net_revenue_recent,
+        coalesce(sum(
+            case when months_before between {{ trend_months }} and {{ 2 * trend_months - 1 }} then net_revenue end
+        ), 0) as net_revenue_previous,
+        sum(case when months_before <= {{ trend_months - 1 }} then returned_orders end) as returns_recent,
+        coalesce(sum(
+            case when months_before between {{ trend_months }} and {{ 2 * trend_months - 1 }} then returned_orders end
+        ), 0) as returns_previous
+    from months_up_to_rebuilt
+    group by rebuilt_month, customer_id
+),
+
+customer_month_sums as (
+    select
+        customer_months.customer_id,
+        customers.customer_key,
+        customer_months.month,
+        customer_months.period_end,
+        customer_months.completed_orders,
+        customer_months.net_revenue,
+        customer_months.last_order_date_to_period_end,
+        customer_months.is_active,
+        customers.first_order_date,
+        coalesce(earlier_months.completed_orders, 0) + summed_months.completed_orders_in_window
+            as completed_orders_to_date,
+        coalesce(earlier_months.net_revenue, 0) + summed_months.net_revenue_in_window
+            as net_revenue_to_date,
+        summed_months.completed_orders_last_12_months,
+        coalesce(
+            summed_months.last_reactivation_date_in_window,
+            earlier_reactivations.last_reactivation_date
+        ) as last_reactivation_date,
+        summed_months.orders_recent,
+        summed_months.orders_previous,
+        summed_months.net_revenue_recent,
+        summed_months.net_revenue_previous,
+        summed_months.returns_recent,
+        summed_months.returns_previous
+    from summed_months
+    inner join customer_months
+        on
+            summed_months.customer_id = customer_months.customer_id
+            and summed_months.month = customer_months.month
+    inner join customers on customer_months.customer_id = customers.customer_id
+    left join earlier_months on customer_months.customer_id = earlier_months.customer_id
+    left join earlier_reactivations
+        on customer_months.customer_id = earlier_reactivations.customer_id
+),
+
 rebuilt_months as (
     select * from customer_month_windows
     where month >= {{ rebuild_from }}
+    union all
+    select * from customer_month_sums
 ),
 
 measured as (
