@@ -20,7 +20,7 @@
     A run that rebuilds at most summed_months_at_most months (a daily run: the reference
     month, and the month before it at a month's end) takes the same sums grouped per
     customer and rebuilt month instead of the windows, which sort every customer's months
-    (docs/performance.md, "The lifecycle's daily sums"). -#}
+    (docs/incremental.md, "Sums, not windows, on a daily run"). -#}
 {{
     config(
         materialized="incremental",
