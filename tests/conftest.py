@@ -215,6 +215,20 @@ def run_validate(
     )
 
 
+def scope_keys(database: Path, model: str) -> set[str]:
+    """The keys of the rows `model`'s last incremental run wrote (its data test scope,
+    staging.data_test_scopes)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            key
+            for (key,) in con.execute(
+                "select scope_key from staging.data_test_scopes"
+                " where model_name = ? and scope_key is not null",
+                [model],
+            ).fetchall()
+        }
+
+
 def mart_tables(database: Path, schema: str = "marts") -> dict[str, list[tuple]]:
     """Every table of `schema` in a DuckDB file, all rows in a total order."""
     with duckdb.connect(str(database), read_only=True) as con:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, DbtResult, mart_tables, pseudonym, run_dbt
+from conftest import BIN, REPO, DbtResult, mart_tables, pseudonym, run_dbt, scope_keys
 
 pytestmark = pytest.mark.build
 
@@ -512,14 +512,8 @@ def test_a_daily_run_sums_the_lifecycle_windows_a_full_build_sorts(tmp_path: Pat
         (land / "orders").mkdir(exist_ok=True)
         write(land / "orders" / f"{day}.csv", header, by_day[day])
         build(database, land)
+        months = scope_keys(database, "rpt_customer_lifecycle")
         with duckdb.connect(str(database), read_only=True) as con:
-            months = {
-                key
-                for (key,) in con.execute(
-                    "select scope_key from staging.data_test_scopes"
-                    " where model_name = 'rpt_customer_lifecycle' and scope_key is not null"
-                ).fetchall()
-            }
             # the rows the daily run summed hold what only months far back give them: orders
             # more than 11 months before, in the previous trend window, returns there
             ((before_12_months, previous_orders, previous_returns),) = con.execute(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, mart_tables, run_dbt
+from conftest import BIN, REPO, mart_tables, run_dbt, scope_keys
 
 from orchestration.lib.clv_tables import CLV_TABLES, STATUS
 from orchestration.lib.landing import built_from, fingerprint, warehouse_sources
@@ -140,18 +140,6 @@ def lifecycle_months_rebuilt(database: Path) -> set[date]:
 def transition_months_rebuilt(database: Path) -> set[date]:
     """The months of the rpt_lifecycle_transitions rows the last incremental run wrote."""
     return {date.fromisoformat(key) for key in scope_keys(database, "rpt_lifecycle_transitions")}
-
-
-def scope_keys(database: Path, model: str) -> set[str]:
-    """The keys of the rows `model`'s last incremental run wrote (its data test scope)."""
-    return {
-        key
-        for (key,) in run_dbt_query(
-            database,
-            "select scope_key from staging.data_test_scopes"
-            f" where model_name = '{model}' and scope_key is not null",
-        )
-    }
 
 
 def read_from_the_change_feeds(database: Path) -> dict[str, set[str]]:

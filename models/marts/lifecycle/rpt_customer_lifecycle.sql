@@ -183,38 +183,29 @@ prospect_months as (
     where months.month >= {{ rebuild_from }}
 ),
 
--- Running and windowed sums over each customer's months from the first completed order (the
--- months are consecutive, so rows are months).
-customer_month_windows as (
+-- The sums over each customer's months up to each month, from the first month read (the
+-- running totals) or in a window: by window functions (the months are consecutive, so rows
+-- are months) ...
+windowed_sums as (
     select
         customer_months.customer_id,
-        customers.customer_key,
         customer_months.month,
-        customer_months.period_end,
-        customer_months.completed_orders,
-        customer_months.net_revenue,
-        customer_months.last_order_date_to_period_end,
-        customer_months.is_active,
-        customers.first_order_date,
-        coalesce(earlier_months.completed_orders, 0) + sum(customer_months.completed_orders) over (
+        sum(customer_months.completed_orders) over (
             partition by customer_months.customer_id order by customer_months.month
             rows between unbounded preceding and current row
-        ) as completed_orders_to_date,
-        coalesce(earlier_months.net_revenue, 0) + sum(customer_months.net_revenue) over (
+        ) as completed_orders_read,
+        sum(customer_months.net_revenue) over (
             partition by customer_months.customer_id order by customer_months.month
             rows between unbounded preceding and current row
-        ) as net_revenue_to_date,
+        ) as net_revenue_read,
         sum(customer_months.completed_orders) over (
             partition by customer_months.customer_id order by customer_months.month
             rows between 11 preceding and current row
         ) as completed_orders_last_12_months,
-        coalesce(
-            max(monthly_order_events.last_reactivation_date_in_month) over (
-                partition by customer_months.customer_id order by customer_months.month
-                rows between unbounded preceding and current row
-            ),
-            earlier_reactivations.last_reactivation_date
-        ) as last_reactivation_date,
+        max(monthly_order_events.last_reactivation_date_in_month) over (
+            partition by customer_months.customer_id order by customer_months.month
+            rows between unbounded preceding and current row
+        ) as last_reactivation_date_read,
         sum(customer_months.completed_orders) over (
             partition by customer_months.customer_id order by customer_months.month
             rows between {{ trend_months - 1 }} preceding and current row
@@ -240,18 +231,16 @@ customer_month_windows as (
             rows between {{ 2 * trend_months - 1 }} preceding and {{ trend_months }} preceding
         ), 0) as returns_previous
     from customer_months
-    inner join customers on customer_months.customer_id = customers.customer_id
     left join monthly_order_events
         on
             customer_months.customer_id = monthly_order_events.customer_id
             and customer_months.month = monthly_order_events.order_month
-    left join earlier_months on customer_months.customer_id = earlier_months.customer_id
-    left join earlier_reactivations
-        on customer_months.customer_id = earlier_reactivations.customer_id
     where not (select summing.is_summed from summing)
 ),
 
--- Each customer's months up to each rebuilt month, and how many months before it they lie.
+-- ... or, on a run that rebuilds a few months, grouped: each customer's months up to each
+-- rebuilt month, and how many months before it they lie (rows between n preceding and
+-- current row are the months fewer than n + 1 months before).
 months_up_to_rebuilt as (
     select
         summed_month_list.month as rebuilt_month,
@@ -269,16 +258,14 @@ months_up_to_rebuilt as (
             and customer_months.month = monthly_order_events.order_month
 ),
 
--- The windows' sums, grouped: rows between n preceding and current row are the months
--- fewer than n + 1 months before (the months are consecutive).
-summed_months as (
+summed_sums as (
     select
-        rebuilt_month as month,
         customer_id,
-        sum(completed_orders) as completed_orders_in_window,
-        sum(net_revenue) as net_revenue_in_window,
+        rebuilt_month as month,
+        sum(completed_orders) as completed_orders_read,
+        sum(net_revenue) as net_revenue_read,
         sum(case when months_before <= 11 then completed_orders end) as completed_orders_last_12_months,
-        max(last_reactivation_date_in_month) as last_reactivation_date_in_window,
+        max(last_reactivation_date_in_month) as last_reactivation_date_read,
         sum(case when months_before <= {{ trend_months - 1 }} then completed_orders end) as orders_recent,
         coalesce(sum(
             case when months_before between {{ trend_months }} and {{ 2 * trend_months - 1 }} then completed_orders end
@@ -292,10 +279,12 @@ summed_months as (
             case when months_before between {{ trend_months }} and {{ 2 * trend_months - 1 }} then returned_orders end
         ), 0) as returns_previous
     from months_up_to_rebuilt
-    group by rebuilt_month, customer_id
+    group by customer_id, rebuilt_month
 ),
 
-customer_month_sums as (
+-- The months this run builds (every month on a full build), with the sums of the months
+-- before those read.
+rebuilt_months as (
     select
         customer_months.customer_id,
         customers.customer_key,
@@ -306,37 +295,33 @@ customer_month_sums as (
         customer_months.last_order_date_to_period_end,
         customer_months.is_active,
         customers.first_order_date,
-        coalesce(earlier_months.completed_orders, 0) + summed_months.completed_orders_in_window
+        coalesce(earlier_months.completed_orders, 0) + month_sums.completed_orders_read
             as completed_orders_to_date,
-        coalesce(earlier_months.net_revenue, 0) + summed_months.net_revenue_in_window
-            as net_revenue_to_date,
-        summed_months.completed_orders_last_12_months,
+        coalesce(earlier_months.net_revenue, 0) + month_sums.net_revenue_read as net_revenue_to_date,
+        month_sums.completed_orders_last_12_months,
         coalesce(
-            summed_months.last_reactivation_date_in_window,
-            earlier_reactivations.last_reactivation_date
+            month_sums.last_reactivation_date_read, earlier_reactivations.last_reactivation_date
         ) as last_reactivation_date,
-        summed_months.orders_recent,
-        summed_months.orders_previous,
-        summed_months.net_revenue_recent,
-        summed_months.net_revenue_previous,
-        summed_months.returns_recent,
-        summed_months.returns_previous
-    from summed_months
+        month_sums.orders_recent,
+        month_sums.orders_previous,
+        month_sums.net_revenue_recent,
+        month_sums.net_revenue_previous,
+        month_sums.returns_recent,
+        month_sums.returns_previous
+    from (
+        select * from windowed_sums
+        where month >= {{ rebuild_from }}
+        union all
+        select * from summed_sums
+    ) as month_sums
     inner join customer_months
         on
-            summed_months.customer_id = customer_months.customer_id
-            and summed_months.month = customer_months.month
+            month_sums.customer_id = customer_months.customer_id
+            and month_sums.month = customer_months.month
     inner join customers on customer_months.customer_id = customers.customer_id
     left join earlier_months on customer_months.customer_id = earlier_months.customer_id
     left join earlier_reactivations
         on customer_months.customer_id = earlier_reactivations.customer_id
-),
-
-rebuilt_months as (
-    select * from customer_month_windows
-    where month >= {{ rebuild_from }}
-    union all
-    select * from customer_month_sums
 ),
 
 measured as (
