@@ -445,13 +445,7 @@ def test_fct_sessions_catches_up_on_every_run_of_its_change_feed(
                     "select session_id, customer_key, stitched_customer_key from marts.fct_sessions"
                 ).fetchall()
             }
-            scope = {
-                key
-                for (key,) in con.execute(
-                    "select scope_key from staging.data_test_scopes"
-                    " where model_name = 'fct_sessions' and scope_key is not null"
-                ).fetchall()
-            }
+        scope = scope_keys(database, "fct_sessions")
         expected = {
             session_id: tuple(pseudonym(c) if c else None for c in customers)
             for session_id, *customers in stitched

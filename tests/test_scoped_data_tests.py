@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, run_dbt
+from conftest import BIN, run_dbt, scope_keys
 
 pytestmark = pytest.mark.build
 
@@ -81,14 +81,8 @@ def test_scoped_tests_check_the_written_keys_and_the_full_suite_every_row(tmp_pa
     # and a view of the base model's accepted rows reads the base model's scope
     view_test = compiled(database, "unique_stg_email__email_events_event_id")
     assert "model_name = 'base_email__email_events'" in view_test
+    scope = scope_keys(database, "fct_email_events")
     with duckdb.connect(str(database), read_only=True) as con:
-        scope = {
-            key
-            for (key,) in con.execute(
-                "select scope_key from staging.data_test_scopes"
-                " where model_name = 'fct_email_events' and scope_key is not null"
-            ).fetchall()
-        }
         (written,) = con.execute(
             "select count(*) from marts.fct_email_events where event_id in (select scope_key"
             " from staging.data_test_scopes where model_name = 'fct_email_events')"

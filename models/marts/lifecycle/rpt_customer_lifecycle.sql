@@ -258,7 +258,7 @@ months_up_to_rebuilt as (
             and customer_months.month = monthly_order_events.order_month
 ),
 
-summed_sums as (
+grouped_sums as (
     select
         customer_id,
         rebuilt_month as month,
@@ -312,7 +312,7 @@ rebuilt_months as (
         select * from windowed_sums
         where month >= {{ rebuild_from }}
         union all
-        select * from summed_sums
+        select * from grouped_sums
     ) as month_sums
     inner join customer_months
         on
