@@ -208,11 +208,12 @@ LANDING_LOG = {
     "staging.model_runs",
     "staging.model_changed_keys",
     "staging.model_change_reads",
+    "staging.relationship_parent_keys",
 }
 """The raw models' record of each landing run (load ids, times), the keys the last
-incremental run wrote (for its data tests) and the change feeds between models (run numbers,
-keys not yet read): a log of how the warehouse got here, which differs between any two
-histories by design."""
+incremental run wrote and the parent keys at the relationships tests' last passes (for its data
+tests) and the change feeds between models (run numbers, keys not yet read): a log of how the
+warehouse got here, which differs between any two histories by design."""
 
 
 def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:

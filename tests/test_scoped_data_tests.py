@@ -118,3 +118,109 @@ def test_scoped_tests_check_the_written_keys_and_the_full_suite_every_row(tmp_pa
     returncode, output = build(database, landing)
     assert returncode == 0, output[-3000:]
     assert "data_test_scopes" in compiled(database, SCOPED)
+
+
+def relationship_test(database: Path, child: str) -> tuple[str, str, int | None]:
+    """The one relationships test of `child` in the last invocation on `database`: the SQL dbt
+    ran, its status and its failures."""
+    import json
+
+    target = database.parent / "target"
+    (path,) = (target / "run").rglob(f"relationships_{child}_*.sql")
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    (result,) = [
+        r
+        for r in results
+        if r["unique_id"].startswith(f"test.customer_analytics.relationships_{child}_")
+    ]
+    return path.read_text(), result["status"], result["failures"]
+
+
+def test_a_scoped_relationship_test_reads_the_rows_whose_parent_key_left(tmp_path: Path) -> None:
+    """A daily run's relationships test of an incremental model reads the rows the run wrote
+    and the rows referring to a parent key gone since the test last passed: an old row can lose
+    its parent without being written again. Planted here by hand: an old email event moved to
+    a customer with no rows of their own, who then leaves the CRM export."""
+    landing = tmp_path / "landing"
+    shop = ["--customers", "150", "--seed", "17", "--out", str(landing)]
+    subprocess.run(
+        [str(BIN / "customer-analytics"), "generate", *shop], check=True, capture_output=True
+    )
+    database = tmp_path / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir()
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+
+    # the parent's keys when the test passed, with the invocation of that pass
+    def recorded_keys() -> tuple[set[str], set[str]]:
+        with duckdb.connect(str(database), read_only=True) as con:
+            rows = con.execute(
+                "select invocation_id, parent_key from staging.relationship_parent_keys"
+                " where parent_model = 'dim_customers' and parent_field = 'customer_key'"
+            ).fetchall()
+        return {i for i, key in rows if key is None}, {key for _, key in rows if key}
+
+    def last_pass() -> str:
+        with duckdb.connect(str(database), read_only=True) as con:
+            return con.execute(
+                "select invocation_id from audit.dbt_node_results where unique_id like"
+                " 'test.customer_analytics.relationships_fct_email_events_%' and status = 'pass'"
+            ).fetchone()[0]
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        customer_keys = {
+            k for (k,) in con.execute("select customer_key from marts.dim_customers").fetchall()
+        }
+    assert recorded_keys() == ({last_pass()}, customer_keys)
+    assert len(customer_keys) == 150
+
+    # keys recorded at another pass than this test's last: the whole table is read
+    with duckdb.connect(str(database)) as con:
+        con.execute("update staging.relationship_parent_keys set invocation_id = 'elsewhere'")
+    append_events(landing, "-a")
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+    sql, status, _ = relationship_test(database, "fct_email_events")
+    assert "data_test_scopes" not in sql and "relationship_parent_keys" not in sql
+    assert recorded_keys() == ({last_pass()}, customer_keys)
+
+    # a customer without orders, sessions, events, answers or referrals
+    with landing.joinpath("customers.csv").open(newline="", encoding="utf-8") as handle:
+        customers = list(csv.DictReader(handle))
+    used = {customer["referred_by_customer_id"] for customer in customers}
+    for table in ("orders", "sessions", "survey_responses", "email_events"):
+        with landing.joinpath(f"{table}.csv").open(newline="", encoding="utf-8") as handle:
+            used |= {row["customer_id"] for row in csv.DictReader(handle)}
+    leaver = next(c["customer_id"] for c in customers if c["customer_id"] not in used)
+
+    # an old event of another customer moved to them by hand: their key is in the parent, so
+    # a daily run passes (the run writes neither the event nor the customer)
+    with duckdb.connect(str(database)) as con:
+        (moved,) = con.execute(
+            "select min(event_id) from marts.fct_email_events where customer_key is not null"
+        ).fetchone()
+        con.execute(
+            "update marts.fct_email_events set customer_key = (select customer_key from"
+            " intermediate.int_customers_pseudonymised where customer_id = ?) where event_id = ?",
+            [int(leaver), moved],
+        )
+    append_events(landing, "-b")
+    returncode, output = build(database, landing)
+    assert returncode == 0, output[-3000:]
+    sql, status, failures = relationship_test(database, "fct_email_events")
+    assert "relationship_parent_keys" in sql and (status, failures) == ("pass", 0)
+    assert moved not in scope_keys(database, "fct_email_events")
+
+    # the customer leaves the CRM export: the next daily run's test reads the moved event (its
+    # key left the parent) though the run did not write it, and fails on it alone
+    with landing.joinpath("customers.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(customers[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(c for c in customers if c["customer_id"] != leaver)
+    append_events(landing, "-c")
+    returncode, output = build(database, landing)
+    sql, status, failures = relationship_test(database, "fct_email_events")
+    assert returncode == 1
+    assert "data_test_scopes" in sql and "relationship_parent_keys" in sql
+    assert (status, failures) == ("fail", 1)
+    assert moved not in scope_keys(database, "fct_email_events")

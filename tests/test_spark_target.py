@@ -80,6 +80,7 @@ DUCKDB_ONLY = {
     "raw_file_state",
     "raw_loads",
     "raw_source_state",
+    "relationship_parent_keys",
 }
 
 

@@ -15,6 +15,10 @@
       Dagster's daily schedule, tagged customer_analytics/data_tests=all; or
       `dbt build --vars '{data_tests_scope: all}'`).
 
+    A relationships test so marked also reads the child rows referring to a parent key that
+    was there when the test last passed and is gone now (relationship_scope_filter): a row the
+    run did not write can lose its parent.
+
     The scope key is the model's unique_key, or its meta.data_test_scope.key (for a model
     without one, e.g. the customer-month panel: customer_id). A view over an incremental model
     that only filters and renames its rows can use that model's scope with
@@ -94,7 +98,8 @@
     {%- set scope = (tested[0].config.meta or {}).get('data_test_scope') or {} -%}
     {%- set scope_model = scope.get('model') or tested[0].name -%}
     {%- set key = data_test_scope_key(tested[0]) -%}
-    {%- set last = run_query('select status from ' ~ adapter.quote(generate_schema_name('audit', none))
+    {%- set last = run_query('select status, invocation_id from '
+        ~ adapter.quote(generate_schema_name('audit', none))
         ~ '.dbt_node_results where unique_id = ' ~ sql_string(model.unique_id)) -%}
     {%- set passed = last.rows | length == 1 and last.columns[0].values()[0] in ['pass', 'warn'] -%}
     {#- the name data_test_scopes_relation returns, without its create (checked above) -#}
@@ -105,9 +110,119 @@
     {%- if not passed or not marked or not key -%}
         {{ return('true') }}
     {%- endif -%}
-    {{ return('cast(' ~ key ~ ' as varchar) in (select scope_key from ' ~ scopes
+    {%- set written = 'cast(' ~ key ~ ' as varchar) in (select scope_key from ' ~ scopes
         ~ ' where model_name = ' ~ sql_string(scope_model) ~ ' and invocation_id = '
-        ~ sql_string(invocation_id) ~ ' and scope_key is not null)') }}
+        ~ sql_string(invocation_id) ~ ' and scope_key is not null)' -%}
+    {%- if not model.test_metadata or model.test_metadata.name != 'relationships' -%}
+        {{ return(written) }}
+    {%- endif -%}
+    {{ return(relationship_scope_filter(written, last.columns[1].values()[0])) }}
+{%- endmacro %}
+
+
+{#- The parent of a scoped relationships test (where: "__changed_keys__"): [the model its `to`
+    refers to, its field]; none for any other test. The child is the model the test is
+    attached to; the parent the other model it depends on. -#}
+{% macro scoped_relationship_parent(test) -%}
+    {%- set metadata = test.test_metadata -%}
+    {%- if not metadata or metadata.name != 'relationships'
+            or '__changed_keys__' not in (test.config.get('where') or '') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set parents = [] -%}
+    {%- for unique_id in test.depends_on.nodes if unique_id != test.attached_node
+            and unique_id in graph.nodes
+            and graph.nodes[unique_id].resource_type in ['model', 'seed', 'snapshot'] -%}
+        {%- do parents.append(graph.nodes[unique_id]) -%}
+    {%- endfor -%}
+    {%- if parents | length != 1 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return([parents[0], metadata.kwargs.field]) }}
+{%- endmacro %}
+
+
+{#- staging.relationship_parent_keys (parent_model, parent_field, invocation_id, parent_key):
+    per parent model and field of a scoped relationships test, the parent's keys when such a
+    test last passed, and that invocation (parent_key null: its marker, also for a parent
+    without rows). Created if missing. -#}
+{% macro relationship_parent_keys_relation() -%}
+    {{ return(raw_state_relation('relationship_parent_keys',
+        'parent_model varchar, parent_field varchar, invocation_id varchar, parent_key varchar')) }}
+{%- endmacro %}
+
+
+{#- The scope of a relationships test on an incremental run (see above, and docs/incremental.md,
+    "Data tests on daily runs"): the child rows of the keys the run wrote (`written`), and every
+    child row referring to a parent key that was there when this test last passed (invocation
+    `last_invocation`) and is gone now: a row left unchanged can lose its parent. The parent's
+    keys at that pass are staging.relationship_parent_keys (record_relationship_parent_keys);
+    when they are not those of this test's last pass (another test of the parent passed since,
+    or none was recorded), the whole table (`true`). -#}
+{% macro relationship_scope_filter(written, last_invocation) -%}
+    {%- set parent = scoped_relationship_parent(model) -%}
+    {%- if parent is none -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set kept = run_query("select count(*) from duckdb_tables() where schema_name = "
+        ~ sql_string(generate_schema_name('staging', none))
+        ~ " and table_name = 'relationship_parent_keys'").columns[0].values()[0] -%}
+    {%- if kept != 1 -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set keys = adapter.quote(generate_schema_name('staging', none)) ~ '.relationship_parent_keys' -%}
+    {%- set of_parent = ' where parent_model = ' ~ sql_string(parent[0].name)
+        ~ ' and parent_field = ' ~ sql_string(parent[1]) -%}
+    {%- set recorded = run_query('select invocation_id from ' ~ keys ~ of_parent
+        ~ ' and parent_key is null').columns[0].values() -%}
+    {%- if recorded | length != 1 or recorded[0] != last_invocation -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set parent_relation = api.Relation.create(database=parent[0].database,
+        schema=parent[0].schema, identifier=parent[0].alias) -%}
+    {{ return('(' ~ written ~ ') or cast(' ~ model.test_metadata.kwargs.column_name
+        ~ ' as varchar) in (select parent_key from ' ~ keys ~ of_parent
+        ~ ' and parent_key is not null except select cast(' ~ parent[1] ~ ' as varchar) from '
+        ~ parent_relation ~ ')') }}
+{%- endmacro %}
+
+
+{#- on-run-end: for every scoped relationships test that passed in this invocation, the keys of
+    its parent model's field now (their state when it passed: a parent is built before its
+    tests), replacing the parent's earlier record, with this invocation. A no-op where no
+    incremental state is kept (Spark, the serving target). -#}
+{% macro record_relationship_parent_keys(results) -%}
+    {%- if not execute or target.name == 'serving' or not incremental_state_kept() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set parents = {} -%}
+    {%- for result in results if result.node.resource_type == 'test'
+            and (result.status | string) == 'pass' -%}
+        {%- set parent = scoped_relationship_parent(result.node) -%}
+        {%- if parent is not none -%}
+            {%- do parents.update({parent[0].unique_id ~ '.' ~ parent[1]: parent}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not parents -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set keys = relationship_parent_keys_relation() -%}
+    {%- set statements = ['begin transaction'] -%}
+    {%- for parent in parents.values() -%}
+        {%- set relation = api.Relation.create(database=parent[0].database,
+            schema=parent[0].schema, identifier=parent[0].alias) -%}
+        {%- do statements.append('delete from ' ~ keys ~ ' where parent_model = '
+            ~ sql_string(parent[0].name) ~ ' and parent_field = ' ~ sql_string(parent[1])) -%}
+        {%- do statements.append('insert into ' ~ keys ~ ' select ' ~ sql_string(parent[0].name)
+            ~ ', ' ~ sql_string(parent[1]) ~ ', ' ~ sql_string(invocation_id)
+            ~ ', null union all select distinct ' ~ sql_string(parent[0].name) ~ ', '
+            ~ sql_string(parent[1]) ~ ', ' ~ sql_string(invocation_id) ~ ', cast('
+            ~ parent[1] ~ ' as varchar) from ' ~ relation ~ ' where ' ~ parent[1]
+            ~ ' is not null') -%}
+    {%- endfor -%}
+    {%- do statements.append('commit') -%}
+    {{ return(statements | join(';
+') ~ ';') }}
 {%- endmacro %}
 
 

@@ -58,6 +58,7 @@
         {%- do incremental_state_relation() -%}
         {%- do source_state_relation('raw_source_state') -%}
         {%- do data_test_scopes_relation() -%}
+        {%- do relationship_parent_keys_relation() -%}
         {%- for name in ['model_runs', 'model_changed_keys', 'model_change_reads'] -%}
             {%- do model_change_feed_relation(name) -%}
         {%- endfor -%}
