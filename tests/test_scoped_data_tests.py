@@ -224,3 +224,21 @@ def test_a_scoped_relationship_test_reads_the_rows_whose_parent_key_left(tmp_pat
     assert "data_test_scopes" in sql and "relationship_parent_keys" in sql
     assert (status, failures) == ("fail", 1)
     assert moved not in scope_keys(database, "fct_email_events")
+
+    # a run without the tests (dbt run) after another customer left: the parent's record would
+    # serve no test and hold a key the parent lost, so it is gone
+    second = next(c["customer_id"] for c in customers if c["customer_id"] not in used | {leaver})
+    with duckdb.connect(str(database), read_only=True) as con:
+        (second_key,) = con.execute(
+            "select customer_key from intermediate.int_customers_pseudonymised"
+            " where customer_id = ?",
+            [int(second)],
+        ).fetchone()
+    assert second_key in recorded_keys()[1]
+    with landing.joinpath("customers.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(customers[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(c for c in customers if c["customer_id"] not in (leaver, second))
+    result = run_dbt(["run"], database, {"raw_data_path": str(landing)})
+    assert result.returncode == 0, result.output[-3000:]
+    assert recorded_keys() == (set(), set())
