@@ -153,6 +153,14 @@
 {%- endmacro %}
 
 
+{#- The where clause of one parent's rows in staging.relationship_parent_keys (`parent`: the
+    [node, field] of scoped_relationship_parent). -#}
+{% macro relationship_parent_keys_of(parent) -%}
+    {{ return(' where parent_model = ' ~ sql_string(parent[0].name) ~ ' and parent_field = '
+        ~ sql_string(parent[1])) }}
+{%- endmacro %}
+
+
 {#- The scope of a relationships test on an incremental run (see above, and docs/incremental.md,
     "Data tests on daily runs"): the child rows of the keys the run wrote (`written`), and every
     child row referring to a parent key that was there when this test last passed (invocation
@@ -172,8 +180,7 @@
         {{ return('true') }}
     {%- endif -%}
     {%- set keys = adapter.quote(generate_schema_name('staging', none)) ~ '.relationship_parent_keys' -%}
-    {%- set of_parent = ' where parent_model = ' ~ sql_string(parent[0].name)
-        ~ ' and parent_field = ' ~ sql_string(parent[1]) -%}
+    {%- set of_parent = relationship_parent_keys_of(parent) -%}
     {%- set recorded = run_query('select invocation_id from ' ~ keys ~ of_parent
         ~ ' and parent_key is null').columns[0].values() -%}
     {%- if recorded | length != 1 or recorded[0] != last_invocation -%}
@@ -188,9 +195,9 @@
 {%- endmacro %}
 
 
-{#- on-run-end: for every scoped relationships test that passed in this invocation, the keys of
-    its parent model's field now (their state when it passed: a parent is built before its
-    tests), replacing the parent's earlier record, with this invocation. A parent whose tests
+{#- on-run-end: for every scoped relationships test that passed in this invocation, its parent's
+    record made the keys of the parent's field now (their state when it passed: a parent is
+    built before its tests), with this invocation in its marker. A parent whose tests
     did not pass has its record removed once a recorded key is gone from it: the record then
     serves no test (each reads the whole table at its next run), and it keeps no key the
     parent lost (an erased customer's). A no-op where no incremental state is kept (Spark, the
@@ -219,8 +226,7 @@
     {%- for parent in passed.values() -%}
         {%- set relation = api.Relation.create(database=parent[0].database,
             schema=parent[0].schema, identifier=parent[0].alias) -%}
-        {%- set of_parent = ' where parent_model = ' ~ sql_string(parent[0].name)
-            ~ ' and parent_field = ' ~ sql_string(parent[1]) -%}
+        {%- set of_parent = relationship_parent_keys_of(parent) -%}
         {%- set parent_keys = 'select cast(' ~ parent[1] ~ ' as varchar) from ' ~ relation
             ~ ' where ' ~ parent[1] ~ ' is not null' -%}
         {#- brought up to date rather than written again: the keys gone and the marker out, the
@@ -234,8 +240,7 @@
             ~ ' parent_key from ' ~ keys ~ of_parent ~ ' and parent_key is not null))') -%}
     {%- endfor -%}
     {%- for parent in others.values() -%}
-        {%- set of_parent = ' where parent_model = ' ~ sql_string(parent[0].name)
-            ~ ' and parent_field = ' ~ sql_string(parent[1]) -%}
+        {%- set of_parent = relationship_parent_keys_of(parent) -%}
         {%- set relation = adapter.get_relation(database=parent[0].database,
             schema=parent[0].schema, identifier=parent[0].alias) -%}
         {%- if relation is none -%}
