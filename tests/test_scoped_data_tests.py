@@ -6,6 +6,7 @@ suite), and after the test's last result was not a pass."""
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 from pathlib import Path
 
@@ -123,8 +124,6 @@ def test_scoped_tests_check_the_written_keys_and_the_full_suite_every_row(tmp_pa
 def relationship_test(database: Path, child: str) -> tuple[str, str, int | None]:
     """The one relationships test of `child` in the last invocation on `database`: the SQL dbt
     ran, its status and its failures."""
-    import json
-
     target = database.parent / "target"
     (path,) = (target / "run").rglob(f"relationships_{child}_*.sql")
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -134,6 +133,14 @@ def relationship_test(database: Path, child: str) -> tuple[str, str, int | None]
         if r["unique_id"].startswith(f"test.customer_analytics.relationships_{child}_")
     ]
     return path.read_text(), result["status"], result["failures"]
+
+
+def export_customers(landing: Path, customers: list[dict[str, str]], leaving: set[str]) -> None:
+    """The CRM export without the customers `leaving`."""
+    with landing.joinpath("customers.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(customers[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(c for c in customers if c["customer_id"] not in leaving)
 
 
 def test_a_scoped_relationship_test_reads_the_rows_whose_parent_key_left(tmp_path: Path) -> None:
@@ -213,10 +220,7 @@ def test_a_scoped_relationship_test_reads_the_rows_whose_parent_key_left(tmp_pat
 
     # the customer leaves the CRM export: the next daily run's test reads the moved event (its
     # key left the parent) though the run did not write it, and fails on it alone
-    with landing.joinpath("customers.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(customers[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(c for c in customers if c["customer_id"] != leaver)
+    export_customers(landing, customers, leaving={leaver})
     append_events(landing, "-c")
     returncode, output = build(database, landing)
     sql, status, failures = relationship_test(database, "fct_email_events")
@@ -235,10 +239,7 @@ def test_a_scoped_relationship_test_reads_the_rows_whose_parent_key_left(tmp_pat
             [int(second)],
         ).fetchone()
     assert second_key in recorded_keys()[1]
-    with landing.joinpath("customers.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(customers[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(c for c in customers if c["customer_id"] not in (leaver, second))
+    export_customers(landing, customers, leaving={leaver, second})
     result = run_dbt(["run"], database, {"raw_data_path": str(landing)})
     assert result.returncode == 0, result.output[-3000:]
     assert recorded_keys() == (set(), set())
