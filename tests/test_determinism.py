@@ -22,8 +22,13 @@ def relations(build: DbtResult) -> list[str]:
     ]
 
 
-LOGGED_AT = {"staging.raw_file_state": "hashed_at", "staging.raw_loads": "loaded_at"}
-"""When the landing log recorded a file's digest or a landing run: the clock, not the data."""
+LOGGED_AT = {
+    "staging.raw_file_state": "hashed_at",
+    "staging.raw_loads": "loaded_at",
+    "staging.relationship_parent_keys": "invocation_id",
+}
+"""When the landing log recorded a file's digest or a landing run, and in which dbt invocation
+the relationships tests last passed: the clock and the run, not the data."""
 
 
 def test_two_builds_of_the_same_seeds_are_identical(
