@@ -1,4 +1,16 @@
 {#- One row per accepted NPS survey response. -#}
+{#- Its rows are base rows, filtered: its scoped data tests read the keys the base model's
+    incremental run wrote (macros/incremental/data_test_scope.sql). -#}
+{{
+    config(
+        meta={
+            "data_test_scope": {
+                "model": "base_nps__survey_responses",
+                "key": "coalesce(response_id, '')",
+            }
+        },
+    )
+}}
 with
 
 base_survey_responses as (

@@ -1,4 +1,10 @@
-{{ config(materialized="table") }}
+{{
+    config(
+        materialized="incremental",
+        unique_key="coalesce(response_id, '')",
+        pre_hook="{{ delete_keys_gone_from_raw('survey_responses', 'response_id', 'raw_survey_responses') }}",
+    )
+}}
 
 {#- Every raw survey response row (exact duplicates collapsed), parsed and judged. One row
     per distinct raw row; rejection_reason is null for accepted rows. -#}
@@ -22,9 +28,27 @@ raw_survey_responses as {{ not_materialized() }} (
     select * from {{ ref('raw_survey_responses') }}
 ),
 
+{%- if is_incremental() %}
+
+{#- Incremental run: judge again only the raw rows of the keys seen inside the lookback window
+    (see raw_rows_to_rejudge); the rows of every other key are kept as judged before. -#}
+raw_survey_responses_to_judge as (
+    {{ raw_rows_to_rejudge(
+        ref('raw_survey_responses'),
+        raw_parsed_value(contract, 'response_id', fmt),
+        raw_parsed_value(contract, 'submitted_at', fmt),
+        'response_id',
+        incremental_cutoff('submitted_at', where='rejection_reason is null'),
+        'survey_responses',
+        judged_against_others('submitted_at', ref('stg_shop__reference_date'), {'customer_id': ref('stg_crm__customers'), 'order_id': ref('stg_shop__orders')}),
+        {raw_parsed_value(contract, 'order_id', fmt): 'orders'},
+    ) }}
+),
+{%- endif %}
+
 collapsed as (
     {{ collapse_raw_rows(
-        'raw_survey_responses',
+        'raw_survey_responses_to_judge' if is_incremental() else 'raw_survey_responses',
         'response_id',
         contract, fmt
     ) }}
