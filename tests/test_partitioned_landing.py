@@ -761,6 +761,74 @@ def build_with_and_without_copies(
     return built, {name: data_quality_of_orders(database) for name, database in built.items()}
 
 
+def missing_keys(database: Path) -> dict[str, int]:
+    """The rows without a key (quarantined as missing_key) of the orders' and the sessions'
+    base models."""
+    return {
+        table: run_dbt_query(
+            database,
+            f"select count(*) from staging.{model} where rejection_reason = 'missing_key'",
+        )[0][0]
+        for table, model in (
+            ("orders", "base_shop__orders"),
+            ("sessions", "base_web_analytics__sessions"),
+        )
+    }
+
+
+def test_a_row_without_a_key_leaves_with_the_day_file_that_held_it(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """The last day's orders and sessions each arrive with one more row, its key blanked (a
+    copy of the day's first row: quarantined as missing_key), the only row without a key of
+    its table; then the shop delivers both days again without it. The daily run keeps no row
+    without a key (delete+insert alone kept the old one: no raw row without a key was left to
+    replace it), and its base models and marts equal a full build of the same files."""
+    land = tmp_path / "landing"
+    days = land_history_and_days(shop, land)
+    last = days[-1]
+    for table in ("sessions", "email_events"):
+        for day in sorted(shop.days[table]):
+            shop.land_day(land, table, day)
+    # the generator's defects include rows without a key: none is left but the planted one
+    for table, key in (("orders", "order_id"), ("sessions", "session_id")):
+        for path in [*land.glob(f"{table}.csv"), *(land / table).rglob("*.csv")]:
+            header, rows = read(path)
+            write(path, header, [row for row in rows if row[header.index(key)].strip()])
+    clean = {}
+    for table, key in (("orders", "order_id"), ("sessions", "session_id")):
+        header, rows = read(partition_path(land, table, last))
+        keyless = list(rows[0])
+        keyless[header.index(key)] = ""
+        clean[table] = (header, rows)
+        write(partition_path(land, table, last), header, [*rows, keyless])
+    database = tmp_path / "incremental" / "warehouse.duckdb"
+    database.parent.mkdir()
+    build(database, land)
+    assert missing_keys(database) == {"orders": 1, "sessions": 1}
+
+    for table, (header, rows) in clean.items():
+        write(partition_path(land, table, last), header, rows)
+    output = build(database, land)
+    assert files_read(output, "orders")[0] == 1 and files_read(output, "sessions")[0] == 1
+    assert " in full" not in output  # a daily run: every model incremental
+    full = tmp_path / "full" / "warehouse.duckdb"
+    full.parent.mkdir()
+    build(full, land)
+
+    assert missing_keys(database) == {"orders": 0, "sessions": 0} == missing_keys(full)
+    for schema in ("staging", "marts"):
+        incremental, reference = mart_tables(database, schema), mart_tables(full, schema)
+        compared = [
+            name
+            for name in ("base_shop__orders", "base_web_analytics__sessions", "rpt_data_quality")
+            if name in reference
+        ]
+        assert compared
+        assert all(incremental[name] == reference[name] for name in compared), compared
+    assert mart_tables(database) == mart_tables(full)
+
+
 def test_a_row_repeated_in_another_file_is_one_row_counted_twice(
     shop: Shop, tmp_path: Path
 ) -> None:

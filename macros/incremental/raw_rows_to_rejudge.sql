@@ -52,26 +52,33 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of the base models of the event tables: on an incremental run, delete the rows of
-    keys that a day partition no longer holds and no other raw row holds either (a partition
-    landed again without them); delete+insert replaces only the keys it judges again. -#}
+{#- Pre-hook of the base models of the event tables: on an incremental run, delete the rows
+    without a key, and the rows of keys that a day partition no longer holds and no other raw
+    row holds either (a partition landed again without them); delete+insert replaces only the
+    keys it judges again. Every raw row without a key is judged again on each run
+    (raw_rows_to_rejudge), so the rows without a key are written again from the raw rows that
+    still hold them; delete+insert alone would keep them all once none is left (a day file
+    delivered again without its one row missing the key). -#}
 {% macro delete_keys_gone_from_raw(table_name, key_column, raw_model) -%}
-    {%- if not execute or not is_incremental() or not raw_has_changed_keys(table_name) -%}
+    {%- if not execute or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set key_sql = raw_primary_key_sql(table_name) -%}
-    {#- the changed keys no raw row holds: the raw rows are looked up by the changed keys
-        (a few thousand), not all collected (at L, 2.3 s for the sessions' 16 M keys, 1.1 s
-        this way) -#}
     delete from {{ this }}
     where
-        {{ key_column }} in (
+        {{ key_column }} is null
+    {%- if raw_has_changed_keys(table_name) %}
+    {%- set key_sql = raw_primary_key_sql(table_name) %}
+        {#- the changed keys no raw row holds: the raw rows are looked up by the changed keys
+            (a few thousand), not all collected (at L, 2.3 s for the sessions' 16 M keys, 1.1 s
+            this way) #}
+        or {{ key_column }} in (
             select changed_keys.key_value from {{ raw_keys_changed(table_name) }} as changed_keys
             except
             select {{ key_sql }}
             from {{ ref(raw_model) }}
             where {{ key_sql }} in {{ raw_keys_changed(table_name) }}
         )
+    {%- endif %}
 {%- endmacro %}
 
 
