@@ -1122,3 +1122,131 @@ def dagster_partitions(env: dict[str, str], key: list[str]) -> set[str]:
         text=True, timeout=300, check=True,
     )  # fmt: skip
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_a_table_without_any_file_lands_daily_like_the_others(shop: Shop, tmp_path: Path) -> None:
+    """A shop that exports no email events at all: its empty table is a landing like any other,
+    so the next day's orders are a daily run (it once forced every incremental model to
+    rebuild in full at every run: no file was taken for no record), equal to a full build."""
+    land = tmp_path / "landing"
+    days = land_history_and_days(shop, land)
+    partition_path(land, "orders", days[-1]).unlink()
+    for day in sorted(shop.days["sessions"]):
+        shop.land_day(land, "sessions", day)
+    assert not [*land.glob("email_events*")]
+    database = tmp_path / "incremental" / "warehouse.duckdb"
+    database.parent.mkdir()
+    build(database, land)
+    assert run_dbt_query(database, "select count(*) from raw.email_events") == [(0,)]
+
+    shop.land_day(land, "orders", days[-1])
+    output = build(database, land)
+    assert files_read(output, "orders") == (1, len(days) + 1)  # and orders.csv
+    assert "Raw source changed" not in output and " in full" not in output, output[-3000:]
+    full = tmp_path / "full" / "warehouse.duckdb"
+    full.parent.mkdir()
+    build(full, land)
+    assert mart_tables(database) == mart_tables(full)
+
+
+RETENTION_DAYS = 30
+"""The shortest retention window: of the shop's three months of sessions and email events,
+those before December leave the warehouse."""
+
+
+def build_with_retention(database: Path, land: Path) -> str:
+    result = run_dbt(
+        ["build"], database, {"raw_data_path": str(land), "event_retention_days": RETENTION_DAYS}
+    )
+    assert result.returncode == 0, result.output[-5000:]
+    return result.output
+
+
+def session_days(database: Path) -> list[date | None]:
+    """The UTC day of every raw session row in the warehouse."""
+    return [
+        day_of(value) for (value,) in run_dbt_query(database, "select started_at from raw.sessions")
+    ]
+
+
+def reference_date(database: Path) -> date:
+    ((value,),) = run_dbt_query(
+        database, "select reference_date from staging.stg_shop__reference_date"
+    )
+    return value
+
+
+def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_them(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """Sessions and email events land day by day under a 30-day window, which deletes the older
+    rows from the warehouse. Then (1) the shop withdraws its last four days of orders: the
+    reference date moves back four days and the window keeps four more days of sessions, which
+    a full build reads from their files; (2) a copy of an expired session with another device
+    arrives with the last day's sessions (a full build quarantines both copies as
+    duplicate_conflicting), and an exact copy of another (a full build expires it again). After
+    each, the daily run's raw tables, base models and marts equal a full build's."""
+    land = tmp_path / "landing"
+    order_days = land_history_and_days(shop, land)
+    for table in ("sessions", "email_events"):
+        for day in sorted(shop.days[table]):
+            shop.land_day(land, table, day)
+    database = tmp_path / "incremental" / "warehouse.duckdb"
+    database.parent.mkdir()
+    build_with_retention(database, land)
+    cutoff = reference_date(database) - timedelta(days=RETENTION_DAYS)
+    landed_before = sum(len(rows) for day, rows in shop.days["sessions"].items() if day < cutoff)
+    # the window deleted old rows (quarantined ones stay)
+    assert sum(1 for day in session_days(database) if day and day < cutoff) < landed_before
+
+    def equals_a_full_build(step: str) -> None:
+        full = tmp_path / f"full-{step}" / "warehouse.duckdb"
+        full.parent.mkdir()
+        build_with_retention(full, land)
+        for schema in ("raw", "staging"):
+            incremental, reference = mart_tables(database, schema), mart_tables(full, schema)
+            for name in ("sessions", "email_events", "base_web_analytics__sessions",
+                         "base_email__email_events"):  # fmt: skip
+                if name in reference:
+                    assert incremental[name] == reference[name], (step, name)
+        assert mart_tables(database) == mart_tables(full), step
+
+    # (1) the last four days of orders withdrawn: the window starts four days earlier
+    for day in order_days[-4:]:
+        partition_path(land, "orders", day).unlink()
+    output = build_with_retention(database, land)
+    moved_back = reference_date(database) - timedelta(days=RETENTION_DAYS)
+    assert moved_back < cutoff
+    kept_again = sum(
+        len(rows) for day, rows in shop.days["sessions"].items() if moved_back <= day < cutoff
+    )
+    assert "expired key(s) of raw.sessions judged again" in output
+    # every row of the days the window keeps again is back in the warehouse
+    back = [day for day in session_days(database) if day and moved_back <= day < cutoff]
+    assert len(back) == kept_again > 0
+    equals_a_full_build("reference-date-back")
+
+    # (2) late copies of expired sessions: one with another device, one exact
+    header = shop.headers["sessions"]
+    rows = [row for rows_of_day in shop.days["sessions"].values() for row in rows_of_day]
+    key, device = header.index("session_id"), header.index("device")
+    seen = Counter(row[key] for row in rows)
+    expired = [
+        row for row in rows
+        if seen[row[key]] == 1 and row[key].strip() and ("sessions", row[key]) not in shop.defective
+        and (day_of(row[header.index("started_at")]) or moved_back) < moved_back
+    ]  # fmt: skip
+    conflicting, exact = list(expired[0]), list(expired[1])
+    conflicting[device] = "tablet" if conflicting[device] != "tablet" else "desktop"
+    last_day = max(shop.days["sessions"])
+    shop.land_day(land, "sessions", last_day, [conflicting, exact])
+    output = build_with_retention(database, land)
+    assert files_read(output, "sessions")[0] == 1
+    assert "expired key(s) of raw.sessions judged again" in output
+    judged = run_dbt_query(
+        database,
+        "select session_id, rejection_reason from staging.base_web_analytics__sessions"
+        f" where session_id in ('{conflicting[key]}', '{exact[key]}')",
+    )
+    assert sorted(judged) == [(conflicting[key], "duplicate_conflicting")] * 2
+    equals_a_full_build("late-copies")

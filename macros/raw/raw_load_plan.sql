@@ -55,6 +55,7 @@
         {%- do raw_file_state_relation() -%}
         {%- do raw_loads_relation() -%}
         {%- do raw_changed_keys_relation() -%}
+        {%- do raw_expired_rows_relation() -%}
         {%- do incremental_state_relation() -%}
         {%- do source_state_relation('raw_source_state') -%}
         {%- do data_test_scopes_relation() -%}
@@ -329,6 +330,7 @@
     {%- if values -%}
         {%- do run_query('insert into ' ~ state ~ ' values ' ~ values | join(', ')) -%}
     {%- endif -%}
+    {%- do land_expired_copies_again(table_name, plan) -%}
     {%- if plan.read or plan.retract -%}
         {{ log('Raw ' ~ table_name ~ ': ' ~ ('landed in full from ' if plan.full else 'read ')
             ~ plan.read | length ~ ' of ' ~ plan.files | length ~ ' file(s)'
@@ -336,6 +338,48 @@
             ~ (', removed the rows of ' ~ plan.retract | length ~ ' changed or deleted file(s)'
                if plan.retract else '') ~ '.', info=true) }}
     {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#- Part of record_raw_load: the rows the retention window deleted
+    (staging.raw_expired_rows) whose key this landing touched. A full landing forgets them
+    all (the base model judges every row again, and expires again what is still too old).
+    Otherwise every key of a row read or removed here that the window had deleted is judged
+    again, with its other deleted copies landed again from their files: a late copy of an
+    expired session with other values conflicts with it, as in a full build of the same files,
+    and a row read again from a changed file is expired again. -#}
+{% macro land_expired_copies_again(table_name, plan) -%}
+    {%- if plan.full -%}
+        {%- do run_query('delete from ' ~ raw_expired_rows_relation() ~ ' where table_name = '
+            ~ sql_string(table_name)) -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set touched = [] -%}
+    {%- for file in plan.read + plan.retract if sql_string(file) not in touched -%}
+        {%- do touched.append(sql_string(file)) -%}
+    {%- endfor -%}
+    {%- if not touched -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set key_sql = raw_primary_key_sql(table_name) -%}
+    {%- if key_sql is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set condition -%}
+        source_file in ({{ touched | join(', ') }})
+        or key_value in (
+            select {{ key_sql }} from {{ this }}
+            where
+                _source_file in ({{ touched | join(', ') }})
+                and {{ key_sql }} in (
+                    select key_value from {{ raw_expired_rows_relation() }}
+                    where table_name = {{ sql_string(table_name) }}
+                )
+        )
+    {%- endset -%}
+    {%- do land_expired_rows_again(table_name, this, condition,
+        'a landed file holds their key', plan.load_id, plan.read + plan.retract) -%}
     {{ return('') }}
 {%- endmacro %}
 
@@ -397,7 +441,9 @@
         ~ state ~ ' where table_name = ' ~ sql_string(table_name)).rows | list -%}
     {%- set files = run_query('select count(*) from ' ~ raw_file_state_relation()
         ~ ' where table_name = ' ~ sql_string(table_name)).columns[0].values()[0] -%}
-    {%- if not rows or files == 0 -%}
+    {#- a table landed from no file at all (a shop that exports no email events) records no
+        file: it is still a landing, and an empty table stays one -#}
+    {%- if not rows or (files == 0 and rows[0][0] != 'none') -%}
         {{ return([table_name ~ ' has no record of its landed files']) }}
     {%- endif -%}
     {%- set location, read_as, privacy_state, settings = rows[0] -%}

@@ -2,7 +2,10 @@
     config(
         materialized="incremental",
         unique_key="coalesce(event_id, '')",
-        pre_hook="{{ delete_keys_gone_from_raw('email_events', 'event_id', 'raw_email_events') }}",
+        pre_hook=[
+            "{{ land_unexpired_events_again('email_events', 'raw_email_events') }}",
+            "{{ delete_keys_gone_from_raw('email_events', 'event_id', 'raw_email_events') }}",
+        ],
         post_hook="{{ remove_expired_events('occurred_at', 'raw_email_events', 'event_id') }}",
     )
 }}

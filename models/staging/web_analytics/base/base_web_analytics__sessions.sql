@@ -2,7 +2,10 @@
     config(
         materialized="incremental",
         unique_key="coalesce(session_id, '')",
-        pre_hook="{{ delete_keys_gone_from_raw('sessions', 'session_id', 'raw_sessions') }}",
+        pre_hook=[
+            "{{ land_unexpired_events_again('sessions', 'raw_sessions') }}",
+            "{{ delete_keys_gone_from_raw('sessions', 'session_id', 'raw_sessions') }}",
+        ],
         post_hook="{{ remove_expired_events('started_at', 'raw_sessions', 'session_id') }}",
     )
 }}
