@@ -77,6 +77,7 @@ DUCKDB_ONLY = {
     "model_changed_keys",
     "model_runs",
     "raw_changed_keys",
+    "raw_expired_rows",
     "raw_file_state",
     "raw_loads",
     "raw_source_state",
