@@ -39,10 +39,7 @@ messages_to_roll_up as (
     where {{ model_change_feed_filter() }}
     union
     select customer_id, campaign_id from {{ this }}
-    where least({{ email_message_timestamps().keys() | join(', ') }}) < (
-        select {{ dbt.dateadd('day', -setting('event_retention_days'), 'reference_date') }}
-        from {{ ref('stg_shop__reference_date') }}
-    )
+    where least({{ email_message_timestamps().keys() | join(', ') }}) < {{ event_retention_cutoff() }}
 ),
 {%- endif %}
 
