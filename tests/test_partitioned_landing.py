@@ -1154,9 +1154,11 @@ RETENTION_DAYS = 30
 those before December leave the warehouse."""
 
 
-def build_with_retention(database: Path, land: Path) -> str:
+def build_with_retention(database: Path, land: Path, **settings: str) -> str:
     result = run_dbt(
-        ["build"], database, {"raw_data_path": str(land), "event_retention_days": RETENTION_DAYS}
+        ["build"],
+        database,
+        {"raw_data_path": str(land), "event_retention_days": RETENTION_DAYS, **settings},
     )
     assert result.returncode == 0, result.output[-5000:]
     return result.output
@@ -1184,8 +1186,11 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     reference date moves back four days and the window keeps four more days of sessions, which
     a full build reads from their files; (2) a copy of an expired session with another device
     arrives with the last day's sessions (a full build quarantines both copies as
-    duplicate_conflicting), and an exact copy of another (a full build expires it again). After
-    each, the daily run's raw tables, base models and marts equal a full build's."""
+    duplicate_conflicting), and an exact copy of another (a full build expires it again); (3)
+    the rows are judged under a later earliest_valid_date: the base models are rebuilt in full
+    from raw tables without the deleted rows, where a full build quarantines the sessions now
+    dated too early as out_of_range (a defect of their own: they stay). After each, the
+    daily run's raw tables, base models and marts equal a full build's."""
     land = tmp_path / "landing"
     order_days = land_history_and_days(shop, land)
     for table in ("sessions", "email_events"):
@@ -1199,10 +1204,12 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     # the window deleted old rows (quarantined ones stay)
     assert sum(1 for day in session_days(database) if day and day < cutoff) < landed_before
 
+    settings: dict[str, str] = {}
+
     def equals_a_full_build(step: str) -> None:
         full = tmp_path / f"full-{step}" / "warehouse.duckdb"
         full.parent.mkdir()
-        build_with_retention(full, land)
+        build_with_retention(full, land, **settings)
         for schema in ("raw", "staging"):
             incremental, reference = mart_tables(database, schema), mart_tables(full, schema)
             for name in ("sessions", "email_events", "base_web_analytics__sessions",
@@ -1250,3 +1257,22 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     assert sorted(judged) == [(conflicting[key], "duplicate_conflicting")] * 2
     equals_a_full_build("late-copies")
     assert "expired key(s) of raw.sessions judged again" in output
+
+    # (3) judged under a later earliest_valid_date: the first two weeks are out of range
+    settings["earliest_valid_date"] = "2025-10-15"
+    too_early = {
+        row[key] for row in rows
+        if seen[row[key]] == 1 and row[key].strip() and ("sessions", row[key]) not in shop.defective
+        and date(2025, 10, 1) <= (day_of(row[header.index("started_at")]) or moved_back)
+        < date(2025, 10, 15)
+    }  # fmt: skip
+    assert too_early
+    output = build_with_retention(database, land, **settings)
+    assert " in full" in output  # the base models judge every row again
+    out_of_range = run_dbt_query(
+        database,
+        "select session_id from staging.base_web_analytics__sessions"
+        " where rejection_reason = 'out_of_range'",
+    )
+    assert too_early <= {session_id for (session_id,) in out_of_range}
+    equals_a_full_build("earliest-valid-date")

@@ -138,14 +138,22 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of the base models of the event tables (before delete_keys_gone_from_raw): when
-    the reference date moved back, the rows it keeps again are landed again from their files
-    (a full build of the same files keeps them). -#}
+{#- Pre-hook of the base models of the event tables (before delete_keys_gone_from_raw): the
+    deleted rows a full build of the same files would hold are landed again from their files.
+    On an incremental run, those the window keeps again after the reference date moved back;
+    when the model is rebuilt in full without its raw table (say, rows are judged under another
+    earliest_valid_date), every one: the rebuild judges them all again (a row that now has a
+    defect of its own stays in the quarantine) and the post-hook expires again the rest. -#}
 {% macro land_unexpired_events_again(table_name, raw_model) -%}
     {%- if execute and incremental_state_kept() -%}
-        {%- do land_expired_rows_again(table_name, ref(raw_model),
-            'event_at >= ' ~ event_retention_cutoff(),
-            'the reference date moved back, so the retention window keeps them again') -%}
+        {%- if is_incremental() -%}
+            {%- do land_expired_rows_again(table_name, ref(raw_model),
+                'event_at >= ' ~ event_retention_cutoff(),
+                'the reference date moved back, so the retention window keeps them again') -%}
+        {%- else -%}
+            {%- do land_expired_rows_again(table_name, ref(raw_model), 'true',
+                'the base model is rebuilt in full, so every row is judged again') -%}
+        {%- endif -%}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}

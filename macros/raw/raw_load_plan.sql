@@ -466,8 +466,10 @@
 
 
 {#- The settings under which raw rows leave a raw table (retention): another value lands the
-    table again in full, so that rows kept by the new value come back. -#}
+    table again in full, so that rows kept by the new value come back. expired_rows_recorded:
+    a warehouse landed before staging.raw_expired_rows was kept holds no record of the rows
+    its retention deleted, so it is landed in full once. -#}
 {% macro raw_landing_settings() -%}
     {{ return(tojson({'event_retention_days': setting('event_retention_days'),
-        'as_of_date': setting('as_of_date')}, sort_keys=true)) }}
+        'as_of_date': setting('as_of_date'), 'expired_rows_recorded': true}, sort_keys=true)) }}
 {%- endmacro %}
