@@ -147,10 +147,13 @@ def run_dbt(
     database: Path,
     vars_: dict | None = None,
     work_dir: Path | None = None,
+    unit_tests: bool = False,
 ) -> DbtResult:
     """Run `dbt <args>` in a subprocess on `database`, exactly as a user would from the repo
     (partial parsing on, dbt's default: a second run in the same work_dir with the same vars
-    parses only what changed)."""
+    parses only what changed). A `build` leaves the unit tests out unless `unit_tests`: they
+    read fixed rows, never the warehouse's, and the shipped seeds' build runs them
+    (test_dbt_build.py)."""
     work_dir = work_dir or database.parent
     env = {
         **os.environ,
@@ -163,6 +166,8 @@ def run_dbt(
         "DBT_USE_COLORS": "false",
     }
     command = [str(BIN / "dbt"), *args]
+    if args[:1] == ["build"] and not unit_tests and "unit_test" not in args:
+        command += ["--exclude-resource-type", "unit_test"]
     if vars_:
         import json
 
@@ -177,6 +182,24 @@ def run_dbt(
         check=False,
     )
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
+
+
+REFERENCE_BUILD = ["build", "--exclude-resource-type", "test"]
+"""A build to compare with: every seed and model, without the data and unit tests (they never
+change a table; the builds under test and the seed build run them)."""
+
+
+def reference_build(database: Path, vars_: dict | None = None) -> DbtResult:
+    """A clean build of the same input at `database`, emptied first: its later references in a
+    test reuse dbt's parse of the first (same file, target folder and vars). Asserts it passed."""
+    for side in ("", ".wal"):
+        database.with_name(database.name + side).unlink(missing_ok=True)
+    for side in (".tmp", ".raw-utf8"):
+        shutil.rmtree(database.with_name(database.name + side), ignore_errors=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    result = run_dbt(REFERENCE_BUILD, database, vars_)
+    assert result.returncode == 0, result.output[-5000:]
+    return result
 
 
 def run_clv(database: Path) -> subprocess.CompletedProcess:
@@ -273,7 +296,7 @@ def shared_build(
 
     def make(work_dir: Path) -> None:
         vars_ = prepare(work_dir) if prepare is not None else None
-        result = run_dbt(["build"], work_dir / "warehouse.duckdb", vars_, work_dir)
+        result = run_dbt(["build"], work_dir / "warehouse.duckdb", vars_, work_dir, unit_tests=True)
         (work_dir / "dbt-output.txt").write_text(result.output)
         assert result.returncode == 0, result.output[-5000:]
         if validate:

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, DbtResult, mart_tables, pseudonym, run_dbt, scope_keys
+from conftest import (
+    BIN,
+    REFERENCE_BUILD,
+    REPO,
+    DbtResult,
+    mart_tables,
+    pseudonym,
+    reference_build,
+    run_dbt,
+    scope_keys,
+)
 
 pytestmark = pytest.mark.build
 
@@ -281,7 +291,7 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path, seed_build: DbtResu
     refreshed = tmp_path / "refreshed" / "warehouse.duckdb"
     refreshed.parent.mkdir()
     shutil.copy(incremental, refreshed)
-    build(refreshed, raw, "--full-refresh")
+    build(refreshed, raw, "--full-refresh", *REFERENCE_BUILD[1:])
 
     with duckdb.connect() as con:
         con.execute(f"attach '{incremental}' as incremental (read_only)")
@@ -351,10 +361,9 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
     partial = build(database, shop_b, "--select", "base_shop__orders", "base_email__email_events")
     assert "Raw source changed" not in partial  # raw.orders still holds A: nothing to redo
     assert "Raw source changed (customers was built from" in build(database, shop_b)
-    clean_b = tmp_path / "clean_b" / "warehouse.duckdb"
-    clean_b.parent.mkdir()
-    build(clean_b, shop_b)
-    assert mart_tables(database) == mart_tables(clean_b)
+    clean = tmp_path / "clean" / "warehouse.duckdb"
+    reference_build(clean, {"raw_data_path": str(shop_b)})
+    assert mart_tables(database) == mart_tables(clean)
 
     later = "2024-06-01"
     changed = run_dbt(
@@ -362,19 +371,15 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
     )
     assert changed.returncode == 0, changed.output[-3000:]
     assert "is now read or judged with other settings" in changed.output
-    clean_later = run_dbt(
-        ["build"],
-        tmp_path / "clean_later.duckdb",
-        {"raw_data_path": str(shop_b), "earliest_valid_date": later},
-    )
-    assert clean_later.returncode == 0, clean_later.output[-3000:]
+    later_settings = {"raw_data_path": str(shop_b), "earliest_valid_date": later}
+    clean_later = mart_tables(reference_build(clean, later_settings).database)
     with duckdb.connect(str(database), read_only=True) as con:
         (early,) = con.execute(
             "select count(*) from staging.base_shop__orders where rejection_reason = 'out_of_range'"
             f" and ordered_at < '{later}'"
         ).fetchone()
     assert early > 0  # the new setting did reach the old rows
-    assert mart_tables(database) == mart_tables(clean_later.database)
+    assert mart_tables(database) == clean_later
 
     # (3) another lifecycle threshold: the lifecycle alone is rebuilt, in full (the unit tests
     # are left out: their expected rows hold for the default thresholds)
@@ -387,14 +392,10 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
     assert relabelled.returncode == 0, relabelled.output[-3000:]
     assert "rpt_customer_lifecycle's own settings changed" in relabelled.output
     assert re.findall(r"\): rebuilt (\w+) in full", relabelled.output) == ["rpt_customer_lifecycle"]
-    clean_loyal = run_dbt(
-        ["build", "--exclude", "test_type:unit"], tmp_path / "clean_loyal.duckdb", loyal
-    )
-    assert clean_loyal.returncode == 0, clean_loyal.output[-3000:]
     relabelled_marts = mart_tables(database)
-    assert relabelled_marts == mart_tables(clean_loyal.database)
+    assert relabelled_marts == mart_tables(reference_build(clean, loyal).database)
     lifecycle = "rpt_customer_lifecycle"
-    assert relabelled_marts[lifecycle] != mart_tables(clean_later.database)[lifecycle]
+    assert relabelled_marts[lifecycle] != clean_later[lifecycle]
 
 
 def test_fct_sessions_catches_up_on_every_run_of_its_change_feed(
@@ -521,9 +522,7 @@ def test_a_daily_run_sums_the_lifecycle_windows_a_full_build_sorts(tmp_path: Pat
             ).fetchall()
         assert months == rebuilt, day
         assert min(before_12_months, previous_orders, previous_returns) > 0, day
-        full = tmp_path / f"full-{day}" / "warehouse.duckdb"
-        full.parent.mkdir()
-        build(full, land)
-        expected, actual = mart_tables(full), mart_tables(database)
+        full = reference_build(tmp_path / "full" / "warehouse.duckdb", {"raw_data_path": str(land)})
+        expected, actual = mart_tables(full.database), mart_tables(database)
         differing = [name for name in expected if actual.get(name) != expected[name]]
         assert not differing, f"after {day}, marts differ from a full build: {differing}"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, mart_tables, run_dbt, scope_keys
+from conftest import BIN, REPO, mart_tables, reference_build, run_dbt, scope_keys
 
 from orchestration.lib.clv_tables import CLV_TABLES, STATUS
 from orchestration.lib.landing import built_from, fingerprint, warehouse_sources
@@ -252,9 +252,8 @@ def messages_rolled_up_again(database: Path, before: EmailMessages) -> tuple[set
 
 
 def full_build_equals(land: Path, incremental: Path, work: Path, step: str) -> None:
-    fresh = work / f"full-{step}" / "warehouse.duckdb"
-    fresh.parent.mkdir(parents=True)
-    build(fresh, land)
+    fresh = work / "full" / "warehouse.duckdb"
+    reference_build(fresh, {"raw_data_path": str(land)})
     expected = mart_tables(fresh)
     actual = mart_tables(incremental)
     assert set(actual) == set(expected)
@@ -813,8 +812,7 @@ def test_a_row_without_a_key_leaves_with_the_day_file_that_held_it(
     assert files_read(output, "orders")[0] == 1 and files_read(output, "sessions")[0] == 1
     assert " in full" not in output  # a daily run: every model incremental
     full = tmp_path / "full" / "warehouse.duckdb"
-    full.parent.mkdir()
-    build(full, land)
+    reference_build(full, {"raw_data_path": str(land)})
 
     assert missing_keys(database) == {"orders": 0, "sessions": 0} == missing_keys(full)
     for schema in ("staging", "marts"):
@@ -1097,8 +1095,7 @@ def test_a_dagster_backfill_lands_exactly_its_days(shop: Shop, tmp_path: Path) -
     shutil.copytree(land, as_landed)
     partition_path(as_landed, "orders", OUTSIDE).write_bytes(outside_before)
     fresh = tmp_path / "full" / "warehouse.duckdb"
-    fresh.parent.mkdir()
-    build(fresh, as_landed)
+    reference_build(fresh, {"raw_data_path": str(as_landed)})
     # the dbt marts (the job's CLV step writes its own tables after dbt, a dbt build does not)
     clv_step = {*CLV_TABLES, STATUS}
     expected = {n: rows for n, rows in mart_tables(fresh).items() if n not in clv_step}
@@ -1144,8 +1141,7 @@ def test_a_table_without_any_file_lands_daily_like_the_others(shop: Shop, tmp_pa
     assert files_read(output, "orders") == (1, len(days) + 1)  # and orders.csv
     assert "Raw source changed" not in output and " in full" not in output, output[-3000:]
     full = tmp_path / "full" / "warehouse.duckdb"
-    full.parent.mkdir()
-    build(full, land)
+    reference_build(full, {"raw_data_path": str(land)})
     assert mart_tables(database) == mart_tables(full)
 
 
@@ -1182,15 +1178,15 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     shop: Shop, tmp_path: Path
 ) -> None:
     """Sessions and email events land day by day under a 30-day window, which deletes the older
-    rows from the warehouse. Then (1) the shop withdraws its last four days of orders: the
-    reference date moves back four days and the window keeps four more days of sessions, which
-    a full build reads from their files; (2) a copy of an expired session with another device
-    arrives with the last day's sessions (a full build quarantines both copies as
-    duplicate_conflicting), and an exact copy of another (a full build expires it again); (3)
-    the rows are judged under a later earliest_valid_date: the base models are rebuilt in full
-    from raw tables without the deleted rows, where a full build quarantines the sessions now
-    dated too early as out_of_range (a defect of their own: they stay). After each, the
-    daily run's raw tables, base models and marts equal a full build's."""
+    rows from the warehouse. Then, in one daily run, (1) the shop withdraws its last four days of
+    orders: the reference date moves back four days and the window keeps four more days of
+    sessions, which a full build reads from their files; and (2) a copy of an expired session
+    with another device arrives with the last day's sessions (a full build quarantines both
+    copies as duplicate_conflicting), and an exact copy of another (a full build expires it
+    again). Then (3) the rows are judged under a later earliest_valid_date: the base models are
+    rebuilt in full from raw tables without the deleted rows, where a full build quarantines the
+    sessions now dated too early as out_of_range (a defect of their own: they stay). After each
+    run, the daily run's raw tables, base models and marts equal a full build's."""
     land = tmp_path / "landing"
     order_days = land_history_and_days(shop, land)
     for table in ("sessions", "email_events"):
@@ -1207,9 +1203,11 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     settings: dict[str, str] = {}
 
     def equals_a_full_build(step: str) -> None:
-        full = tmp_path / f"full-{step}" / "warehouse.duckdb"
-        full.parent.mkdir()
-        build_with_retention(full, land, **settings)
+        full = tmp_path / "full" / "warehouse.duckdb"
+        reference_build(
+            full,
+            {"raw_data_path": str(land), "event_retention_days": RETENTION_DAYS, **settings},
+        )
         for schema in ("raw", "staging"):
             incremental, reference = mart_tables(database, schema), mart_tables(full, schema)
             for name in ("sessions", "email_events", "base_web_analytics__sessions",
@@ -1221,19 +1219,8 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     # (1) the last four days of orders withdrawn: the window starts four days earlier
     for day in order_days[-4:]:
         partition_path(land, "orders", day).unlink()
-    output = build_with_retention(database, land)
-    moved_back = reference_date(database) - timedelta(days=RETENTION_DAYS)
-    assert moved_back < cutoff
-    kept_again = sum(
-        len(rows) for day, rows in shop.days["sessions"].items() if moved_back <= day < cutoff
-    )
-    # every row of the days the window keeps again is back in the warehouse
-    back = [day for day in session_days(database) if day and moved_back <= day < cutoff]
-    assert len(back) == kept_again > 0
-    equals_a_full_build("reference-date-back")
-    assert "expired key(s) of raw.sessions judged again" in output
-
-    # (2) late copies of expired sessions: one with another device, one exact
+    # (2) late copies of sessions expired three weeks before the cutoff (whatever the reference
+    # date): one with another device, one exact
     header = shop.headers["sessions"]
     rows = [row for rows_of_day in shop.days["sessions"].values() for row in rows_of_day]
     key, device = header.index("session_id"), header.index("device")
@@ -1241,7 +1228,7 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     expired = [
         row for row in rows
         if seen[row[key]] == 1 and row[key].strip() and ("sessions", row[key]) not in shop.defective
-        and (day_of(row[header.index("started_at")]) or moved_back) < moved_back
+        and (day_of(row[header.index("started_at")]) or cutoff) < cutoff - timedelta(days=21)
     ]  # fmt: skip
     conflicting, exact = list(expired[0]), list(expired[1])
     conflicting[device] = "tablet" if conflicting[device] != "tablet" else "desktop"
@@ -1249,14 +1236,22 @@ def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_the
     shop.land_day(land, "sessions", last_day, [conflicting, exact])
     output = build_with_retention(database, land)
     assert files_read(output, "sessions")[0] == 1
+    moved_back = reference_date(database) - timedelta(days=RETENTION_DAYS)
+    assert cutoff - timedelta(days=21) < moved_back < cutoff
+    kept_again = sum(
+        len(rows) for day, rows in shop.days["sessions"].items() if moved_back <= day < cutoff
+    )
+    # every row of the days the window keeps again is back in the warehouse
+    back = [day for day in session_days(database) if day and moved_back <= day < cutoff]
+    assert len(back) == kept_again > 0
     judged = run_dbt_query(
         database,
         "select session_id, rejection_reason from staging.base_web_analytics__sessions"
         f" where session_id in ('{conflicting[key]}', '{exact[key]}')",
     )
     assert sorted(judged) == [(conflicting[key], "duplicate_conflicting")] * 2
-    equals_a_full_build("late-copies")
     assert "expired key(s) of raw.sessions judged again" in output
+    equals_a_full_build("reference-date-back-and-late-copies")
 
     # (3) judged under a later earliest_valid_date: the first two weeks are out of range
     settings["earliest_valid_date"] = "2025-10-15"
