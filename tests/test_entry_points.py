@@ -120,6 +120,7 @@ def generated_shop(factory: pytest.TempPathFactory, name: str) -> Path:
 
 
 # One class per trail: pytest-xdist (--dist=loadscope) runs each class on a worker of its own.
+@pytest.mark.slow
 class TestTrailA:
     def test_every_entry_point_after_every_other_on_one_warehouse(
         self, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
@@ -127,6 +128,7 @@ class TestTrailA:
         run_trail("trail-a", tmp_path, tmp_path_factory)
 
 
+@pytest.mark.slow
 class TestTrailB:
     def test_every_entry_point_after_every_other_on_one_warehouse(
         self, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory

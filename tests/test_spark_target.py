@@ -56,7 +56,7 @@ from orchestration.lib.serving import PUBLICATION_TABLE
 from orchestration.lib.warehouse import raw_step_table, spark_tables
 from tooling.bench.spark import same_rows
 
-pytestmark = [pytest.mark.build, pytest.mark.slow]
+pytestmark = pytest.mark.build
 
 TABLES = {
     "customers": "crm.customers",
