@@ -97,7 +97,6 @@ def _project_warnings(log: str) -> list[str]:
     return [line for line in lines if ours.search(line)]
 
 
-@pytest.mark.slow
 def test_make_dev_starts_quietly_runs_once_per_change_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
