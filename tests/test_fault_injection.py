@@ -30,7 +30,7 @@ from conftest import BIN, pseudonym
 
 from orchestration.lib.settings import RAW_TABLES
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 BASE = {"customers": 300, "seed": 11, "start": "2024-01-01", "end": "2025-12-31"}
 """The otherwise good raw data: a small generated shop without defects."""

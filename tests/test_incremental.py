@@ -337,6 +337,7 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path, seed_build: DbtResu
         ).fetchall() == [(pseudonym(NEW_CUSTOMER),)]
 
 
+@pytest.mark.slow
 def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stale(
     tmp_path: Path,
 ) -> None:
@@ -398,6 +399,7 @@ def test_a_partial_run_or_a_new_setting_never_leaves_the_incremental_models_stal
     assert relabelled_marts[lifecycle] != clean_later[lifecycle]
 
 
+@pytest.mark.slow
 def test_fct_sessions_catches_up_on_every_run_of_its_change_feed(
     tmp_path: Path, seed_build: DbtResult
 ) -> None:
@@ -473,6 +475,7 @@ def test_fct_sessions_catches_up_on_every_run_of_its_change_feed(
     assert held() == (set(), set())
 
 
+@pytest.mark.slow
 def test_a_daily_run_sums_the_lifecycle_windows_a_full_build_sorts(tmp_path: Path) -> None:
     """The lifecycle's daily run (one or two months rebuilt) takes its windows' sums grouped
     per customer and month, a full build the windows themselves (docs/incremental.md, "Sums,

@@ -279,6 +279,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     return Shop(generated)
 
 
+@pytest.mark.slow
 def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path) -> None:
     land = tmp_path / "landing"
     database = tmp_path / "incremental" / "warehouse.duckdb"
@@ -993,6 +994,7 @@ OUTSIDE = date(2025, 11, 20)
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_a_dagster_backfill_lands_exactly_its_days(shop: Shop, tmp_path: Path) -> None:
     """A warehouse built by the Dagster job, then three past days landed again (one order's
     amount changed, a session removed, an email event added) and a fourth day outside the
@@ -1121,6 +1123,7 @@ def dagster_partitions(env: dict[str, str], key: list[str]) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_a_table_without_any_file_lands_daily_like_the_others(shop: Shop, tmp_path: Path) -> None:
     """A shop that exports no email events at all: its empty table is a landing like any other,
     so the next day's orders are a daily run (it once forced every incremental model to
@@ -1174,6 +1177,7 @@ def reference_date(database: Path) -> date:
     return value
 
 
+@pytest.mark.slow
 def test_rows_the_retention_window_removed_come_back_when_a_full_build_keeps_them(
     shop: Shop, tmp_path: Path
 ) -> None:

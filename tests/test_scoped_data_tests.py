@@ -143,6 +143,7 @@ def export_customers(landing: Path, customers: list[dict[str, str]], leaving: se
         writer.writerows(c for c in customers if c["customer_id"] not in leaving)
 
 
+@pytest.mark.slow
 def test_a_scoped_relationship_test_reads_the_rows_whose_parent_key_left(tmp_path: Path) -> None:
     """A daily run's relationships test of an incremental model reads the rows the run wrote
     and the rows referring to a parent key gone since the test last passed: an old row can lose
