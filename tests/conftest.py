@@ -37,8 +37,9 @@ BIN = Path(sys.executable).parent
 TIERS = ("e2e", "build", "unit")
 """Run order: the slowest tier first, so that the workers finish together."""
 
-RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py")
-"""The longest modules (minutes each), started before everything else."""
+RUN_FIRST = ("test_entry_points.py", "test_dagster_dev.py", "test_spark_target.py")
+"""The longest modules (minutes each), started first in their tier: the Spark target (about
+13 minutes on a loaded worker) would otherwise start last and finish alone."""
 
 
 KEY_FILE_ENV = "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE"
@@ -148,12 +149,16 @@ def run_dbt(
     vars_: dict | None = None,
     work_dir: Path | None = None,
     unit_tests: bool = False,
+    file_log: str = "none",
 ) -> DbtResult:
     """Run `dbt <args>` in a subprocess on `database`, exactly as a user would from the repo
     (partial parsing on, dbt's default: a second run in the same work_dir with the same vars
     parses only what changed). A `build` leaves the unit tests out unless `unit_tests`: they
     read fixed rows, never the warehouse's, and the shipped seeds' build runs them
-    (test_dbt_build.py)."""
+    (test_dbt_build.py). dbt's log file (<work_dir>/logs/dbt.log) is written at level
+    `file_log`: none by default, since the output holds what a test reads and the debug file
+    log costs about a tenth of a build; "debug" for the tests that scan it for personal data
+    or keys."""
     work_dir = work_dir or database.parent
     env = {
         **os.environ,
@@ -164,6 +169,7 @@ def run_dbt(
         "DBT_LOG_PATH": str(work_dir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_USE_COLORS": "false",
+        "DBT_LOG_LEVEL_FILE": file_log,
     }
     command = [str(BIN / "dbt"), *args]
     if args[:1] == ["build"] and not unit_tests and "unit_test" not in args:
@@ -267,9 +273,9 @@ def mart_tables(database: Path, schema: str = "marts") -> dict[str, list[tuple]]
         }
 
 
-@pytest.fixture
-def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
-    """`dbt build` on a fresh DuckDB file in tmp_path; vars as keyword arguments."""
+def dbt_builder(tmp_path: Path, file_log: str = "none") -> Callable[..., DbtResult]:
+    """`dbt build` on a fresh DuckDB file in tmp_path/<name>; vars as keyword arguments; dbt's
+    log file at level `file_log` (run_dbt)."""
 
     def build(name: str = "warehouse", select: list[str] | None = None, **vars_) -> DbtResult:
         work_dir = tmp_path / name
@@ -278,9 +284,16 @@ def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
         args = ["build"] + (
             ["--select", *select, "--indirect-selection=cautious"] if select else []
         )
-        return run_dbt(args, work_dir / f"{name}.duckdb", vars_ or None, work_dir)
+        database = work_dir / f"{name}.duckdb"
+        return run_dbt(args, database, vars_ or None, work_dir, file_log=file_log)
 
     return build
+
+
+@pytest.fixture
+def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
+    """`dbt build` on a fresh DuckDB file in tmp_path; vars as keyword arguments."""
+    return dbt_builder(tmp_path)
 
 
 def shared_build(
@@ -290,13 +303,17 @@ def shared_build(
     validate: bool = False,
 ) -> DbtResult:
     """A `dbt build` made once per test session (whatever the number of workers) in the shared
-    directory `key`, for tests that only read it: `prepare(work_dir)` writes its input and
-    returns the build's vars. With `validate`, also `customer-analytics validate` (records in
+    directory `key`, for tests that only read it (the privacy scans too: dbt's debug log is
+    written): `prepare(work_dir)` writes its input and returns the build's vars. With
+    `validate`, also `customer-analytics validate` (records in
     <key>/quality), so that publish accepts the build as it is."""
 
     def make(work_dir: Path) -> None:
         vars_ = prepare(work_dir) if prepare is not None else None
-        result = run_dbt(["build"], work_dir / "warehouse.duckdb", vars_, work_dir, unit_tests=True)
+        result = run_dbt(
+            ["build"], work_dir / "warehouse.duckdb", vars_, work_dir, unit_tests=True,
+            file_log="debug",
+        )  # fmt: skip
         (work_dir / "dbt-output.txt").write_text(result.output)
         assert result.returncode == 0, result.output[-5000:]
         if validate:

@@ -322,7 +322,6 @@ def test_kill_during_a_model(site: Site, clean_tables: dict) -> None:
     assert_rerun_serves_the_clean_build(site, clean_tables, {old_id})
 
 
-@pytest.mark.slow
 def test_kill_publish_before_the_swap(
     site: Site, clean_tables: dict, seed_build: DbtResult
 ) -> None:

@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, DbtResult
+from conftest import BIN, REPO, DbtResult, dbt_builder
 from personal_data import PlantedCustomers, files_under, find_planted, plant_customers
 
 pytestmark = pytest.mark.build
+
+
+@pytest.fixture
+def dbt_build(tmp_path: Path) -> Callable[..., DbtResult]:
+    """conftest's dbt_build with dbt's debug log written: the scans read it."""
+    return dbt_builder(tmp_path, file_log="debug")
+
 
 SHIPPED = REPO / "data" / "raw"
 LINE = 10

@@ -119,7 +119,7 @@ def rebuilds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[DbtRes
         work = tmp_path_factory.mktemp(f"{name}_key_build")
         with pytest.MonkeyPatch.context() as env:
             env.setenv(KEY_FILE_ENV, str(key_file))
-            build = run_dbt(["build"], work / "warehouse.duckdb", None, work)
+            build = run_dbt(["build"], work / "warehouse.duckdb", None, work, file_log="debug")
         assert build.returncode == 0, build.output[-5000:]
         builds[name] = (build, text.strip())
     return builds
