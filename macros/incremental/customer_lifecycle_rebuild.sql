@@ -89,8 +89,9 @@
     from; staging.customer_lifecycle_rebuild: the same now, and the first month (input
     'rebuild_from') an incremental run rebuilds (written by the pre-hook, read by the model,
     dropped by the post-hook). -#}
-{% macro customer_lifecycle_state_relation(name='customer_lifecycle_inputs') -%}
-    {{ return(raw_state_relation(name, 'input varchar, month date, fingerprint varchar')) }}
+{% macro customer_lifecycle_state_relation(name='customer_lifecycle_inputs', create=false) -%}
+    {{ return(raw_state_relation(name, 'input varchar, month date, fingerprint varchar',
+        create=create)) }}
 {%- endmacro %}
 
 

@@ -28,9 +28,9 @@
 {#- staging.data_test_scopes (model_name, invocation_id, scope_key): per incremental model,
     the keys its last incremental build wrote (scope_key null: the marker of an incremental
     build, also when it wrote no row). Created if missing. -#}
-{% macro data_test_scopes_relation() -%}
+{% macro data_test_scopes_relation(create=false) -%}
     {{ return(raw_state_relation('data_test_scopes',
-        'model_name varchar, invocation_id varchar, scope_key varchar')) }}
+        'model_name varchar, invocation_id varchar, scope_key varchar', create=create)) }}
 {%- endmacro %}
 
 
@@ -147,9 +147,10 @@
     test last passed (each with the invocation that added it), and a marker row (parent_key
     null) with the invocation of that pass, also for a parent without rows. Created if
     missing. -#}
-{% macro relationship_parent_keys_relation() -%}
+{% macro relationship_parent_keys_relation(create=false) -%}
     {{ return(raw_state_relation('relationship_parent_keys',
-        'parent_model varchar, parent_field varchar, invocation_id varchar, parent_key varchar')) }}
+        'parent_model varchar, parent_field varchar, invocation_id varchar, parent_key varchar',
+        create=create)) }}
 {%- endmacro %}
 
 

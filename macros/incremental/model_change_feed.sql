@@ -21,13 +21,13 @@
     staging.model_changed_keys (model_name, run_id, key_value): the keys each incremental run
     wrote; staging.model_change_reads (reader, model_name, run_id): the producer's last run
     each reader has read. Created if missing. -#}
-{% macro model_change_feed_relation(name) -%}
+{% macro model_change_feed_relation(name, create=false) -%}
     {%- set columns = {
         'model_runs': 'model_name varchar, run_id bigint, is_full boolean',
         'model_changed_keys': 'model_name varchar, run_id bigint, key_value varchar',
         'model_change_reads': 'reader varchar, model_name varchar, run_id bigint',
     } -%}
-    {{ return(raw_state_relation(name, columns[name])) }}
+    {{ return(raw_state_relation(name, columns[name], create=create)) }}
 {%- endmacro %}
 
 

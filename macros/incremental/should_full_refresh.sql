@@ -96,11 +96,10 @@
 
 {#- staging.incremental_model_state (model_name, built_from: JSON of incremental_built_from),
     created if missing. -#}
-{% macro incremental_state_relation() -%}
-    {%- set relation = raw_state_relation('incremental_model_state',
-        'model_name varchar primary key, built_from varchar') -%}
-    {%- do run_query('alter table ' ~ relation ~ ' add column if not exists raw_loads_consumed varchar') -%}
-    {{ return(relation) }}
+{% macro incremental_state_relation(create=false) -%}
+    {{ return(raw_state_relation('incremental_model_state',
+        'model_name varchar primary key, built_from varchar',
+        added_columns=['raw_loads_consumed varchar'], create=create)) }}
 {%- endmacro %}
 
 

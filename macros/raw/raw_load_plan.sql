@@ -14,19 +14,37 @@
     whole-table file records no keys: for it the lookback window applies, as before.
 -#}
 
-{#- staging.<name> created if missing, with `columns` (SQL column definitions). -#}
-{% macro raw_state_relation(name, columns) -%}
+{#- staging.<name> (`columns`: SQL column definitions; `added_columns`: those added since the
+    table was first kept, each `name type`). The on-run-start hook (create_landing_state)
+    creates every such table if missing (`create`), before models run in parallel threads (two
+    threads creating one table at once would conflict); a node then only names it. Commands
+    that run no hooks (compile, show, docs generate) create it where they first need it. -#}
+{% macro raw_state_relation(name, columns, added_columns=[], create=false) -%}
     {%- set schema = generate_schema_name('staging', none) -%}
     {%- set relation = adapter.quote(schema) ~ '.' ~ name -%}
-    {%- do run_query('create schema if not exists ' ~ adapter.quote(schema)) -%}
-    {%- do run_query('create table if not exists ' ~ relation ~ ' (' ~ columns ~ ')') -%}
+    {%- if create or not landing_state_created_at_run_start() -%}
+        {%- set statements = ['create schema if not exists ' ~ adapter.quote(schema),
+            'create table if not exists ' ~ relation ~ ' (' ~ columns ~ ')'] -%}
+        {%- for column in added_columns -%}
+            {%- do statements.append('alter table ' ~ relation ~ ' add column if not exists ' ~ column) -%}
+        {%- endfor -%}
+        {%- do run_query(statements | join(';\n')) -%}
+    {%- endif -%}
     {{ return(relation) }}
 {%- endmacro %}
 
 
-{% macro raw_file_state_relation() -%}
+{#- Whether this command ran the on-run-start hooks, which create the landing state tables
+    (create_landing_state): dbt runs them before the nodes of build, run, test, seed and
+    snapshot (and of retry, which repeats one of those). -#}
+{% macro landing_state_created_at_run_start() -%}
+    {{ return(flags.WHICH in ['build', 'run', 'test', 'seed', 'snapshot', 'retry']) }}
+{%- endmacro %}
+
+
+{% macro raw_file_state_relation(create=false) -%}
     {{ return(raw_state_relation('raw_file_state', 'table_name varchar, file varchar, size bigint,'
-        ~ ' last_modified timestamptz, sha256 varchar, hashed_at timestamptz')) }}
+        ~ ' last_modified timestamptz, sha256 varchar, hashed_at timestamptz', create=create)) }}
 {%- endmacro %}
 
 
@@ -34,17 +52,16 @@
     downstream judge their lookback window again; a removed or swapped whole-table file moves
     the landing location, so its table lands in full, is_full); null on loads recorded before
     it. -#}
-{% macro raw_loads_relation() -%}
-    {%- set relation = raw_state_relation('raw_loads', 'table_name varchar, load_id bigint,'
-        ~ ' is_full boolean, files_read integer, loaded_at timestamptz') -%}
-    {%- do run_query('alter table ' ~ relation ~ ' add column if not exists whole_files_read integer') -%}
-    {{ return(relation) }}
+{% macro raw_loads_relation(create=false) -%}
+    {{ return(raw_state_relation('raw_loads', 'table_name varchar, load_id bigint,'
+        ~ ' is_full boolean, files_read integer, loaded_at timestamptz',
+        added_columns=['whole_files_read integer'], create=create)) }}
 {%- endmacro %}
 
 
-{% macro raw_changed_keys_relation() -%}
+{% macro raw_changed_keys_relation(create=false) -%}
     {{ return(raw_state_relation('raw_changed_keys', 'table_name varchar, load_id bigint,'
-        ~ ' key_value varchar')) }}
+        ~ ' key_value varchar', create=create)) }}
 {%- endmacro %}
 
 
@@ -52,16 +69,19 @@
     threads (two threads creating one table at once would conflict). -#}
 {% macro create_landing_state() -%}
     {%- if execute and incremental_state_kept() -%}
-        {%- do raw_file_state_relation() -%}
-        {%- do raw_loads_relation() -%}
-        {%- do raw_changed_keys_relation() -%}
-        {%- do raw_expired_rows_relation() -%}
-        {%- do incremental_state_relation() -%}
-        {%- do source_state_relation('raw_source_state') -%}
-        {%- do data_test_scopes_relation() -%}
-        {%- do relationship_parent_keys_relation() -%}
+        {%- do raw_file_state_relation(create=true) -%}
+        {%- do raw_loads_relation(create=true) -%}
+        {%- do raw_changed_keys_relation(create=true) -%}
+        {%- do raw_expired_rows_relation(create=true) -%}
+        {%- do incremental_state_relation(create=true) -%}
+        {%- do source_state_relation('raw_source_state', create=true) -%}
+        {%- do data_test_scopes_relation(create=true) -%}
+        {%- do relationship_parent_keys_relation(create=true) -%}
         {%- for name in ['model_runs', 'model_changed_keys', 'model_change_reads'] -%}
-            {%- do model_change_feed_relation(name) -%}
+            {%- do model_change_feed_relation(name, create=true) -%}
+        {%- endfor -%}
+        {%- for name in ['customer_lifecycle_inputs', 'customer_lifecycle_rebuild'] -%}
+            {%- do customer_lifecycle_state_relation(name, create=true) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return('') }}

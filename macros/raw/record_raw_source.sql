@@ -1,15 +1,10 @@
 {#- staging.<name> (table_name, source_file, raw_format, source_sha256, privacy_state,
     landing_settings), created if missing. -#}
-{% macro source_state_relation(name) -%}
-    {%- set relation = raw_state_relation(name,
-        'table_name varchar primary key, source_file varchar, raw_format varchar') -%}
-    {#- columns added since the table was first kept; a no-op once they exist, so the raw
-        models, which call this in parallel threads, never alter the table: the on-run-start
-        hook (create_landing_state) adds them first -#}
-    {%- for column in ['source_sha256', 'privacy_state', 'landing_settings'] -%}
-        {%- do run_query('alter table ' ~ relation ~ ' add column if not exists ' ~ column ~ ' varchar') -%}
-    {%- endfor -%}
-    {{ return(relation) }}
+{% macro source_state_relation(name, create=false) -%}
+    {{ return(raw_state_relation(name,
+        'table_name varchar primary key, source_file varchar, raw_format varchar',
+        added_columns=['source_sha256 varchar', 'privacy_state varchar', 'landing_settings varchar'],
+        create=create)) }}
 {%- endmacro %}
 
 
