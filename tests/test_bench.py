@@ -18,7 +18,7 @@ from conftest import BIN, REPO
 
 from tooling.bench.compare import compare_with_marts, marts_that_differ
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 WORK = REPO / "warehouse" / "bench" / "c250"
 
