@@ -27,7 +27,7 @@
 
 {#- staging.data_test_scopes (model_name, invocation_id, scope_key): per incremental model,
     the keys its last incremental build wrote (scope_key null: the marker of an incremental
-    build, also when it wrote no row). Created if missing. -#}
+    build, also when it wrote no row). A state table (raw_state_relation). -#}
 {% macro data_test_scopes_relation(create=false) -%}
     {{ return(raw_state_relation('data_test_scopes',
         'model_name varchar, invocation_id varchar, scope_key varchar', create=create)) }}

@@ -20,7 +20,7 @@
 {#- staging.model_runs (model_name, run_id, is_full): one row per run of a producer;
     staging.model_changed_keys (model_name, run_id, key_value): the keys each incremental run
     wrote; staging.model_change_reads (reader, model_name, run_id): the producer's last run
-    each reader has read. Created if missing. -#}
+    each reader has read. State tables (raw_state_relation). -#}
 {% macro model_change_feed_relation(name, create=false) -%}
     {%- set columns = {
         'model_runs': 'model_name varchar, run_id bigint, is_full boolean',

@@ -95,7 +95,7 @@
 
 
 {#- staging.incremental_model_state (model_name, built_from: JSON of incremental_built_from),
-    created if missing. -#}
+    a state table (raw_state_relation). -#}
 {% macro incremental_state_relation(create=false) -%}
     {{ return(raw_state_relation('incremental_model_state',
         'model_name varchar primary key, built_from varchar',

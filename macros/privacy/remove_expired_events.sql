@@ -74,8 +74,8 @@
 
 
 {#- staging.raw_expired_rows: per raw row the retention window deleted, its table, key,
-    file and timestamp (the row's values are gone with it), created if missing. DuckDB only:
-    Spark lands every file at every run. -#}
+    file and timestamp (the row's values are gone with it); a state table (raw_state_relation).
+    DuckDB only: Spark lands every file at every run. -#}
 {% macro raw_expired_rows_relation(create=false) -%}
     {{ return(raw_state_relation('raw_expired_rows', 'table_name varchar, key_value varchar,'
         ~ ' source_file varchar, event_at timestamp', create=create)) }}

@@ -1,5 +1,5 @@
 {#- staging.<name> (table_name, source_file, raw_format, source_sha256, privacy_state,
-    landing_settings), created if missing. -#}
+    landing_settings), a state table (raw_state_relation). -#}
 {% macro source_state_relation(name, create=false) -%}
     {{ return(raw_state_relation(name,
         'table_name varchar primary key, source_file varchar, raw_format varchar',
