@@ -58,14 +58,8 @@ _FAST_COMPILE_UP_TO = 20_000
 """Shops of at most this many customers are fitted in pytensor's FAST_COMPILE mode (numpy, no C
 code compiled); larger ones in its default mode (C code). pymc-marketing puts the customers' data
 into the model as constants, so the C code is specific to a number of customers: in the default
-mode a shop of a new size (every daily run of a growing shop) compiles C code again with gcc and
-adds it to the cache under ~/.pytensor, whose every entry each later fit reads when it starts.
-Measured on 2 cores (docs/performance.md, "CLV without compiling", 2026-12-07), default against
-FAST_COMPILE: the shipped seeds (1,518 customers) 28.4 s against 18.6 to 20.1 s for
-`customer-analytics clv` (C code cached, 222 cache entries read in 8.8 s); 15,211 customers 24.2 s
-against 20.9 s for the fit with its imports, C code cached; 45,633 customers 35.2 s (compiling)
-against 41.7 s; at 304,220 customers FAST_COMPILE ran over 3 minutes (stopped). Both give the
-same estimates to 2e-8 (relative)."""
+mode every new shop size compiles again and grows the cache under ~/.pytensor that each fit reads
+when it starts. Where the threshold comes from: docs/performance.md, "CLV without compiling"."""
 
 
 class ClvFitError(Exception):
