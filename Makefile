@@ -29,8 +29,10 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 		{ echo "customer-analytics needs Python 3.11: '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11"; exit 1; }
 	@echo "==> creating $(VENV) and installing pinned dependencies (requirements/constraints.txt)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile \
 		-c requirements/constraints.txt -e '.[dev]'
+	@# bytecode once, on every core (pip compiles one file at a time)
+	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv with the pinned dependencies
@@ -129,8 +131,9 @@ $(SPARK_STAMP): $(STAMP)
 	{ $$sudo apt-get update -q > /dev/null && $$sudo apt-get install -y -q openjdk-17-jre-headless > /dev/null; } || \
 	{ echo "make: could not install Java with apt-get; install Debian's openjdk-17-jre-headless, then make $(MAKECMDGOALS) again."; exit 1; }; }
 	@echo "==> installing the Spark target (dbt-spark, pyspark; requirements/constraints.txt)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile \
 		-c requirements/constraints.txt -e '.[dev,spark]'
+	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
 	@touch $@
 
 test: setup lint browser evidence spark ## lint (with a secret scan), then pytest (its first dbt build runs every dbt test on the seeds)

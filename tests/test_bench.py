@@ -1,7 +1,9 @@
-"""The benchmark's smoke run: the whole bench on a tiny generated shop runs end to end, writes
-its JSON and Markdown, its pandas and Polars peers and engine floor reproduce dbt's marts, and
-its I/O floor reads every raw row. No timing is asserted (speed is measured by `make bench`,
-not tested)."""
+"""The benchmark's smoke run: the bench on a tiny generated shop runs end to end, writes its
+JSON and Markdown, its pandas and Polars peers and engine floor reproduce dbt's marts, its I/O
+floor reads every raw row, and its daily and incremental runs give the marts of a full build.
+`make test` runs every step but the Dagster, GX and CLV ones (their own modules test them); the
+slow test at the end runs the bench's default steps, those three included. No timing is
+asserted (speed is measured by `make bench`, not tested)."""
 
 from __future__ import annotations
 
@@ -17,18 +19,25 @@ import pytest
 from conftest import BIN, REPO
 
 from tooling.bench.compare import compare_with_marts, marts_that_differ
+from tooling.bench.steps import DEFAULT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.e2e
 
 WORK = REPO / "warehouse" / "bench" / "c250"
 
 
-@pytest.fixture(scope="module")
-def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    """`customer-analytics bench --customers 250`, as a user runs it; its JSON and out folder."""
-    out = tmp_path_factory.mktemp("bench")
+SMOKE_STEPS = (
+    "generate", "dbt", "floor", "pandas", "polars", "io_floor", "daily", "incremental", "full"
+)  # fmt: skip
+"""The steps of the smoke run in `make test`: the default steps but dagster, gx and clv."""
+
+
+def run_bench(out: Path, steps: tuple[str, ...] | None = None) -> dict:
+    """`customer-analytics bench --customers 250` (with `--steps` when given), as a user runs
+    it; its JSON."""
+    command = [str(BIN / "customer-analytics"), "bench", "--customers", "250", "--out", str(out)]
     done = subprocess.run(
-        [str(BIN / "customer-analytics"), "bench", "--customers", "250", "--out", str(out)],
+        command + (["--steps", ",".join(steps)] if steps else []),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -36,32 +45,24 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
         check=False,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
-    return json.loads((out / "250_customers.json").read_text()), out
+    return json.loads((out / "250_customers.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """The smoke run's JSON and out folder."""
+    out = tmp_path_factory.mktemp("bench")
+    return run_bench(out, SMOKE_STEPS), out
 
 
 def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> None:
     result, out = bench
     steps = {step["name"]: step for step in result["steps"]}
-    assert list(steps) == [
-        "generate",
-        "dbt",
-        "floor",
-        "dagster",
-        "pandas",
-        "polars",
-        "io_floor",
-        "gx",
-        "clv",
-        "daily",
-        "incremental",
-        "full",
-    ]
+    assert list(steps) == list(SMOKE_STEPS)
     assert all(
         step["ok"] and step["seconds"] > 0 and step["peak_rss_mb"] > 0 for step in steps.values()
     )
     assert steps["floor"]["note"] == "every mart equal to dbt's"
-    assert steps["clv"]["note"].startswith("fitted")
-    assert steps["dagster"]["note"].endswith("every mart equal to dbt's")
     assert result["pandas_equals_marts"] is True and result["pandas_mismatches"] == []
     assert result["polars_equals_marts"] is True and result["polars_mismatches"] == []
     assert steps["polars"]["note"] == "results equal the marts"
@@ -182,3 +183,20 @@ def test_the_comparisons_catch_a_single_wrong_cell(
     assert marts_that_differ(build, changed) == ["rpt_kpis_monthly"]
     reference = pickle.loads((WORK / "pandas_reference.pickle").read_bytes())
     assert len(reference.kpis_monthly) > 12
+
+
+@pytest.mark.slow
+def test_the_default_steps_run_on_a_tiny_shop(tmp_path: Path) -> None:
+    """The bench without `--steps` runs every default step, the Dagster, GX and CLV ones too:
+    Dagster's job gives dbt's marts and the CLV step fits the shop. (It writes the work folder
+    the tests above read, so it comes last.)"""
+    result = run_bench(tmp_path)
+    steps = {step["name"]: step for step in result["steps"]}
+    assert tuple(steps) == DEFAULT
+    assert all(step["ok"] for step in steps.values())
+    assert steps["dagster"]["note"].endswith("every mart equal to dbt's")
+    assert steps["clv"]["note"].startswith("fitted")
+    assert result["ratios"]["Dagster / dbt build"] == (
+        steps["dagster"]["seconds"] / steps["dbt"]["seconds"]
+    )
+    assert result["pandas_equals_marts"] is True and result["polars_equals_marts"] is True
