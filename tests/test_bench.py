@@ -1,9 +1,10 @@
 """The benchmark's smoke run: the bench on a tiny generated shop runs end to end, writes its
 JSON and Markdown, its pandas and Polars peers and engine floor reproduce dbt's marts, its I/O
 floor reads every raw row, and its daily and incremental runs give the marts of a full build.
-`make test` runs every step but the Dagster, GX and CLV ones (their own modules test them); the
-slow test at the end runs the bench's default steps, those three included. No timing is
-asserted (speed is measured by `make bench`, not tested)."""
+The smoke run takes every step but the Dagster, GX and CLV ones (their own modules test them);
+the test at the end runs the bench's default steps, those three included. The module is in
+the slow tier (docs/testing.md). No timing is asserted (speed is measured by `make bench`, not
+tested)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from conftest import BIN, REPO
 from tooling.bench.compare import compare_with_marts, marts_that_differ
 from tooling.bench.steps import DEFAULT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 WORK = REPO / "warehouse" / "bench" / "c250"
 

@@ -279,6 +279,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Shop:
     return Shop(generated)
 
 
+@pytest.mark.slow
 def test_a_shop_landed_day_by_day_equals_a_full_build(shop: Shop, tmp_path: Path) -> None:
     land = tmp_path / "landing"
     database = tmp_path / "incremental" / "warehouse.duckdb"
@@ -993,6 +994,7 @@ OUTSIDE = date(2025, 11, 20)
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 def test_a_dagster_backfill_lands_exactly_its_days(shop: Shop, tmp_path: Path) -> None:
     """A warehouse built by the Dagster job, then three past days landed again (one order's
     amount changed, a session removed, an email event added) and a fourth day outside the
