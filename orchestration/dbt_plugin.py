@@ -19,6 +19,11 @@ warehouse.
 - `customer_analytics_gzip_problem(path)`: why a raw .gz file is not a whole gzip stream (cut
   short by an interrupted copy, corrupt), or null: DuckDB reads a truncated file as the rows
   before the cut, without an error.
+- `customer_analytics_absolute_path(path)`: a relative raw directory made absolute against
+  dbt's working directory (os.path.abspath: '.' and '..' resolved, symbolic links kept), so
+  that plain `dbt build` (the default `./data/raw`) and `make build` or Dagster (the same
+  folder, absolute) record one landing location and a switch between them is no change of
+  raw source.
 - `customer_analytics_privacy_state()`: fingerprints of the key and of the erasure requests
   (keyed: no customer's hash), recorded by incremental models, which are rebuilt in full when
   either changes.
@@ -226,6 +231,13 @@ class Plugin(BasePlugin):
             [duckdb.sqltypes.VARCHAR],
             duckdb.sqltypes.VARCHAR,
             null_handling="special",
+            side_effects=True,
+        )
+        conn.create_function(
+            "customer_analytics_absolute_path",
+            os.path.abspath,
+            [duckdb.sqltypes.VARCHAR],
+            duckdb.sqltypes.VARCHAR,
             side_effects=True,
         )
         conn.create_function(

@@ -591,7 +591,8 @@ def test_hidden_folders_are_skipped_and_a_path_is_one_folder_however_spelt(
     tmp_path: Path,
 ) -> None:
     """A notebook's checkpoint folder and a Spark _temporary folder in a table's partition
-    folder are not partitions; raw_data_path with doubled slashes names the same folder; a
+    folder are not partitions; raw_data_path with doubled slashes, or relative to dbt's
+    working directory, names the same folder; a
     day written in other digits than 0-9 is not a day; a suffix in capitals is named."""
     land = tmp_path / "landing"
     shutil.copytree(Path(__file__).parents[1] / "data" / "raw", land)
@@ -603,6 +604,14 @@ def test_hidden_folders_are_skipped_and_a_path_is_one_folder_however_spelt(
     result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": spelt})
     assert result.returncode == 0, result.output[-3000:]
     assert files_read(result.output, "orders") == (1, 1)  # orders.csv alone
+    # and relative to dbt's working directory (as plain dbt build's ./data/raw is make
+    # build's <repo>/data/raw): the same folder, nothing landed again
+    relative = os.path.relpath(land, REPO)
+    assert not relative.startswith("/")
+    result = run_dbt(ORDERS_ONLY, database, {"raw_data_path": relative})
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Raw source changed" not in result.output, result.output[-3000:]
+    assert "Raw orders:" not in result.output  # no file read (logged only when one is)
 
     (land / "orders" / "\uff12\uff10\uff12\uff15-12-28.csv").write_text(
         "order_id\n", encoding="utf-8"

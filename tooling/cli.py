@@ -147,16 +147,20 @@ def _steps(value: str) -> tuple[str, ...]:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
-    from tooling.bench.run import run
+    from tooling.bench.run import WorkFolderBusy, run
 
-    result = run(
-        scale=args.scale,
-        customers=args.customers,
-        out=args.out,
-        threads=args.threads,
-        memory_limit=args.memory_limit,
-        steps=args.steps,
-    )
+    try:
+        result = run(
+            scale=args.scale,
+            customers=args.customers,
+            out=args.out,
+            threads=args.threads,
+            memory_limit=args.memory_limit,
+            steps=args.steps,
+        )
+    except WorkFolderBusy as busy:
+        print(f"customer-analytics bench: {busy}", file=sys.stderr)
+        return 2
     failed = [step.name for step in result.steps if not step.ok]
     if failed or result.peers_differ():
         print(f"customer-analytics bench: failed steps {failed or 'none'}", file=sys.stderr)

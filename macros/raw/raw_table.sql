@@ -96,16 +96,21 @@
 
 {#- The directory the raw files are read from: var raw_data_path, else the environment's
     CUSTOMER_ANALYTICS_LANDING_DIR (the one setting make, dbt and Dagster share), else the
-    shipped sample exports in <project>/data/raw. -#}
+    shipped sample exports in <project>/data/raw; relative, made absolute on DuckDB. -#}
 {% macro raw_data_directory() -%}
     {%- set path = setting('raw_data_path') -%}
-    {%- if path != '' -%}
-        {{ return(path) }}
+    {%- if path == '' -%}
+        {%- set path = landing_dir_from_env() -%}
     {%- endif -%}
-    {%- set landing = landing_dir_from_env() -%}
-    {%- if landing != '' -%}
-        {{ return(landing) }}
+    {%- if path == '' -%}
+        {%- set project_dir = (env_var('DBT_PROJECT_DIR', '') or flags.PROJECT_DIR or '.') | string -%}
+        {%- set path = project_dir.rstrip('/') ~ '/data/raw' -%}
     {%- endif -%}
-    {%- set project_dir = (env_var('DBT_PROJECT_DIR', '') or flags.PROJECT_DIR or '.') | string -%}
-    {{ return(project_dir.rstrip('/') ~ '/data/raw') }}
+    {#- relative: made absolute on DuckDB (the plugin's customer_analytics_absolute_path), so
+        that one folder is one landing location whichever entry point names it -#}
+    {%- if execute and target.type == 'duckdb' and not path.startswith('/') -%}
+        {%- set path = run_query('select customer_analytics_absolute_path('
+            ~ sql_string(path) ~ ')').columns[0].values()[0] -%}
+    {%- endif -%}
+    {{ return(path) }}
 {%- endmacro %}

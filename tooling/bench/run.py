@@ -3,8 +3,11 @@ steps of the registry (tooling.bench.steps) and write the results."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +16,30 @@ from tooling.bench.data import GENERATOR_ARGS, SCALES, hold_back_last_day, raw_r
 from tooling.bench.measure import machine, measure
 from tooling.bench.results import Result, Step
 from tooling.bench.steps import BIN, DEFAULT, STEPS, Context, environment
+
+
+class WorkFolderBusy(RuntimeError):
+    """Another benchmark run holds the work folder this run needs."""
+
+
+@contextmanager
+def work_folder_lock(work: Path) -> Iterator[None]:
+    """Hold <work>'s lock (a file beside it) for the whole run: two runs of the same scale or
+    customer count share the work folder, so a second one stops at once, naming it, instead
+    of emptying the folder under the first."""
+    work.parent.mkdir(parents=True, exist_ok=True)
+    with (work.parent / f".{work.name}.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WorkFolderBusy(
+                f"another benchmark run is using the work folder {work}: wait for it to finish, "
+                "or run another scale or --customers count"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run(
@@ -28,6 +55,19 @@ def run(
     customers = customers if customers is not None else SCALES[scale]
     label = scale if customers == SCALES.get(scale) else f"{customers} customers"
     work = REPO_ROOT / "warehouse" / "bench" / (scale if label == scale else f"c{customers}")
+    with work_folder_lock(work):
+        return _run(label, customers, work, out, threads, memory_limit, steps)
+
+
+def _run(
+    label: str,
+    customers: int | None,
+    work: Path,
+    out: Path | None,
+    threads: int | None,
+    memory_limit: str,
+    steps: tuple[str, ...],
+) -> Result:
     out = out or REPO_ROOT / "benchmarks" / "results"
     if work.exists():
         shutil.rmtree(work)
