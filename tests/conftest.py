@@ -44,8 +44,8 @@ RUN_FIRST = (
     "test_partitioned_landing.py",
 )
 """The longest modules (minutes each), started first in their tier: the Spark target (about
-16 minutes on a loaded worker) and the day-partitioned landing (about 9; 24 with its slow tests)
-would otherwise start late and finish alone."""
+16 minutes on a loaded worker) and the day-partitioned landing (about 19; 25 with its slow
+tests) would otherwise start late and finish alone."""
 
 
 KEY_FILE_ENV = "CUSTOMER_ANALYTICS_PSEUDONYM_KEY_FILE"
