@@ -196,7 +196,10 @@ def run_dbt(
     return DbtResult(completed.returncode, completed.stdout + completed.stderr, database)
 
 
-REFERENCE_BUILD = ["build", "--exclude-resource-type", "test"]
+NO_DATA_TESTS = ("--exclude-resource-type", "test")
+"""`dbt build` arguments: every seed and model, no data test."""
+
+REFERENCE_BUILD = ["build", *NO_DATA_TESTS]
 """A build to compare with: every seed and model, without the data and unit tests (they never
 change a table; the builds under test and the seed build run them)."""
 

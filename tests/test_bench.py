@@ -100,7 +100,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_shop(bench: tuple[dict, Path]) -> N
 
 
 def _test_seconds_noted(step: dict) -> None:
-    """The dbt step's note gives the data tests' time of the run_results.json the last dbt run
+    """The step's note gives the data tests' time of the run_results.json the last dbt run
     wrote."""
     run_results = json.loads((WORK / "target" / "run_results.json").read_text())
     test_seconds = sum(

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, mart_tables, reference_build, run_dbt, scope_keys
+from conftest import (
+    BIN,
+    NO_DATA_TESTS,
+    REPO,
+    mart_tables,
+    reference_build,
+    run_dbt,
+    scope_keys,
+)
 
 from orchestration.lib.clv_tables import CLV_TABLES, STATUS
 from orchestration.lib.landing import built_from, fingerprint, warehouse_sources
@@ -111,10 +119,6 @@ class Shop:
             for row in rows_of_day
         ]
         write(land / "orders.csv", self.headers["orders"], rows)
-
-
-NO_DATA_TESTS = ("--exclude-resource-type", "test")
-"""`dbt build` arguments: every seed and model, no data test."""
 
 
 def build(database: Path, land: Path, *args: str) -> str:
